@@ -1,0 +1,9 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
+
+pub mod error;
+pub mod iterators;
+
+pub use error::{BoxError, Error, Result};
+pub use iterators::Sequence;
