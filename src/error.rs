@@ -54,7 +54,9 @@ pub enum Error {
         expected: String,
     },
     /// Arrays that must hold one entry per sample have different lengths.
-    #[error("`{name}` has length {got} but `{other}` has length {expected}; they must have the same length")]
+    #[error(
+        "`{name}` has length {got} but `{other}` has length {expected}; they must have the same length"
+    )]
     LengthMismatch {
         /// The array whose length is wrong.
         name: String,
@@ -92,6 +94,14 @@ pub enum Error {
         bytes: u128,
         /// The configured budget in bytes.
         budget: u128,
+    },
+    /// A featurewise or ZCA step is enabled but `fit` has not computed its statistics.
+    #[error(
+        "`{what}` is enabled but the generator has not been fit: call `fit()` on training data first (or `set_stats`); Keras only warns and skips the step"
+    )]
+    NotFitted {
+        /// The flag whose statistics are missing.
+        what: &'static str,
     },
     /// A numerical routine failed (e.g. the eigendecomposition for ZCA did not converge).
     #[error("numerical failure in {what}: {reason}")]
@@ -186,6 +196,10 @@ pub(crate) fn check_finite(name: &'static str, v: f64) -> Result<f64> {
     if v.is_finite() {
         Ok(v)
     } else {
-        Err(Error::invalid(name, v, "a finite number (not NaN or infinite)"))
+        Err(Error::invalid(
+            name,
+            v,
+            "a finite number (not NaN or infinite)",
+        ))
     }
 }

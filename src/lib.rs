@@ -2,8 +2,17 @@
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod conformance;
 pub mod error;
+pub mod generator;
 pub mod iterators;
+pub mod rng;
+pub mod transform;
 
 pub use error::{BoxError, Error, Result};
+pub use generator::{
+    DType, FitOptions, FitStats, GeneratorConfig, ImageDataGenerator, ImageDataGeneratorBuilder,
+    Preprocess, ShiftRange, ZoomRange,
+};
 pub use iterators::Sequence;
+pub use transform::{DataFormat, FillMode, Geometry, Interpolation, TransformParams};

@@ -1,0 +1,341 @@
+//! Replays a folder of golden cases made by the Keras reference (the format of
+//! `shared/conformance/README.md`) against this library, under [`Geometry::Keras`].
+
+use std::path::{Path, PathBuf};
+
+use ndarray::{Array3, ArrayD, Axis, Ix3, Ix4};
+use serde_json::Value;
+
+use crate::generator::{FitOptions, GeneratorConfig, ImageDataGenerator};
+use crate::{Error, Geometry, Result, TransformParams};
+
+/// How one case ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Every element within tolerance.
+    Passed,
+    /// Outside tolerance.
+    Failed {
+        /// Largest `|got - expected|` over the elements off the fragile mask.
+        max_abs_err: f64,
+        /// Elements outside tolerance (all of them, on and off the mask).
+        mismatches: usize,
+        /// What went wrong, in words.
+        detail: String,
+    },
+    /// Not replayed (a kind this version does not handle yet).
+    Skipped(String),
+}
+
+/// The result of one case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseResult {
+    /// The case's `id`.
+    pub id: String,
+    /// The case's `kind`.
+    pub kind: String,
+    /// How it ended.
+    pub outcome: Outcome,
+}
+
+/// All results of one folder.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Report {
+    /// One entry per case, in the order of `index.json`.
+    pub results: Vec<CaseResult>,
+}
+
+impl Report {
+    /// Cases that passed.
+    pub fn passed(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Passed))
+    }
+    /// Cases that failed.
+    pub fn failed(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Failed { .. }))
+    }
+    /// Cases that were skipped.
+    pub fn skipped(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Skipped(_)))
+    }
+    fn count(&self, f: impl Fn(&Outcome) -> bool) -> usize {
+        self.results.iter().filter(|r| f(&r.outcome)).count()
+    }
+}
+
+/// Per-case tolerance: `|got - expected| <= atol + rtol·|expected|`, with up to
+/// `max_mismatched` exceptions, and none off the fragile mask when one is given.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tolerance {
+    /// Absolute tolerance.
+    pub atol: f64,
+    /// Relative tolerance.
+    pub rtol: f64,
+    /// Elements allowed outside the tolerance (on the fragile mask).
+    pub max_mismatched: usize,
+}
+
+/// Compares `got` with `expected` under `tol`; `fragile` marks elements that sit on a
+/// sampling discontinuity and may differ (they count against `max_mismatched` only).
+///
+/// ```
+/// use augflow::conformance::{Outcome, Tolerance, compare};
+/// use ndarray::arr1;
+/// let tol = Tolerance { atol: 1e-3, rtol: 0.0, max_mismatched: 0 };
+/// let a = arr1(&[1.0, 2.0]).into_dyn();
+/// assert_eq!(compare(&a, &arr1(&[1.0, 2.0005]).into_dyn(), &tol, None), Outcome::Passed);
+/// assert!(matches!(compare(&a, &arr1(&[1.0, 2.1]).into_dyn(), &tol, None), Outcome::Failed { .. }));
+/// ```
+pub fn compare(
+    got: &ArrayD<f64>,
+    expected: &ArrayD<f64>,
+    tol: &Tolerance,
+    fragile: Option<&ArrayD<u8>>,
+) -> Outcome {
+    if got.shape() != expected.shape() {
+        return Outcome::Failed {
+            max_abs_err: f64::INFINITY,
+            mismatches: expected.len(),
+            detail: format!("shape {:?}, expected {:?}", got.shape(), expected.shape()),
+        };
+    }
+    let (mut mismatches, mut off_mask, mut max_err) = (0usize, 0usize, 0f64);
+    for (k, (g, e)) in got.iter().zip(expected.iter()).enumerate() {
+        let err = (g - e).abs();
+        let on_mask = fragile.is_some_and(|m| m.as_slice_memory_order().is_some_and(|s| s[k] != 0));
+        let ok = err <= tol.atol + tol.rtol * e.abs() || (g.is_nan() && e.is_nan());
+        if !on_mask && err > max_err {
+            max_err = err;
+        }
+        if !ok {
+            mismatches += 1;
+            if !on_mask {
+                off_mask += 1;
+            }
+        }
+    }
+    let off_allowed = if fragile.is_some() {
+        0
+    } else {
+        tol.max_mismatched
+    };
+    if off_mask > off_allowed || mismatches > tol.max_mismatched {
+        Outcome::Failed {
+            max_abs_err: max_err,
+            mismatches,
+            detail: format!(
+                "{mismatches} elements outside atol {} rtol {} ({off_mask} off the fragile mask; {} allowed)",
+                tol.atol, tol.rtol, tol.max_mismatched
+            ),
+        }
+    } else {
+        Outcome::Passed
+    }
+}
+
+fn format_err(path: &Path, message: impl Into<String>) -> Error {
+    Error::Format {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+/// Reads a `.npy` file of f32, f64, i64, i32 or u8 values as `f64`.
+pub fn read_npy_f64(path: &Path) -> Result<ArrayD<f64>> {
+    use ndarray_npy::read_npy;
+    if let Ok(a) = read_npy::<_, ArrayD<f32>>(path) {
+        return Ok(a.mapv(|v| v as f64));
+    }
+    if let Ok(a) = read_npy::<_, ArrayD<f64>>(path) {
+        return Ok(a);
+    }
+    if let Ok(a) = read_npy::<_, ArrayD<i64>>(path) {
+        return Ok(a.mapv(|v| v as f64));
+    }
+    if let Ok(a) = read_npy::<_, ArrayD<i32>>(path) {
+        return Ok(a.mapv(|v| v as f64));
+    }
+    match read_npy::<_, ArrayD<u8>>(path) {
+        Ok(a) => Ok(a.mapv(|v| v as f64)),
+        Err(e) => Err(format_err(path, e.to_string())),
+    }
+}
+
+fn read_npy_f32(path: &Path) -> Result<ArrayD<f32>> {
+    ndarray_npy::read_npy::<_, ArrayD<f32>>(path).map_err(|e| format_err(path, e.to_string()))
+}
+
+struct Case<'a> {
+    dir: &'a Path,
+    v: &'a Value,
+    index: PathBuf,
+}
+
+impl Case<'_> {
+    fn str(&self, key: &str) -> Result<&str> {
+        self.v[key]
+            .as_str()
+            .ok_or_else(|| format_err(&self.index, format!("case without string `{key}`")))
+    }
+    fn path(&self, key: &str) -> Result<PathBuf> {
+        Ok(self.dir.join(self.str(key)?))
+    }
+    fn tolerance(&self) -> Tolerance {
+        let t = &self.v["tolerance"];
+        Tolerance {
+            atol: t["atol"].as_f64().unwrap_or(0.0),
+            rtol: t["rtol"].as_f64().unwrap_or(0.0),
+            max_mismatched: t["max_mismatched_elements"].as_u64().unwrap_or(0) as usize,
+        }
+    }
+    fn generator(&self) -> Result<ImageDataGenerator> {
+        let mut cfg: GeneratorConfig = serde_json::from_value(self.v["generator"].clone())
+            .map_err(|e| format_err(&self.index, format!("{}: generator: {e}", self.v["id"])))?;
+        cfg.geometry = Geometry::Keras;
+        ImageDataGenerator::new(cfg)
+    }
+}
+
+/// Replays every case of `dir/index.json` and returns the results.
+///
+/// Kinds `apply_transform`, `standardize` and `fit_standardize` are replayed; other kinds
+/// are reported as skipped. A case whose replay errors counts as failed.
+pub fn replay_dir(dir: &Path) -> Result<Report> {
+    let index = dir.join("index.json");
+    let text = std::fs::read_to_string(&index).map_err(|e| Error::io(&index, e))?;
+    let root: Value = serde_json::from_str(&text).map_err(|e| format_err(&index, e.to_string()))?;
+    let cases = root["cases"]
+        .as_array()
+        .ok_or_else(|| format_err(&index, "no `cases` array"))?;
+    let mut report = Report::default();
+    for v in cases {
+        let case = Case {
+            dir,
+            v,
+            index: index.clone(),
+        };
+        let id = case.str("id")?.to_string();
+        let kind = case.str("kind")?.to_string();
+        let outcome = match replay(&case, &kind) {
+            Ok(o) => o,
+            Err(e) => Outcome::Failed {
+                max_abs_err: f64::NAN,
+                mismatches: 0,
+                detail: format!("error: {e}"),
+            },
+        };
+        report.results.push(CaseResult { id, kind, outcome });
+    }
+    Ok(report)
+}
+
+fn replay(case: &Case<'_>, kind: &str) -> Result<Outcome> {
+    match kind {
+        "apply_transform" => replay_apply(case),
+        "standardize" => replay_standardize(case),
+        "fit_standardize" => replay_fit(case),
+        other => Ok(Outcome::Skipped(format!(
+            "kind `{other}` is not replayed yet"
+        ))),
+    }
+}
+
+fn to3(a: ArrayD<f32>, path: &Path) -> Result<Array3<f32>> {
+    a.into_dimensionality::<Ix3>()
+        .map_err(|e| format_err(path, format!("expected one image: {e}")))
+}
+
+fn replay_apply(case: &Case<'_>) -> Result<Outcome> {
+    let input_path = case.path("input")?;
+    let x = to3(read_npy_f32(&input_path)?, &input_path)?;
+    let datagen = case.generator()?;
+    let params: TransformParams = serde_json::from_value(case.v["params"].clone())
+        .map_err(|e| format_err(&case.index, format!("params: {e}")))?;
+    let got: Array3<f32> = datagen.apply_transform(x.view(), &params)?;
+    let expected = read_npy_f64(&case.path("expected")?)?;
+    let mask = match case.v["fragile_mask"].as_str() {
+        Some(m) => {
+            let p = case.dir.join(m);
+            Some(
+                ndarray_npy::read_npy::<_, ArrayD<u8>>(&p)
+                    .map_err(|e| format_err(&p, e.to_string()))?,
+            )
+        }
+        None => None,
+    };
+    Ok(compare(
+        &got.mapv(|v| v as f64).into_dyn(),
+        &expected,
+        &case.tolerance(),
+        mask.as_ref(),
+    ))
+}
+
+fn replay_standardize(case: &Case<'_>) -> Result<Outcome> {
+    let input_path = case.path("input")?;
+    let mut x = read_npy_f32(&input_path)?;
+    let datagen = case.generator()?;
+    match x.ndim() {
+        3 => datagen.standardize(x.view_mut().into_dimensionality::<Ix3>().expect("rank 3"))?,
+        4 => {
+            datagen.standardize_batch(x.view_mut().into_dimensionality::<Ix4>().expect("rank 4"))?
+        }
+        n => return Err(format_err(&input_path, format!("rank {n} input"))),
+    }
+    let expected = read_npy_f64(&case.path("expected")?)?;
+    Ok(compare(
+        &x.mapv(|v| v as f64),
+        &expected,
+        &case.tolerance(),
+        None,
+    ))
+}
+
+fn replay_fit(case: &Case<'_>) -> Result<Outcome> {
+    let fit_path = case.path("fit_input")?;
+    let fit_x = read_npy_f32(&fit_path)?
+        .into_dimensionality::<Ix4>()
+        .map_err(|e| format_err(&fit_path, e.to_string()))?;
+    let mut datagen = case.generator()?;
+    let args = &case.v["fit_args"];
+    let opts = FitOptions {
+        augment: args["augment"].as_bool().unwrap_or(false),
+        rounds: args["rounds"].as_u64().unwrap_or(1) as usize,
+        seed: args["seed"].as_u64(),
+    };
+    datagen.fit_with(fit_x.view(), opts)?;
+    let tol = case.tolerance();
+    // The fitted statistics themselves, where the case has them.
+    let stats = datagen.stats();
+    for (key, got) in [("mean", stats.mean.clone()), ("std", stats.std.clone())] {
+        if let Some(file) = case.v["fitted"][key]["file"].as_str() {
+            let exp = read_npy_f64(&case.dir.join(file))?;
+            let Some(got) = got else {
+                return Ok(Outcome::Failed {
+                    max_abs_err: f64::NAN,
+                    mismatches: exp.len(),
+                    detail: format!("fit computed no `{key}`"),
+                });
+            };
+            let got = ArrayD::from_shape_vec(exp.shape(), got.iter().map(|&v| v as f64).collect())
+                .map_err(|e| format_err(&case.index, format!("fitted {key}: {e}")))?;
+            if let o @ Outcome::Failed { .. } = compare(&got, &exp, &tol, None) {
+                return Ok(o);
+            }
+        }
+    }
+    let input_path = case.path("input")?;
+    let mut x = read_npy_f32(&input_path)?
+        .into_dimensionality::<Ix4>()
+        .map_err(|e| format_err(&input_path, e.to_string()))?;
+    for img in x.axis_iter_mut(Axis(0)) {
+        datagen.standardize(img)?;
+    }
+    let expected = read_npy_f64(&case.path("expected")?)?;
+    Ok(compare(
+        &x.mapv(|v| v as f64).into_dyn(),
+        &expected,
+        &tol,
+        None,
+    ))
+}

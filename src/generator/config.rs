@@ -1,0 +1,234 @@
+//! `GeneratorConfig`: every `ImageDataGenerator` argument under its Keras name, validated once.
+
+use serde::{Deserialize, Serialize};
+
+use super::{ShiftRange, ZoomRange};
+use crate::error::check_finite;
+use crate::transform::{DataFormat, FillMode, Geometry, Interpolation};
+use crate::{Error, Result};
+
+/// Element type of generated batches: Keras' `dtype`.
+///
+/// ```
+/// use augflow::DType;
+/// assert_eq!("float32".parse::<DType>().unwrap(), DType::Float32);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DType {
+    /// `f32` (Keras' `floatx()` default).
+    #[default]
+    Float32,
+    /// `f64`.
+    Float64,
+}
+
+impl std::str::FromStr for DType {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "float32" | "f32" => Ok(DType::Float32),
+            "float64" | "f64" => Ok(DType::Float64),
+            _ => Err(Error::invalid(
+                "dtype",
+                format!("{s:?}"),
+                "\"float32\" or \"float64\"",
+            )),
+        }
+    }
+}
+
+/// Every constructor argument of Keras' `ImageDataGenerator` (spec §2), under its Keras name,
+/// plus augflow's `geometry` and `zca_memory_budget`.
+///
+/// It (de)serializes with those names, so a JSON or TOML file written for Keras maps onto it;
+/// unknown keys are rejected with their name. Defaults are Keras' defaults.
+///
+/// ```
+/// use augflow::GeneratorConfig;
+/// let cfg: GeneratorConfig = serde_json::from_str(
+///     r#"{"rotation_range": 20, "width_shift_range": 0.1, "zoom_range": [0.9, 1.2], "fill_mode": "reflect"}"#,
+/// ).unwrap();
+/// assert_eq!(cfg.rotation_range, 20.0);
+/// assert!(serde_json::from_str::<GeneratorConfig>(r#"{"rotation": 20}"#).is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GeneratorConfig {
+    /// Subtract the per-channel dataset mean (needs [`fit`](crate::ImageDataGenerator::fit)).
+    pub featurewise_center: bool,
+    /// Subtract each image's own mean.
+    pub samplewise_center: bool,
+    /// Divide by the per-channel dataset std (needs `fit`).
+    pub featurewise_std_normalization: bool,
+    /// Divide each image by its own std.
+    pub samplewise_std_normalization: bool,
+    /// ZCA whitening (needs `fit`).
+    pub zca_whitening: bool,
+    /// Added to the singular values in ZCA (spec §10).
+    pub zca_epsilon: f64,
+    /// Rotation range in degrees: `theta` uniform in `[-r, r]`.
+    pub rotation_range: f64,
+    /// Horizontal shift range (see [`ShiftRange`] and [`Geometry`]).
+    pub width_shift_range: ShiftRange,
+    /// Vertical shift range (see [`ShiftRange`] and [`Geometry`]).
+    pub height_shift_range: ShiftRange,
+    /// Brightness factor range `[lo, hi]`; `1.0` is unchanged.
+    pub brightness_range: Option<[f64; 2]>,
+    /// Shear range in degrees.
+    pub shear_range: f64,
+    /// Zoom range (see [`ZoomRange`]).
+    pub zoom_range: ZoomRange,
+    /// Channel shift range: an intensity uniform in `[-c, c]`.
+    pub channel_shift_range: f64,
+    /// How points outside the image are filled.
+    pub fill_mode: FillMode,
+    /// Fill value for `fill_mode = constant`.
+    pub cval: f64,
+    /// Flip columns with probability 1/2.
+    pub horizontal_flip: bool,
+    /// Flip rows with probability 1/2.
+    pub vertical_flip: bool,
+    /// Multiply every value by this (after the augmentation); `None` or `0` = off.
+    pub rescale: Option<f64>,
+    /// Layout of images.
+    pub data_format: DataFormat,
+    /// Fraction of the data reserved for validation (`0` = no split).
+    pub validation_split: f64,
+    /// Spline order: 0 (nearest) or 1 (bilinear).
+    pub interpolation_order: u32,
+    /// Element type of generated batches.
+    pub dtype: DType,
+    /// Corrected (default) or Keras-exact geometry.
+    pub geometry: Geometry,
+    /// Largest ZCA whitening matrix `fit` may build, in bytes (default 2 GiB).
+    pub zca_memory_budget: u64,
+}
+
+impl Default for GeneratorConfig {
+    fn default() -> Self {
+        GeneratorConfig {
+            featurewise_center: false,
+            samplewise_center: false,
+            featurewise_std_normalization: false,
+            samplewise_std_normalization: false,
+            zca_whitening: false,
+            zca_epsilon: 1e-6,
+            rotation_range: 0.0,
+            width_shift_range: ShiftRange::default(),
+            height_shift_range: ShiftRange::default(),
+            brightness_range: None,
+            shear_range: 0.0,
+            zoom_range: ZoomRange::default(),
+            channel_shift_range: 0.0,
+            fill_mode: FillMode::Nearest,
+            cval: 0.0,
+            horizontal_flip: false,
+            vertical_flip: false,
+            rescale: None,
+            data_format: DataFormat::ChannelsLast,
+            validation_split: 0.0,
+            interpolation_order: 1,
+            dtype: DType::Float32,
+            geometry: Geometry::Corrected,
+            zca_memory_budget: 2 << 30,
+        }
+    }
+}
+
+fn non_negative(name: &'static str, v: f64, what: &str) -> Result<()> {
+    check_finite(name, v)?;
+    if v < 0.0 {
+        return Err(Error::invalid(
+            name,
+            v,
+            format!("a finite number >= 0 ({what})"),
+        ));
+    }
+    Ok(())
+}
+
+impl GeneratorConfig {
+    /// Validates every field and applies Keras' overrides (spec §2, step 8), reporting each
+    /// with `log::warn!`. Returns the effective configuration and the interpolation.
+    ///
+    /// ```
+    /// use augflow::GeneratorConfig;
+    /// let cfg = GeneratorConfig { zca_whitening: true, featurewise_std_normalization: true, ..Default::default() };
+    /// let eff = cfg.validated().unwrap();
+    /// assert!(eff.featurewise_center && !eff.featurewise_std_normalization);
+    /// ```
+    pub fn validated(&self) -> Result<GeneratorConfig> {
+        let mut c = self.clone();
+        non_negative("rotation_range", c.rotation_range, "degrees")?;
+        non_negative("shear_range", c.shear_range, "degrees")?;
+        non_negative("channel_shift_range", c.channel_shift_range, "an intensity")?;
+        non_negative("zca_epsilon", c.zca_epsilon, "added to singular values")?;
+        c.width_shift_range.validate("width_shift_range")?;
+        c.height_shift_range.validate("height_shift_range")?;
+        c.zoom_range.validate()?;
+        check_finite("cval", c.cval)?;
+        if let Some([a, b]) = c.brightness_range {
+            check_finite("brightness_range", a)?;
+            check_finite("brightness_range", b)?;
+        }
+        if let Some(r) = c.rescale {
+            check_finite("rescale", r)?;
+        }
+        let v = c.validation_split;
+        if !v.is_finite() || !(0.0..1.0).contains(&v) {
+            return Err(Error::invalid(
+                "validation_split",
+                v,
+                "strictly between 0 and 1 (or 0 for no split)",
+            ));
+        }
+        Interpolation::from_order(c.interpolation_order)?;
+        if c.zca_memory_budget == 0 {
+            return Err(Error::invalid(
+                "zca_memory_budget",
+                0,
+                "a number of bytes > 0",
+            ));
+        }
+        // spec §2 step 8: the checks read the arguments, the assignments go to the result.
+        let (fc, fstd) = (self.featurewise_center, self.featurewise_std_normalization);
+        if self.zca_whitening {
+            if !fc {
+                c.featurewise_center = true;
+                log::warn!(
+                    "This ImageDataGenerator specifies `zca_whitening`, which overrides setting of `featurewise_center`."
+                );
+            }
+            if fstd {
+                c.featurewise_std_normalization = false;
+                log::warn!(
+                    "This ImageDataGenerator specifies `zca_whitening` which overrides setting of `featurewise_std_normalization`."
+                );
+            }
+        }
+        if fstd && !fc {
+            c.featurewise_center = true;
+            log::warn!(
+                "This ImageDataGenerator specifies `featurewise_std_normalization`, which overrides setting of `featurewise_center`."
+            );
+        }
+        if self.samplewise_std_normalization && !self.samplewise_center {
+            c.samplewise_center = true;
+            log::warn!(
+                "This ImageDataGenerator specifies `samplewise_std_normalization`, which overrides setting of `samplewise_center`."
+            );
+        }
+        Ok(c)
+    }
+
+    /// The interpolation of `interpolation_order` (after validation).
+    pub fn interpolation(&self) -> Result<Interpolation> {
+        Interpolation::from_order(self.interpolation_order)
+    }
+
+    /// The rescale factor when it is active (Keras treats `None` and `0` as off).
+    pub fn active_rescale(&self) -> Option<f64> {
+        self.rescale.filter(|&r| r != 0.0)
+    }
+}
