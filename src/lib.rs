@@ -2,6 +2,7 @@
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod array;
 pub mod error;
 pub mod iterators;
 
