@@ -5,6 +5,7 @@
 pub mod array;
 pub mod error;
 pub mod iterators;
+pub mod pipeline;
 
 pub use error::{BoxError, Error, Result};
 pub use iterators::Sequence;
