@@ -2,8 +2,10 @@
 //! output contract (`tf.numpy_function`), and ordered bounded prefetch for any `Sequence`.
 
 mod prefetch;
+mod user_fn;
 
 pub use prefetch::{Prefetch, PrefetchEpoch};
+pub use user_fn::{MapFn, MapSequence, OutputSpec, UserFn, UserFnBody};
 
 /// The text of a panic payload (`&str` or `String`; anything else is described as such).
 pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
