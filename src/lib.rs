@@ -2,13 +2,16 @@
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod array;
 pub mod conformance;
 pub mod error;
 pub mod generator;
 pub mod iterators;
+pub mod pipeline;
 pub mod rng;
 pub mod transform;
 
+pub use array::DynArray;
 pub use error::{BoxError, Error, Result};
 pub use generator::{
     DType, FitOptions, FitStats, GeneratorConfig, ImageDataGenerator, ImageDataGeneratorBuilder,

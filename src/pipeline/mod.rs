@@ -1,0 +1,19 @@
+//! Pipelines over batches: `numpy_input_fn` over named features, user array functions with an
+//! output contract (`tf.numpy_function`), and ordered bounded prefetch for any `Sequence`.
+
+mod prefetch;
+mod user_fn;
+
+pub use prefetch::{Prefetch, PrefetchEpoch};
+pub use user_fn::{MapFn, MapSequence, OutputSpec, UserFn, UserFnBody};
+
+/// The text of a panic payload (`&str` or `String`; anything else is described as such).
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic with a non-string payload".to_owned()
+    }
+}
