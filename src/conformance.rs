@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use ndarray::{Array3, ArrayD, Axis, Ix3, Ix4};
 use serde_json::Value;
 
+use crate::DynArray;
 use crate::generator::{FitOptions, GeneratorConfig, ImageDataGenerator};
+use crate::iterators::{NumpyArrayIterator, Sequence, Subset, values_f64};
 use crate::{Error, Geometry, Result, TransformParams};
 
 /// How one case ended.
@@ -198,8 +200,8 @@ impl Case<'_> {
 
 /// Replays every case of `dir/index.json` and returns the results.
 ///
-/// Kinds `apply_transform`, `standardize` and `fit_standardize` are replayed; other kinds
-/// are reported as skipped. A case whose replay errors counts as failed.
+/// Kinds `apply_transform`, `standardize`, `fit_standardize`, `iterator` and
+/// `iterator_error` are replayed; other kinds are reported as skipped. A case whose replay errors counts as failed.
 pub fn replay_dir(dir: &Path) -> Result<Report> {
     let index = dir.join("index.json");
     let text = std::fs::read_to_string(&index).map_err(|e| Error::io(&index, e))?;
@@ -234,6 +236,8 @@ fn replay(case: &Case<'_>, kind: &str) -> Result<Outcome> {
         "apply_transform" => replay_apply(case),
         "standardize" => replay_standardize(case),
         "fit_standardize" => replay_fit(case),
+        "iterator" => replay_iterator(case),
+        "iterator_error" => replay_iterator_error(case),
         other => Ok(Outcome::Skipped(format!(
             "kind `{other}` is not replayed yet"
         ))),
@@ -338,4 +342,166 @@ fn replay_fit(case: &Case<'_>) -> Result<Outcome> {
         &tol,
         None,
     ))
+}
+
+fn failed(detail: String) -> Outcome {
+    Outcome::Failed {
+        max_abs_err: f64::NAN,
+        mismatches: 0,
+        detail,
+    }
+}
+
+/// Builds the iterator a case describes, for one subset (or none).
+fn build_flow(case: &Case<'_>, subset: Option<Subset>) -> Result<NumpyArrayIterator<f32>> {
+    let inputs = &case.v["flow_inputs"];
+    let file = |key: &str| -> Option<PathBuf> { inputs[key].as_str().map(|f| case.dir.join(f)) };
+    let x_path = file("x").ok_or_else(|| format_err(&case.index, "flow_inputs without x"))?;
+    let x = read_npy_f32(&x_path)?
+        .into_dimensionality::<Ix4>()
+        .map_err(|e| format_err(&x_path, e.to_string()))?;
+    let y = file("y").map(crate::array::read_npy).transpose()?;
+    let flow = &case.v["flow"];
+    let mut b = case
+        .generator()?
+        .flow(x, y)
+        .batch_size(flow["batch_size"].as_u64().unwrap_or(32) as usize)
+        .shuffle(flow["shuffle"].as_bool().unwrap_or(true));
+    if let Some(s) = flow["seed"].as_u64() {
+        b = b.seed(s);
+    }
+    if let Some(w) = file("sample_weight") {
+        b = b.sample_weight(crate::array::read_npy(w)?);
+    }
+    for m in inputs["x_misc"].as_array().into_iter().flatten() {
+        let p = case.dir.join(m.as_str().unwrap_or_default());
+        b = b.extra(crate::array::read_npy(p)?);
+    }
+    if let Some(s) = subset {
+        b = b.subset(s);
+    }
+    b.build()
+}
+
+fn json_f64s(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(Value::as_f64).collect())
+        .unwrap_or_default()
+}
+
+fn same_values(what: &str, got: Option<&DynArray>, want: &Value) -> Result<Option<String>> {
+    if want.is_null() {
+        return Ok(None);
+    }
+    let got = match got {
+        Some(g) => values_f64(g)?,
+        None => return Ok(Some(format!("no {what} in the batch"))),
+    };
+    let want = json_f64s(want);
+    Ok((got != want).then(|| format!("{what} {got:?}, expected {want:?}")))
+}
+
+/// Checks one iterator against the expected `len` and `batches` of `spec`.
+fn check_iterator(case: &Case<'_>, it: &NumpyArrayIterator<f32>, spec: &Value) -> Result<Outcome> {
+    let want_len = spec["len"].as_u64().unwrap_or(0) as usize;
+    if it.len() != want_len {
+        return Ok(failed(format!("len {}, expected {want_len}", it.len())));
+    }
+    if case.v["informational"].as_bool() == Some(true) {
+        // Keras' numpy-RandomState order is not reproduced; each epoch must be a permutation.
+        let mut it = it.clone();
+        for epoch in 0..2 {
+            let mut seen: Vec<usize> = Vec::new();
+            for b in it.iter_epoch() {
+                seen.extend(b?.index);
+            }
+            seen.sort_unstable();
+            if seen != (0..it.num_samples()).collect::<Vec<_>>() {
+                return Ok(failed(format!(
+                    "epoch {epoch} is not a permutation: {seen:?}"
+                )));
+            }
+            it.on_epoch_end();
+        }
+        return Ok(Outcome::Passed);
+    }
+    let batches = spec["batches"].as_array().cloned().unwrap_or_default();
+    for (k, want) in batches.iter().enumerate() {
+        let b = it.get(k)?;
+        let want_idx: Vec<usize> = json_f64s(&want["sample_index_from_x"])
+            .iter()
+            .map(|&v| v as usize)
+            .collect();
+        if b.index != want_idx {
+            return Ok(failed(format!(
+                "batch {k}: samples {:?}, expected {want_idx:?}",
+                b.index
+            )));
+        }
+        for (what, got, key) in [
+            ("y", b.y.as_ref(), "y"),
+            ("sample_weight", b.sample_weight.as_ref(), "sample_weight"),
+        ] {
+            if let Some(msg) = same_values(what, got, &want[key])? {
+                return Ok(failed(format!("batch {k}: {msg}")));
+            }
+        }
+        for (m, want_m) in want["x_misc"].as_array().into_iter().flatten().enumerate() {
+            if let Some(msg) = same_values("x_misc", b.extras.get(m), want_m)? {
+                return Ok(failed(format!("batch {k}: {msg}")));
+            }
+        }
+        let file = want["x"]
+            .as_str()
+            .ok_or_else(|| format_err(&case.index, "batch without x"))?;
+        let expected = read_npy_f64(&case.dir.join(file))?;
+        if let o @ Outcome::Failed { .. } = compare(
+            &b.x.mapv(|v| v as f64).into_dyn(),
+            &expected,
+            &case.tolerance(),
+            None,
+        ) {
+            return Ok(o);
+        }
+    }
+    Ok(Outcome::Passed)
+}
+
+fn replay_iterator(case: &Case<'_>) -> Result<Outcome> {
+    match case.v["subsets"].as_object() {
+        None => check_iterator(case, &build_flow(case, None)?, case.v),
+        Some(subsets) => {
+            for (name, spec) in subsets {
+                let it = build_flow(case, Some(name.parse()?))?;
+                if let o @ Outcome::Failed { .. } = check_iterator(case, &it, spec)? {
+                    return Ok(o);
+                }
+            }
+            Ok(Outcome::Passed)
+        }
+    }
+}
+
+fn replay_iterator_error(case: &Case<'_>) -> Result<Outcome> {
+    let subset = case.v["flow"]["subset"]
+        .as_str()
+        .map(str::parse)
+        .transpose()?;
+    match build_flow(case, subset) {
+        Ok(_) => Ok(failed(format!(
+            "built, expected {}",
+            case.v["raises"]["message"]
+        ))),
+        Err(Error::ClassSplit { .. })
+            if case.v["raises"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("different number of classes")) =>
+        {
+            Ok(Outcome::Passed)
+        }
+        Err(e) => Ok(failed(format!(
+            "error `{e}`, expected {}",
+            case.v["raises"]["message"]
+        ))),
+    }
 }

@@ -1,6 +1,12 @@
 //! Iterators: sequences of augmented batches over arrays or files.
 //! They pick the samples of batch `b` of epoch `e` and hand each one to the generator.
 
+mod batch;
+mod numpy;
 mod sequence;
 
-pub use sequence::{Sequence, check_index};
+pub use batch::Batch;
+pub use numpy::{BatchElement, FlowBuilder, NumpyArrayIterator, Subset};
+pub use sequence::{Endless, Sequence, check_index};
+
+pub(crate) use numpy::values_f64;

@@ -57,3 +57,49 @@ pub fn check_index(idx: usize, len: usize) -> Result<()> {
         Err(crate::Error::IndexOutOfRange { index: idx, len })
     }
 }
+
+/// Endless iteration over a [`Sequence`], like Keras' `next()`: batches in index order, and
+/// at the end of each epoch [`Sequence::on_epoch_end`] is called and the next epoch begins.
+///
+/// ```
+/// use augflow::iterators::{Endless, Sequence};
+/// # use augflow::Result;
+/// # struct Count(usize, u64);
+/// # impl Sequence for Count {
+/// #     type Item = (u64, usize);
+/// #     fn len(&self) -> usize { self.0 }
+/// #     fn get(&self, i: usize) -> Result<(u64, usize)> { augflow::iterators::check_index(i, self.0)?; Ok((self.1, i)) }
+/// #     fn on_epoch_end(&mut self) { self.1 += 1 }
+/// # }
+/// let mut seq = Count(2, 0);
+/// let got: Vec<_> = Endless::new(&mut seq).take(5).map(|b| b.unwrap()).collect();
+/// assert_eq!(got, vec![(0, 0), (0, 1), (1, 0), (1, 1), (2, 0)]);
+/// ```
+#[derive(Debug)]
+pub struct Endless<'a, S: Sequence> {
+    seq: &'a mut S,
+    pos: usize,
+}
+
+impl<'a, S: Sequence> Endless<'a, S> {
+    /// Starts at batch 0 of the sequence's current epoch.
+    pub fn new(seq: &'a mut S) -> Self {
+        Endless { seq, pos: 0 }
+    }
+}
+
+impl<S: Sequence> Iterator for Endless<'_, S> {
+    type Item = Result<S::Item>;
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.seq.is_empty() {
+            return None;
+        }
+        if self.pos == self.seq.len() {
+            self.seq.on_epoch_end();
+            self.pos = 0;
+        }
+        let item = self.seq.get(self.pos);
+        self.pos += 1;
+        Some(item)
+    }
+}
