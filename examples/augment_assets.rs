@@ -61,14 +61,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let side = SIDE as usize;
     let mut sheet = RgbImage::new(SIDE * (VERSIONS as u32 + 1), SIDE * n as u32);
-    let put = |sheet: &mut RgbImage, row: usize, col: usize, px: &dyn Fn(usize, usize, usize) -> u8| {
-        for r in 0..side {
-            for c in 0..side {
-                let p = image::Rgb([px(r, c, 0), px(r, c, 1), px(r, c, 2)]);
-                sheet.put_pixel((col * side + c) as u32, (row * side + r) as u32, p);
+    let put =
+        |sheet: &mut RgbImage, row: usize, col: usize, px: &dyn Fn(usize, usize, usize) -> u8| {
+            for r in 0..side {
+                for c in 0..side {
+                    let p = image::Rgb([px(r, c, 0), px(r, c, 1), px(r, c, 2)]);
+                    sheet.put_pixel((col * side + c) as u32, (row * side + r) as u32, p);
+                }
             }
-        }
-    };
+        };
     for i in 0..n {
         put(&mut sheet, i, 0, &|r, c, k| x[[i, r, c, k]]);
     }
@@ -76,7 +77,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for v in 0..VERSIONS {
         let batch = it.get(0)?;
         for (i, img) in batch.x.axis_iter(Axis(0)).enumerate() {
-            put(&mut sheet, i, v + 1, &|r, c, k| img[[r, c, k]].clamp(0.0, 255.0) as u8);
+            put(&mut sheet, i, v + 1, &|r, c, k| {
+                img[[r, c, k]].clamp(0.0, 255.0) as u8
+            });
         }
         it.on_epoch_end();
     }

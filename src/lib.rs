@@ -11,11 +11,12 @@ pub mod pipeline;
 pub mod rng;
 pub mod transform;
 
-pub use array::DynArray;
+pub use array::{DType, DynArray};
 pub use error::{BoxError, Error, Result};
 pub use generator::{
-    DType, FitOptions, FitStats, GeneratorConfig, ImageDataGenerator, ImageDataGeneratorBuilder,
+    FitOptions, FitStats, GeneratorConfig, ImageDataGenerator, ImageDataGeneratorBuilder,
     Preprocess, ShiftRange, ZoomRange,
 };
-pub use iterators::Sequence;
+pub use iterators::{Batch, NumpyArrayIterator, Sequence, Subset};
+pub use pipeline::{Prefetch, UserFn, numpy_input_fn};
 pub use transform::{DataFormat, FillMode, Geometry, Interpolation, TransformParams};

@@ -338,7 +338,7 @@ fn f64_output_and_dtype_mismatch() {
         assert!((a - *b as f64).abs() < 1e-5);
     }
     let f64_gen = ImageDataGenerator::builder()
-        .dtype(augflow::DType::Float64)
+        .dtype(augflow::DType::F64)
         .build()
         .unwrap();
     let err = f64_gen

@@ -130,6 +130,57 @@ impl DType {
     }
 }
 
+impl std::str::FromStr for DType {
+    type Err = crate::Error;
+
+    /// Parses NumPy's name (`"float32"`, `"int64"`, `"bool"`, ...) or Rust's (`"f32"`, `"i64"`).
+    ///
+    /// ```
+    /// use augflow::array::DType;
+    /// assert_eq!("float64".parse::<DType>().unwrap(), DType::F64);
+    /// assert_eq!("u8".parse::<DType>().unwrap(), DType::U8);
+    /// assert!("float16".parse::<DType>().is_err());
+    /// ```
+    fn from_str(s: &str) -> crate::Result<Self> {
+        let rust = |d: DType| match d {
+            DType::Bool => "bool",
+            DType::U8 => "u8",
+            DType::U16 => "u16",
+            DType::U32 => "u32",
+            DType::U64 => "u64",
+            DType::I8 => "i8",
+            DType::I16 => "i16",
+            DType::I32 => "i32",
+            DType::I64 => "i64",
+            DType::F32 => "f32",
+            DType::F64 => "f64",
+        };
+        DType::ALL
+            .into_iter()
+            .find(|&d| d.name() == s || rust(d) == s)
+            .ok_or_else(|| {
+                crate::Error::invalid(
+                    "dtype",
+                    format!("{s:?}"),
+                    "a NumPy dtype name such as \"float32\", \"float64\", \"int64\", \"uint8\" or \"bool\"",
+                )
+            })
+    }
+}
+
+impl serde::Serialize for DType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl fmt::Display for DType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

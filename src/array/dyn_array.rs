@@ -346,6 +346,21 @@ impl DynArray {
             .ok_or_else(|| dtype_error(self.dtype(), T::DTYPE))
     }
 
+    /// The elements in row-major (C) order, as a flat `Vec`, or [`Error::InvalidParameter`]
+    /// naming the dtype found and the one asked for.
+    ///
+    /// ```
+    /// use augflow::array::DynArray;
+    ///
+    /// let a = DynArray::from(ndarray::array![[1_u8, 2], [3, 4]]);
+    /// assert_eq!(a.to_vec::<u8>()?, [1, 2, 3, 4]);
+    /// assert!(a.to_vec::<i8>().is_err());
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
+    pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
+        Ok(self.view::<T>()?.iter().cloned().collect())
+    }
+
     /// Converts into a typed `ndarray` array without copying, or fails with
     /// [`Error::InvalidParameter`] naming the dtype found and the one asked for (no casting).
     ///

@@ -3,40 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::{ShiftRange, ZoomRange};
+use crate::array::DType;
 use crate::error::check_finite;
 use crate::transform::{DataFormat, FillMode, Geometry, Interpolation};
 use crate::{Error, Result};
-
-/// Element type of generated batches: Keras' `dtype`.
-///
-/// ```
-/// use augflow::DType;
-/// assert_eq!("float32".parse::<DType>().unwrap(), DType::Float32);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DType {
-    /// `f32` (Keras' `floatx()` default).
-    #[default]
-    Float32,
-    /// `f64`.
-    Float64,
-}
-
-impl std::str::FromStr for DType {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "float32" | "f32" => Ok(DType::Float32),
-            "float64" | "f64" => Ok(DType::Float64),
-            _ => Err(Error::invalid(
-                "dtype",
-                format!("{s:?}"),
-                "\"float32\" or \"float64\"",
-            )),
-        }
-    }
-}
 
 /// Every constructor argument of Keras' `ImageDataGenerator` (spec §2), under its Keras name,
 /// plus augflow's `geometry` and `zca_memory_budget`.
@@ -97,7 +67,7 @@ pub struct GeneratorConfig {
     pub validation_split: f64,
     /// Spline order: 0 (nearest) or 1 (bilinear).
     pub interpolation_order: u32,
-    /// Element type of generated batches.
+    /// Element type of generated batches: `float32` (default) or `float64`.
     pub dtype: DType,
     /// Corrected (default) or Keras-exact geometry.
     pub geometry: Geometry,
@@ -129,7 +99,7 @@ impl Default for GeneratorConfig {
             data_format: DataFormat::ChannelsLast,
             validation_split: 0.0,
             interpolation_order: 1,
-            dtype: DType::Float32,
+            dtype: DType::F32,
             geometry: Geometry::Corrected,
             zca_memory_budget: 2 << 30,
         }
@@ -184,6 +154,13 @@ impl GeneratorConfig {
             ));
         }
         Interpolation::from_order(c.interpolation_order)?;
+        if !matches!(c.dtype, DType::F32 | DType::F64) {
+            return Err(Error::invalid(
+                "dtype",
+                c.dtype,
+                "\"float32\" or \"float64\" (generated images are floating point)",
+            ));
+        }
         if c.zca_memory_budget == 0 {
             return Err(Error::invalid(
                 "zca_memory_budget",

@@ -11,13 +11,14 @@ use std::sync::Arc;
 
 use ndarray::{Array2, Array3, ArrayView3, ArrayViewMut3};
 
-pub use config::{DType, GeneratorConfig};
+pub use config::GeneratorConfig;
 pub use fit::FitOptions;
 pub use preprocess::Preprocess;
 pub use ranges::{ShiftRange, ZoomRange};
 
 pub(crate) use preprocess::run_user;
 
+use crate::array::DType;
 use crate::rng::{SampleRng, uniform, unit_f64};
 use crate::transform::{
     self, Geometry, Interpolation, Layout, OutPixel, Pixel, TransformParams, Warp, WarpOptions,

@@ -7,8 +7,8 @@ use ndarray::{ArcArray, Array4, Axis, Ix4};
 use rayon::prelude::*;
 
 use super::{Batch, Sequence, check_index};
-use crate::array::DType as ArrayDType;
-use crate::generator::{DType, ImageDataGenerator};
+use crate::array::DType;
+use crate::generator::ImageDataGenerator;
 use crate::rng::{Stream, os_seed, permutation, sample_rng};
 use crate::transform::{OutPixel, Pixel, image_dims};
 use crate::{DynArray, Error, Result};
@@ -50,10 +50,10 @@ pub trait BatchElement: OutPixel {
     const DTYPE: DType;
 }
 impl BatchElement for f32 {
-    const DTYPE: DType = DType::Float32;
+    const DTYPE: DType = DType::F32;
 }
 impl BatchElement for f64 {
-    const DTYPE: DType = DType::Float64;
+    const DTYPE: DType = DType::F64;
 }
 
 /// Builds a [`NumpyArrayIterator`]: Keras' `flow()` arguments, validated in
@@ -207,7 +207,7 @@ impl<T: Pixel, O: BatchElement> FlowBuilder<T, O> {
         if cfg.dtype != O::DTYPE && !self.explicit_output {
             return Err(Error::invalid(
                 "dtype",
-                format!("{:?} in the generator", cfg.dtype),
+                format!("{} in the generator", cfg.dtype),
                 format!(
                     "the iterator's output type {} (use `.output::<f64>()` for float64)",
                     O::NAME
@@ -351,17 +351,17 @@ pub(crate) fn values_f64(a: &DynArray) -> Result<Vec<f64>> {
         };
     }
     Ok(match a.dtype() {
-        ArrayDType::Bool => a.view::<bool>()?.iter().map(|&v| v as u8 as f64).collect(),
-        ArrayDType::U8 => conv!(u8),
-        ArrayDType::U16 => conv!(u16),
-        ArrayDType::U32 => conv!(u32),
-        ArrayDType::U64 => conv!(u64),
-        ArrayDType::I8 => conv!(i8),
-        ArrayDType::I16 => conv!(i16),
-        ArrayDType::I32 => conv!(i32),
-        ArrayDType::I64 => conv!(i64),
-        ArrayDType::F32 => conv!(f32),
-        ArrayDType::F64 => conv!(f64),
+        DType::Bool => a.view::<bool>()?.iter().map(|&v| v as u8 as f64).collect(),
+        DType::U8 => conv!(u8),
+        DType::U16 => conv!(u16),
+        DType::U32 => conv!(u32),
+        DType::U64 => conv!(u64),
+        DType::I8 => conv!(i8),
+        DType::I16 => conv!(i16),
+        DType::I32 => conv!(i32),
+        DType::I64 => conv!(i64),
+        DType::F32 => conv!(f32),
+        DType::F64 => conv!(f64),
     })
 }
 
