@@ -2,12 +2,10 @@
 //! number of epochs or forever, in row order or shuffled by a seed.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::{BuildHasher, Hasher};
+use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use ndarray::{Array, Dimension};
-use rand_chacha::ChaCha8Rng;
-use rand_chacha::rand_core::{Rng, SeedableRng};
 
 use super::prefetch::{Job, OrderedPool};
 use super::user_fn::UserFn;
@@ -541,7 +539,7 @@ impl InputFnBuilder {
         let maps = resolve_maps(self.maps, x.keys().cloned().collect())?;
         let seed = match (shuffle, self.seed) {
             (_, Some(s)) => s,
-            (true, None) => os_seed(),
+            (true, None) => crate::rng::os_seed(),
             (false, None) => 0,
         };
         let total_rows = self.num_epochs.and_then(|e| e.checked_mul(n as u64));
@@ -848,45 +846,9 @@ impl Plan {
     }
 }
 
-fn splitmix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// The permutation of epoch `epoch`: Fisher–Yates driven by ChaCha8 seeded from
-/// `(seed, epoch)`, so it depends on nothing else (not the thread count, not the batch size).
+/// The order of the rows in `epoch`: a full permutation, a pure function of `(seed, epoch)`.
 pub(crate) fn epoch_permutation(n: usize, seed: u64, epoch: u64) -> Vec<usize> {
-    // Domain-separated from other uses of the same seed (per-sample augmentation streams).
-    const DOMAIN: u64 = 0x696e_7075_745f_666e; // "input_fn"
-    let mut rng = ChaCha8Rng::seed_from_u64(splitmix64(seed ^ splitmix64(epoch ^ DOMAIN)));
-    let mut v: Vec<usize> = (0..n).collect();
-    for i in (1..n).rev() {
-        let j = below(&mut rng, i as u64 + 1) as usize;
-        v.swap(i, j);
-    }
-    v
-}
-
-/// Uniform in `0..range` without modulo bias (rejects the lowest `2^64 mod range` draws).
-fn below(rng: &mut ChaCha8Rng, range: u64) -> u64 {
-    let reject_below = range.wrapping_neg() % range;
-    loop {
-        let x = rng.next_u64();
-        if x >= reject_below {
-            return x % range;
-        }
-    }
-}
-
-/// A seed from the OS's randomness (std's per-process random hash keys) mixed with the time.
-fn os_seed() -> u64 {
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    if let Ok(t) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
-        h.write_u128(t.as_nanos());
-    }
-    h.finish()
+    crate::rng::permutation(seed, crate::rng::Stream::Other, epoch, n)
 }
 
 /// The batches of a [`numpy_input_fn`], in order: an [`Iterator`] of `Result<FeatureBatch>`
