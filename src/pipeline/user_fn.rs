@@ -667,7 +667,7 @@ impl crate::generator::Preprocess for UserFn {
         let out = out.pop().expect("one output");
         let values: Vec<f64> = match out.dtype() {
             DType::F32 => out.view::<f32>()?.iter().map(|&v| v as f64).collect(),
-            DType::F64 => out.view::<f64>()?.iter().map(|&v| v).collect(),
+            DType::F64 => out.view::<f64>()?.iter().copied().collect(),
             other => {
                 return Err(Box::new(Error::Contract {
                     what: self.name.clone(),
