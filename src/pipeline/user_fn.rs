@@ -487,6 +487,62 @@ where
     }
 }
 
+/// A `UserFn` taking one image and returning one image of the same shape serves as an
+/// `ImageDataGenerator` `preprocessing_function`; its contract is checked on every call.
+///
+/// ```
+/// use std::sync::Arc;
+/// use augflow::{DType, DynArray, ImageDataGenerator, pipeline::UserFn};
+/// use ndarray::Array3;
+///
+/// let invert = UserFn::new("invert", [DType::F32], |x: &[DynArray]| {
+///     Ok(vec![DynArray::from(x[0].view::<f32>()?.mapv(|v| 255.0 - v))])
+/// }).stateful(false);
+/// let datagen = ImageDataGenerator::builder().preprocess(Arc::new(invert)).build()?;
+/// let mut img = Array3::<f32>::from_elem((2, 2, 1), 5.0);
+/// datagen.standardize(img.view_mut())?;
+/// assert!(img.iter().all(|&v| v == 250.0));
+/// # Ok::<(), augflow::Error>(())
+/// ```
+impl crate::generator::Preprocess for UserFn {
+    fn apply(&self, image: crate::transform::ImageMut<'_>) -> std::result::Result<(), BoxError> {
+        use crate::transform::ImageMut;
+        let input = match &image {
+            ImageMut::F32(x) => DynArray::from(x.to_owned()),
+            ImageMut::F64(x) => DynArray::from(x.to_owned()),
+        };
+        let shape = input.shape().to_vec();
+        let mut out = self.call(std::slice::from_ref(&input))?;
+        if out.len() != 1 || out[0].shape() != shape.as_slice() {
+            return Err(Box::new(Error::Contract {
+                what: self.name.clone(),
+                message: format!(
+                    "as a preprocessing_function it must return one array of the image's shape {shape:?}; got {:?}",
+                    out.iter().map(|a| a.shape().to_vec()).collect::<Vec<_>>()
+                ),
+            }));
+        }
+        let out = out.pop().expect("one output");
+        let values: Vec<f64> = match out.dtype() {
+            DType::F32 => out.view::<f32>()?.iter().map(|&v| v as f64).collect(),
+            DType::F64 => out.view::<f64>()?.iter().copied().collect(),
+            other => {
+                return Err(Box::new(Error::Contract {
+                    what: self.name.clone(),
+                    message: format!(
+                        "as a preprocessing_function it must return float32 or float64; got {other}"
+                    ),
+                }));
+            }
+        };
+        match image {
+            ImageMut::F32(mut x) => x.iter_mut().zip(values).for_each(|(d, v)| *d = v as f32),
+            ImageMut::F64(mut x) => x.iter_mut().zip(values).for_each(|(d, v)| *d = v),
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -626,61 +682,5 @@ mod tests {
         assert_eq!(m.get(1).unwrap(), vec![f32s(&[1.0])]);
         assert!(matches!(m.get(2), Err(Error::UserFunction { .. })));
         assert!(matches!(m.get(3), Err(Error::IndexOutOfRange { .. })));
-    }
-}
-
-/// A `UserFn` taking one image and returning one image of the same shape serves as an
-/// `ImageDataGenerator` `preprocessing_function`; its contract is checked on every call.
-///
-/// ```
-/// use std::sync::Arc;
-/// use augflow::{DType, DynArray, ImageDataGenerator, pipeline::UserFn};
-/// use ndarray::Array3;
-///
-/// let invert = UserFn::new("invert", [DType::F32], |x: &[DynArray]| {
-///     Ok(vec![DynArray::from(x[0].view::<f32>()?.mapv(|v| 255.0 - v))])
-/// }).stateful(false);
-/// let datagen = ImageDataGenerator::builder().preprocess(Arc::new(invert)).build()?;
-/// let mut img = Array3::<f32>::from_elem((2, 2, 1), 5.0);
-/// datagen.standardize(img.view_mut())?;
-/// assert!(img.iter().all(|&v| v == 250.0));
-/// # Ok::<(), augflow::Error>(())
-/// ```
-impl crate::generator::Preprocess for UserFn {
-    fn apply(&self, image: crate::transform::ImageMut<'_>) -> std::result::Result<(), BoxError> {
-        use crate::transform::ImageMut;
-        let input = match &image {
-            ImageMut::F32(x) => DynArray::from(x.to_owned()),
-            ImageMut::F64(x) => DynArray::from(x.to_owned()),
-        };
-        let shape = input.shape().to_vec();
-        let mut out = self.call(std::slice::from_ref(&input))?;
-        if out.len() != 1 || out[0].shape() != shape.as_slice() {
-            return Err(Box::new(Error::Contract {
-                what: self.name.clone(),
-                message: format!(
-                    "as a preprocessing_function it must return one array of the image's shape {shape:?}; got {:?}",
-                    out.iter().map(|a| a.shape().to_vec()).collect::<Vec<_>>()
-                ),
-            }));
-        }
-        let out = out.pop().expect("one output");
-        let values: Vec<f64> = match out.dtype() {
-            DType::F32 => out.view::<f32>()?.iter().map(|&v| v as f64).collect(),
-            DType::F64 => out.view::<f64>()?.iter().copied().collect(),
-            other => {
-                return Err(Box::new(Error::Contract {
-                    what: self.name.clone(),
-                    message: format!(
-                        "as a preprocessing_function it must return float32 or float64; got {other}"
-                    ),
-                }));
-            }
-        };
-        match image {
-            ImageMut::F32(mut x) => x.iter_mut().zip(values).for_each(|(d, v)| *d = v as f32),
-            ImageMut::F64(mut x) => x.iter_mut().zip(values).for_each(|(d, v)| *d = v),
-        }
-        Ok(())
     }
 }
