@@ -114,6 +114,15 @@ impl Interpolation {
     }
 }
 
+/// `f64::floor` without a libm call on targets lacking SSE4.1: identical for every `|t| < 2^63`
+/// (larger values saturate, and only reach clamped taps).
+#[inline(always)]
+pub(crate) fn floor(t: f64) -> f64 {
+    let i = t as i64;
+    let f = i as f64;
+    if f > t { f - 1.0 } else { f }
+}
+
 /// scipy's `map_coordinate` for `reflect` (spec §5.5, step 2).
 #[inline]
 pub(crate) fn map_reflect(mut t: f64, n: usize) -> f64 {
@@ -204,7 +213,7 @@ pub(crate) fn axis_taps(
     };
     match interp {
         Interpolation::Bilinear => {
-            let s = t.floor();
+            let s = floor(t);
             let w0 = 1.0 - (t - s);
             let i = s as isize;
             Some((
@@ -215,7 +224,7 @@ pub(crate) fn axis_taps(
             ))
         }
         Interpolation::Nearest => {
-            let i = remap_tap((t + 0.5).floor() as isize, n, mode);
+            let i = remap_tap(floor(t + 0.5) as isize, n, mode);
             Some((i, i, 1.0, 0.0))
         }
     }
@@ -282,6 +291,26 @@ mod tests {
             assert_eq!((i0, i1), (0, 0));
         }
         assert!(axis_taps(0.5, 1, FillMode::Constant, Interpolation::Bilinear).is_none());
+    }
+
+    #[test]
+    fn fast_floor_equals_floor() {
+        for t in [
+            -3.5,
+            -3.0,
+            -0.5,
+            -1e-300,
+            -0.0,
+            0.0,
+            0.25,
+            1.0,
+            7.999999999999999,
+            1e15 + 0.5,
+            -1e15 - 0.5,
+            4.5e15,
+        ] {
+            assert_eq!(floor(t), t.floor(), "{t}");
+        }
     }
 
     #[test]
