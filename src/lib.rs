@@ -7,6 +7,7 @@ pub mod error;
 pub mod generator;
 pub mod iterators;
 pub mod rng;
+pub mod save;
 pub mod transform;
 
 pub use error::{BoxError, Error, Result};
@@ -15,4 +16,5 @@ pub use generator::{
     Preprocess, ShiftRange, ZoomRange,
 };
 pub use iterators::Sequence;
+pub use save::{SaveFormat, array_to_img, img_to_array};
 pub use transform::{DataFormat, FillMode, Geometry, Interpolation, TransformParams};

@@ -1,0 +1,8 @@
+//! Saving augmented samples to disk (Keras' `save_to_dir`): array ↔ image conversion,
+//! Keras' white list of formats, and atomic writes under deterministic, unique file names.
+
+mod convert;
+mod format;
+
+pub use convert::{array_to_img, img_to_array};
+pub use format::SaveFormat;
