@@ -3,6 +3,8 @@
 
 mod convert;
 mod format;
+mod write;
 
 pub use convert::{array_to_img, img_to_array};
 pub use format::SaveFormat;
+pub use write::save_image;
