@@ -16,5 +16,5 @@ pub use generator::{
     Preprocess, ShiftRange, ZoomRange,
 };
 pub use iterators::Sequence;
-pub use save::{SaveFormat, array_to_img, img_to_array, save_image};
+pub use save::{SaveFormat, SaveOptions, Saver, array_to_img, img_to_array, save_image};
 pub use transform::{DataFormat, FillMode, Geometry, Interpolation, TransformParams};

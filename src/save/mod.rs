@@ -3,8 +3,10 @@
 
 mod convert;
 mod format;
+mod saver;
 mod write;
 
 pub use convert::{array_to_img, img_to_array};
 pub use format::SaveFormat;
+pub use saver::{SaveOptions, Saver};
 pub use write::save_image;
