@@ -9,6 +9,7 @@ pub mod generator;
 pub mod iterators;
 pub mod pipeline;
 pub mod rng;
+pub mod save;
 pub mod transform;
 
 pub use array::{DType, DynArray};
@@ -19,4 +20,5 @@ pub use generator::{
 };
 pub use iterators::{Batch, NumpyArrayIterator, Sequence, Subset};
 pub use pipeline::{Prefetch, UserFn, numpy_input_fn};
+pub use save::{SaveFormat, SaveOptions, Saver, array_to_img, img_to_array, save_image};
 pub use transform::{DataFormat, FillMode, Geometry, Interpolation, TransformParams};
