@@ -61,13 +61,12 @@ pub(crate) fn run_user(what: &str, f: impl FnOnce() -> Result<(), BoxError>) -> 
         }),
         Err(panic) => Err(Error::UserFunction {
             what: what.to_string(),
-            message: format!("panicked: {}", panic_message(&panic)),
+            message: format!("panicked: {}", panic_message(&*panic)),
         }),
     }
 }
 
 /// The text of a panic payload.
-#[allow(dead_code)] // used by the pipelines
 pub(crate) fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = p.downcast_ref::<&str>() {
         s.to_string()
@@ -75,5 +74,19 @@ pub(crate) fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
         s.clone()
     } else {
         "a non-string panic payload".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_in_user_code_reports_its_message() {
+        let err = run_user("preprocessing_function", || panic!("boom")).unwrap_err();
+        assert!(err.to_string().contains("panicked: boom"), "{err}");
+        let n = 3;
+        let err = run_user("f", || panic!("bad {n}")).unwrap_err();
+        assert!(err.to_string().contains("panicked: bad 3"), "{err}");
     }
 }

@@ -175,7 +175,9 @@ pub(crate) fn remap_tap(i: isize, n: usize, mode: FillMode) -> usize {
             FillMode::Nearest => i,
             FillMode::Constant | FillMode::Wrap => {
                 if i < 0 {
-                    -i
+                    // Saturating: a coordinate far outside (a huge finite zoom or shift) can
+                    // reach isize::MIN, whose negation overflows; the clamp below bounds it.
+                    i.saturating_neg()
                 } else {
                     2 * last - i
                 }
@@ -310,6 +312,31 @@ mod tests {
             4.5e15,
         ] {
             assert_eq!(floor(t), t.floor(), "{t}");
+        }
+    }
+
+    #[test]
+    fn taps_far_outside_the_image_stay_in_range() {
+        for mode in [
+            FillMode::Nearest,
+            FillMode::Constant,
+            FillMode::Reflect,
+            FillMode::Wrap,
+        ] {
+            for i in [
+                isize::MIN,
+                isize::MIN + 1,
+                -1_000_000,
+                1_000_000,
+                isize::MAX,
+            ] {
+                assert!(remap_tap(i, 19, mode) < 19, "{mode} {i}");
+            }
+        }
+        // -1e300 survives scipy's wrap remapping as a huge negative number (precision loss).
+        for interp in [Interpolation::Nearest, Interpolation::Bilinear] {
+            let (i0, i1, _, _) = axis_taps(-1e300, 19, FillMode::Wrap, interp).unwrap();
+            assert!(i0 < 19 && i1 < 19);
         }
     }
 

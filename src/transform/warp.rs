@@ -254,7 +254,7 @@ fn interior_span(base: [f64; 2], a: [f64; 2], last: [f64; 2], w: usize) -> (usiz
         lo = lo.max(from.ceil() + 1.0);
         hi = hi.min(to.floor() - 1.0);
     }
-    if !(lo < hi) {
+    if lo.partial_cmp(&hi) != Some(std::cmp::Ordering::Less) {
         return (0, 0);
     }
     let inside = |cc: usize| {
