@@ -407,3 +407,73 @@ fn channels_first_batches_hold_the_same_pixels_permuted() {
     assert_eq!(first.index, last.index);
     assert_eq!(first.x.permuted_axes([0, 2, 3, 1]), last.x);
 }
+
+#[test]
+fn save_to_dir_writes_every_sample_once_with_deterministic_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("aug"); // missing: build creates it
+    let y = Array1::from_iter((0..6).map(|i| (i % 2) as i64));
+    let it = standard()
+        .flow(images(6), Some(y))
+        .batch_size(4)
+        .seed(3)
+        .save_options(
+            augflow::SaveOptions::new(&out)
+                .prefix("cat")
+                .format(augflow::SaveFormat::Png)
+                .per_class_subfolders(true),
+        )
+        .build()
+        .unwrap();
+    let batches = all_batches(&it);
+    let mut names: Vec<String> = Vec::new();
+    for class in ["0", "1"] {
+        for e in std::fs::read_dir(out.join(class)).unwrap() {
+            names.push(format!(
+                "{class}/{}",
+                e.unwrap().file_name().to_string_lossy()
+            ));
+        }
+    }
+    names.sort();
+    let mut want: Vec<String> = (0..6)
+        .map(|i| format!("{}/cat_e000_i{i:06}.png", i % 2))
+        .collect();
+    want.sort();
+    assert_eq!(names, want);
+    // The batch is not modified by saving: same as without saving.
+    let plain = standard()
+        .flow(images(6), None::<DynArray>)
+        .batch_size(4)
+        .seed(3)
+        .build()
+        .unwrap();
+    assert_eq!(batches[0].x, plain.get(0).unwrap().x);
+    // A saved image is the min-max stretched sample.
+    let k = batches[0].index[0];
+    let img = image::open(
+        out.join((k % 2).to_string())
+            .join(format!("cat_e000_i{k:06}.png")),
+    )
+    .unwrap()
+    .to_rgb8();
+    let slot = batches[0].x.index_axis(Axis(0), 0);
+    let (lo, hi) = slot
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+    let want_px = ((slot[[0, 0, 0]] - lo) / (hi - lo) * 255.0) as u8;
+    assert!((img.get_pixel(0, 0)[0] as i32 - want_px as i32).abs() <= 1);
+}
+
+#[test]
+fn an_unwritable_save_folder_fails_at_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a_file");
+    std::fs::write(&file, b"x").unwrap();
+    let err = standard()
+        .flow(images(2), None::<DynArray>)
+        .save_to_dir(file.join("sub"), "", augflow::SaveFormat::Jpg)
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, Error::Io { .. }), "{err}");
+}

@@ -10,6 +10,7 @@ use super::{Batch, Sequence, check_index};
 use crate::array::DType;
 use crate::generator::ImageDataGenerator;
 use crate::rng::{Stream, os_seed, permutation, sample_rng};
+use crate::save::{SaveFormat, SaveOptions, Saver};
 use crate::transform::{OutPixel, Pixel, image_dims};
 use crate::{DynArray, Error, Result};
 
@@ -74,6 +75,7 @@ pub struct FlowBuilder<T: Pixel, O = f32> {
     augment_validation: bool,
     augment: bool,
     explicit_output: bool,
+    save: Option<SaveOptions>,
     _out: PhantomData<O>,
 }
 
@@ -119,6 +121,7 @@ impl ImageDataGenerator {
             augment_validation: false,
             augment: true,
             explicit_output: false,
+            save: None,
             _out: PhantomData,
         }
     }
@@ -179,6 +182,29 @@ impl<T: Pixel, O: BatchElement> FlowBuilder<T, O> {
         self.augment = on;
         self
     }
+    /// Keras' `save_to_dir`, `save_prefix`, `save_format`: every augmented sample is also
+    /// written to `dir` (created if missing; an unwritable folder fails `build`), as
+    /// `{prefix}_e{epoch:03}_i{index:06}.{ext}` — deterministic and unique, unlike Keras'
+    /// random suffix (keras#8249). Images are min–max scaled as Keras' `array_to_img`; files
+    /// are written atomically and the batch is not modified.
+    pub fn save_to_dir(
+        mut self,
+        dir: impl Into<std::path::PathBuf>,
+        prefix: impl Into<String>,
+        format: SaveFormat,
+    ) -> Self {
+        self.save = Some(SaveOptions::new(dir).prefix(prefix).format(format));
+        self
+    }
+
+    /// Like [`save_to_dir`](Self::save_to_dir) with every option, e.g. one sub-folder per
+    /// class (named after the label of `y`: its value, or the index of the largest entry of a
+    /// one-hot row).
+    pub fn save_options(mut self, options: SaveOptions) -> Self {
+        self.save = Some(options);
+        self
+    }
+
     /// Output element type: `f32` (default) or `f64`; overrides the generator's `dtype`.
     pub fn output<O2: BatchElement>(self) -> FlowBuilder<T, O2> {
         FlowBuilder {
@@ -196,6 +222,7 @@ impl<T: Pixel, O: BatchElement> FlowBuilder<T, O> {
             augment_validation: self.augment_validation,
             augment: self.augment,
             explicit_output: true,
+            save: self.save,
             _out: PhantomData,
         }
     }
@@ -262,6 +289,7 @@ impl<T: Pixel, O: BatchElement> FlowBuilder<T, O> {
         let augment =
             self.augment && (self.subset != Some(Subset::Validation) || self.augment_validation);
         let seed = self.seed.unwrap_or_else(os_seed);
+        let saver = self.save.map(SaveOptions::build).transpose()?;
         let mut it = NumpyArrayIterator {
             datagen,
             x: self.x,
@@ -275,6 +303,7 @@ impl<T: Pixel, O: BatchElement> FlowBuilder<T, O> {
             epoch: 0,
             order: Vec::new(),
             augment,
+            saver,
             _out: PhantomData,
         };
         it.set_epoch(0);
@@ -343,6 +372,35 @@ fn distinct_values(y: &DynArray, rows: &[usize]) -> Result<BTreeSet<u64>> {
         .collect())
 }
 
+/// One class name per row of `y`: the value of a 1-D label, or the index of the largest entry
+/// of a one-hot (or score) row.
+fn class_names(y: &DynArray) -> Result<Vec<String>> {
+    let v = values_f64(y)?;
+    let n = y.len().max(1);
+    let per = v.len() / n;
+    Ok(v.chunks(per.max(1))
+        .map(|row| {
+            if per == 1 {
+                let x = row[0];
+                if x.fract() == 0.0 {
+                    format!("{}", x as i64)
+                } else {
+                    x.to_string()
+                }
+            } else {
+                let best = row
+                    .iter()
+                    .enumerate()
+                    .fold(
+                        (0, f64::NEG_INFINITY),
+                        |b, (i, &x)| if x > b.1 { (i, x) } else { b },
+                    );
+                best.0.to_string()
+            }
+        })
+        .collect())
+}
+
 /// Every element of `a` as `f64`.
 pub(crate) fn values_f64(a: &DynArray) -> Result<Vec<f64>> {
     macro_rules! conv {
@@ -386,6 +444,7 @@ pub struct NumpyArrayIterator<T: Pixel, O = f32> {
     epoch: u64,
     order: Vec<usize>,
     augment: bool,
+    saver: Option<Saver>,
     _out: PhantomData<O>,
 }
 
@@ -474,9 +533,25 @@ impl<T: Pixel, O: BatchElement> Sequence for NumpyArrayIterator<T, O> {
                     .transform_sample_into(self.x.index_axis(Axis(0), i), slot, &mut rng, augment)
                     .map(|_| ())
             })?;
+        let y = self.y.as_ref().map(|y| y.select(&index)).transpose()?;
+        if let Some(saver) = &self.saver {
+            let classes = match (&y, saver.options().per_class_subfolders) {
+                (Some(y), true) => Some(class_names(y)?),
+                _ => None,
+            };
+            let fmt = self.datagen.data_format();
+            x.axis_iter(Axis(0))
+                .into_par_iter()
+                .zip(index.par_iter())
+                .enumerate()
+                .try_for_each(|(k, (img, &i))| -> Result<()> {
+                    let class = classes.as_ref().map(|c| c[k].as_str());
+                    saver.save(img, fmt, epoch, i, class).map(|_| ())
+                })?;
+        }
         Ok(Batch {
             x,
-            y: self.y.as_ref().map(|y| y.select(&index)).transpose()?,
+            y,
             sample_weight: self
                 .sample_weight
                 .as_ref()
