@@ -124,12 +124,12 @@ pub(crate) fn floor(t: f64) -> f64 {
 }
 
 /// scipy's `map_coordinate` for `reflect` (spec §5.5, step 2).
-#[inline]
+#[inline(always)]
 pub(crate) fn map_reflect(mut t: f64, n: usize) -> f64 {
     if n <= 1 {
         return 0.0;
     }
-    let nf = n as f64;
+    let nf = n as i64 as f64;
     let s2 = 2.0 * nf;
     if t < 0.0 {
         if t < -s2 {
@@ -150,12 +150,12 @@ pub(crate) fn map_reflect(mut t: f64, n: usize) -> f64 {
 }
 
 /// scipy's `map_coordinate` for the legacy `wrap`, period `n-1` (spec §5.5, step 2).
-#[inline]
+#[inline(always)]
 pub(crate) fn map_wrap(mut t: f64, n: usize) -> f64 {
     if n <= 1 {
         return 0.0;
     }
-    let sz = (n - 1) as f64;
+    let sz = (n - 1) as i64 as f64;
     if t < 0.0 {
         t += sz * ((-t / sz).trunc() + 1.0);
     } else if t > sz {
@@ -165,7 +165,7 @@ pub(crate) fn map_wrap(mut t: f64, n: usize) -> f64 {
 }
 
 /// Index of a spline tap that fell outside `[0, n-1]` (spec §5.5, step 4).
-#[inline]
+#[inline(always)]
 pub(crate) fn remap_tap(i: isize, n: usize, mode: FillMode) -> usize {
     let last = n as isize - 1;
     let j = if (0..=last).contains(&i) {
@@ -195,7 +195,7 @@ pub(crate) fn remap_tap(i: isize, n: usize, mode: FillMode) -> usize {
 }
 
 /// Taps and weights along one axis for coordinate `t`, or `None` when the pixel is `cval`.
-#[inline]
+#[inline(always)]
 pub(crate) fn axis_taps(
     t: f64,
     n: usize,
@@ -204,7 +204,7 @@ pub(crate) fn axis_taps(
 ) -> Option<(usize, usize, f64, f64)> {
     let t = match mode {
         FillMode::Constant => {
-            if t < 0.0 || t > (n as f64 - 1.0) {
+            if t < 0.0 || t > (n as i64 as f64 - 1.0) {
                 return None;
             }
             t
@@ -217,7 +217,7 @@ pub(crate) fn axis_taps(
         Interpolation::Bilinear => {
             let s = floor(t);
             let w0 = 1.0 - (t - s);
-            let i = s as isize;
+            let i = s as i64 as isize;
             Some((
                 remap_tap(i, n, mode),
                 remap_tap(i.saturating_add(1), n, mode),

@@ -6,6 +6,8 @@ mod fill;
 mod params;
 mod photometric;
 mod pixel;
+#[cfg(target_arch = "x86_64")]
+mod simd;
 mod warp;
 
 pub use affine::{Affine, Geometry, SamplingMap, sampling_map};

@@ -22,27 +22,48 @@ mod sealed {
 pub trait Pixel: Copy + Send + Sync + 'static + sealed::Sealed {
     /// The value as `f64` (exact).
     fn to_f64(self) -> f64;
+    /// Which of the four types this is (lets kernels pick vector loads at compile time).
+    #[doc(hidden)]
+    const KIND: PixelKind;
+}
+
+/// The element types of [`Pixel`], for kernels that specialize on them.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PixelKind {
+    /// `u8`.
+    U8,
+    /// `u16`.
+    U16,
+    /// `f32`.
+    F32,
+    /// `f64`.
+    F64,
 }
 
 impl Pixel for u8 {
+    const KIND: PixelKind = PixelKind::U8;
     #[inline(always)]
     fn to_f64(self) -> f64 {
         self as f64
     }
 }
 impl Pixel for u16 {
+    const KIND: PixelKind = PixelKind::U16;
     #[inline(always)]
     fn to_f64(self) -> f64 {
         self as f64
     }
 }
 impl Pixel for f32 {
+    const KIND: PixelKind = PixelKind::F32;
     #[inline(always)]
     fn to_f64(self) -> f64 {
         self as f64
     }
 }
 impl Pixel for f64 {
+    const KIND: PixelKind = PixelKind::F64;
     #[inline(always)]
     fn to_f64(self) -> f64 {
         self

@@ -204,7 +204,7 @@ pub(crate) fn warp_slice<T: Pixel, O: OutPixel>(
             return;
         }
     }
-    warp_dispatch(src, dst, lay, warp, opts);
+    warp_dispatch::<T, O, false>(src, dst, lay, warp, opts);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -217,11 +217,12 @@ fn warp_avx2<T: Pixel, O: OutPixel>(
     opts: &WarpOptions,
 ) {
     // Rust never contracts `a * b + c` into an FMA, so this build rounds like the portable one.
-    warp_dispatch(src, dst, lay, warp, opts);
+    warp_dispatch::<T, O, true>(src, dst, lay, warp, opts);
 }
 
+/// `SIMD`: whether AVX2 lanes may be used (only true inside [`warp_avx2`]).
 #[inline(always)]
-fn warp_dispatch<T: Pixel, O: OutPixel>(
+fn warp_dispatch<T: Pixel, O: OutPixel, const SIMD: bool>(
     src: &[T],
     dst: &mut [O],
     lay: Layout,
@@ -229,10 +230,10 @@ fn warp_dispatch<T: Pixel, O: OutPixel>(
     opts: &WarpOptions,
 ) {
     match (lay.chs, lay.c) {
-        (1, 1) => warp_rows::<T, O, 1>(src, dst, lay, warp, opts),
-        (1, 3) => warp_rows::<T, O, 3>(src, dst, lay, warp, opts),
-        (1, 4) => warp_rows::<T, O, 4>(src, dst, lay, warp, opts),
-        _ => warp_rows::<T, O, 0>(src, dst, lay, warp, opts),
+        (1, 1) => warp_rows::<T, O, 1, SIMD>(src, dst, lay, warp, opts),
+        (1, 3) => warp_rows::<T, O, 3, SIMD>(src, dst, lay, warp, opts),
+        (1, 4) => warp_rows::<T, O, 4, SIMD>(src, dst, lay, warp, opts),
+        _ => warp_rows::<T, O, 0, SIMD>(src, dst, lay, warp, opts),
     }
 }
 
@@ -275,7 +276,7 @@ fn interior_span(base: [f64; 2], a: [f64; 2], last: [f64; 2], w: usize) -> (usiz
 
 /// The kernel. `C` is the channel count of a channels-last image, or 0 for any other layout.
 #[inline(always)]
-fn warp_rows<T: Pixel, O: OutPixel, const C: usize>(
+fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
     src: &[T],
     dst: &mut [O],
     lay: Layout,
@@ -284,15 +285,24 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize>(
 ) {
     let Layout { h, w, c, chs, .. } = lay;
     let nc = if C > 0 { C } else { c };
+    // Four channels of a pixel fit one f64x4 register; with three, the fourth lane reads and
+    // writes the next element, which is rewritten afterwards (guarded at row and buffer ends).
+    let lanes = SIMD && cfg!(target_arch = "x86_64") && (C == 3 || C == 4);
     let src_row = |r: usize| if warp.flip_vertical { h - 1 - r } else { r };
-    let out_col = |cc: usize| if warp.flip_horizontal { w - 1 - cc } else { cc };
+    let src_col = |col: usize| {
+        if warp.flip_horizontal {
+            w - 1 - col
+        } else {
+            col
+        }
+    };
 
     let Some(m) = warp.map else {
         // No geometric factor: an exact copy, flips as permutations (spec §5.2, §7).
         for r in 0..h {
             let rr = src_row(r);
-            for cc in 0..w {
-                let (o, i) = (lay.at(r, out_col(cc)), lay.at(rr, cc));
+            for col in 0..w {
+                let (o, i) = (lay.at(r, col), lay.at(rr, src_col(col)));
                 for ch in 0..nc {
                     dst[o + ch * chs] = O::from_f64(src[i + ch * chs].to_f64());
                 }
@@ -306,39 +316,52 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize>(
     let cval = O::from_f64(opts.cval);
     let bilinear = opts.interpolation == Interpolation::Bilinear;
     for r in 0..h {
-        let rr = src_row(r) as f64;
+        let rr = src_row(r) as i64 as f64;
+        let row_end = (r + 1) * lay.rs;
         // spec §5.5 step 1: t = offset; t += r·A[k][0]; t += c·A[k][1] (no FMA).
         let base = [m.offset[0] + rr * m.a[0][0], m.offset[1] + rr * m.a[1][0]];
         let (lo, hi) = interior_span(base, a, last, w);
-        for cc in (0..lo).chain(hi..w) {
-            let t0 = base[0] + cc as f64 * a[0];
-            let t1 = base[1] + cc as f64 * a[1];
-            border_pixel::<T, O>(
-                src,
-                dst,
-                lay,
-                nc,
-                lay.at(r, out_col(cc)),
-                t0,
-                t1,
-                opts,
-                cval,
-            );
-        }
-        if bilinear {
-            for cc in lo..hi {
-                let t0 = base[0] + cc as f64 * a[0];
-                let t1 = base[1] + cc as f64 * a[1];
-                // Inside the span t >= 0, so truncation is floor.
-                let (s0, s1) = (t0 as usize, t1 as usize);
+        // The span in output columns, walked left to right in memory.
+        let (out_lo, out_hi) = if warp.flip_horizontal {
+            (w - hi, w - lo)
+        } else {
+            (lo, hi)
+        };
+        for col in out_lo..out_hi {
+            let cc = src_col(col) as i64 as f64;
+            let t0 = base[0] + cc * a[0];
+            let t1 = base[1] + cc * a[1];
+            let o = lay.at(r, col);
+            if bilinear {
+                // Inside the span 0 <= t < n - 1, so truncation is floor and fits an i64.
+                // SAFETY: t0 and t1 are finite and in range (interior_span checked them).
+                let (s0, s1) =
+                    unsafe { (t0.to_int_unchecked::<i64>(), t1.to_int_unchecked::<i64>()) };
                 let w0r = 1.0 - (t0 - s0 as f64);
                 let w0c = 1.0 - (t1 - s1 as f64);
+                let (s0, s1) = (s0 as usize, s1 as usize);
                 let (w1r, w1c) = (1.0 - w0r, 1.0 - w0c);
                 let i00 = lay.at(s0, s1);
                 let (i01, i10) = (i00 + lay.cs, i00 + lay.rs);
                 let i11 = i10 + lay.cs;
-                let o = lay.at(r, out_col(cc));
                 debug_assert!(i11 + (nc - 1) * chs < src.len() && o + (nc - 1) * chs < dst.len());
+                #[cfg(target_arch = "x86_64")]
+                if lanes && i11 + 4 <= src.len() && o + 4 <= row_end {
+                    use super::simd::{bilinear4, load4, store4};
+                    // SAFETY: AVX2 was detected (lanes implies SIMD, set only in warp_avx2);
+                    // the guards above keep the 4-element reads and write in bounds.
+                    unsafe {
+                        let p = src.as_ptr();
+                        let v = [
+                            load4(p.add(i00)),
+                            load4(p.add(i01)),
+                            load4(p.add(i10)),
+                            load4(p.add(i11)),
+                        ];
+                        store4(dst.as_mut_ptr().add(o), bilinear4(v, [w0r, w0c, w1r, w1c]));
+                    }
+                    continue;
+                }
                 for ch in 0..nc {
                     let k = ch * chs;
                     // SAFETY: the span guarantees s0 + 1 <= h - 1 and s1 + 1 <= w - 1.
@@ -357,18 +380,36 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize>(
                     t += v11 * w1r * w1c;
                     dst[o + k] = O::from_f64(t);
                 }
-            }
-        } else {
-            for cc in lo..hi {
-                let t0 = base[0] + cc as f64 * a[0];
-                let t1 = base[1] + cc as f64 * a[1];
+            } else {
                 // spec §5.5 step 3: order 0 rounds half up.
-                let i = lay.at((t0 + 0.5) as usize, (t1 + 0.5) as usize);
-                let o = lay.at(r, out_col(cc));
+                // SAFETY: 0.5 <= t + 0.5 < n - 0.5 inside the span.
+                let (s0, s1) = unsafe {
+                    (
+                        (t0 + 0.5).to_int_unchecked::<i64>(),
+                        (t1 + 0.5).to_int_unchecked::<i64>(),
+                    )
+                };
+                let i = lay.at(s0 as usize, s1 as usize);
+                #[cfg(target_arch = "x86_64")]
+                if lanes && i + 4 <= src.len() && o + 4 <= row_end {
+                    // SAFETY: as above.
+                    unsafe {
+                        let v = super::simd::load4(src.as_ptr().add(i));
+                        super::simd::store4(dst.as_mut_ptr().add(o), v);
+                    }
+                    continue;
+                }
                 for ch in 0..nc {
                     dst[o + ch * chs] = O::from_f64(src[i + ch * chs].to_f64());
                 }
             }
+        }
+        // Border pixels last: they also repair any element a 3-channel lane write touched.
+        for col in (0..out_lo).chain(out_hi..w) {
+            let cc = src_col(col) as i64 as f64;
+            let t0 = base[0] + cc * a[0];
+            let t1 = base[1] + cc * a[1];
+            border_pixel::<T, O>(src, dst, lay, nc, lay.at(r, col), t0, t1, opts, cval);
         }
     }
 }
