@@ -305,6 +305,51 @@ impl ImageDataGenerator {
         Ok(params)
     }
 
+    /// The iterators' per-sample path into a batch slot that is not initialized yet: draws
+    /// parameters (when `augment`), warps (which writes every element), applies the
+    /// photometric steps and standardizes. `out` is initialized when this returns `Ok`.
+    pub(crate) fn sample_into_uninit<T: Pixel, O: OutPixel>(
+        &self,
+        x: ArrayView3<'_, T>,
+        out: &mut [std::mem::MaybeUninit<O>],
+        rng: &mut SampleRng,
+        augment: bool,
+    ) -> Result<TransformParams> {
+        let fmt = self.config.data_format;
+        let (h, w, c) = image_dims(x.shape(), fmt, "image")?;
+        let lay = Layout::new(fmt, h, w, c);
+        debug_assert_eq!(out.len(), lay.len());
+        let params = if augment {
+            self.random_transform_params(h, w, rng)
+        } else {
+            TransformParams::default()
+        };
+        params.validate()?;
+        let src = x.as_standard_layout();
+        let src = src.as_slice().expect("standard layout is contiguous");
+        transform::warp_slice_uninit(
+            src,
+            out,
+            lay,
+            &self.warp(&params, lay),
+            &self.warp_options(),
+        );
+        // SAFETY: warp_slice_uninit writes every element of `out`.
+        let out = unsafe { &mut *(out as *mut [std::mem::MaybeUninit<O>] as *mut [O]) };
+        self.photometric(out, lay, &params)?;
+        let view = ArrayViewMut3::from_shape(x.raw_dim(), out).expect("same length");
+        self.standardize(view)?;
+        Ok(params)
+    }
+
+    fn warp(&self, p: &TransformParams, lay: Layout) -> Warp {
+        Warp {
+            map: transform::sampling_map(p, lay.h, lay.w, self.config.geometry),
+            flip_horizontal: p.flip_horizontal,
+            flip_vertical: p.flip_vertical,
+        }
+    }
+
     pub(crate) fn transform_slice<T: Pixel, O: OutPixel>(
         &self,
         src: &[T],
@@ -312,12 +357,16 @@ impl ImageDataGenerator {
         lay: Layout,
         p: &TransformParams,
     ) -> Result<()> {
-        let warp = Warp {
-            map: transform::sampling_map(p, lay.h, lay.w, self.config.geometry),
-            flip_horizontal: p.flip_horizontal,
-            flip_vertical: p.flip_vertical,
-        };
-        transform::warp_slice(src, dst, lay, &warp, &self.warp_options());
+        transform::warp_slice(src, dst, lay, &self.warp(p, lay), &self.warp_options());
+        self.photometric(dst, lay, p)
+    }
+
+    fn photometric<O: OutPixel>(
+        &self,
+        dst: &mut [O],
+        lay: Layout,
+        p: &TransformParams,
+    ) -> Result<()> {
         // Channel shift and brightness are pointwise given the whole image's min and max, so
         // running them after the flips (folded into the warp) gives Keras' order (spec §4).
         if let Some(i) = p.channel_shift_intensity {

@@ -522,17 +522,22 @@ impl<T: Pixel, O: BatchElement> Sequence for NumpyArrayIterator<T, O> {
     fn get(&self, idx: usize) -> Result<Batch<O>> {
         let index = self.batch_indices(idx)?.to_vec();
         let img_shape = &self.x.shape()[1..];
-        let mut x = Array4::<O>::default((index.len(), img_shape[0], img_shape[1], img_shape[2]));
+        let shape = (index.len(), img_shape[0], img_shape[1], img_shape[2]);
+        // Every element is written by the per-sample path, so no zero-fill is needed.
+        let mut x = Array4::<O>::uninit(shape);
         let (epoch, seed, augment) = (self.epoch, self.seed, self.augment);
         x.axis_iter_mut(Axis(0))
             .into_par_iter()
             .zip(index.par_iter())
-            .try_for_each(|(slot, &i)| -> Result<()> {
+            .try_for_each(|(mut slot, &i)| -> Result<()> {
                 let mut rng = sample_rng(seed, epoch, i as u64);
+                let out = slot.as_slice_mut().expect("a batch slot is contiguous");
                 self.datagen
-                    .transform_sample_into(self.x.index_axis(Axis(0), i), slot, &mut rng, augment)
+                    .sample_into_uninit(self.x.index_axis(Axis(0), i), out, &mut rng, augment)
                     .map(|_| ())
             })?;
+        // SAFETY: every slot was fully written (try_for_each returned Ok for all of them).
+        let x = unsafe { x.assume_init() };
         let y = self.y.as_ref().map(|y| y.select(&index)).transpose()?;
         if let Some(saver) = &self.saver {
             let classes = match (&y, saver.options().per_class_subfolders) {

@@ -21,4 +21,4 @@ pub(crate) use photometric::{
     brightness_keras_slice, brightness_plain_slice, channel_fn, channel_shift_slice,
 };
 pub(crate) use pixel::Layout;
-pub(crate) use warp::{image_dims, warp_slice};
+pub(crate) use warp::{image_dims, warp_slice, warp_slice_uninit};

@@ -1,5 +1,7 @@
 //! The warp kernel: one pass over the output, every channel at once, flips folded in.
 
+use std::mem::MaybeUninit;
+
 use ndarray::{Array3, ArrayView3, ArrayViewMut3};
 
 use super::fill::axis_taps;
@@ -193,6 +195,20 @@ pub(crate) fn warp_slice<T: Pixel, O: OutPixel>(
     warp: &Warp,
     opts: &WarpOptions,
 ) {
+    // SAFETY: the kernel only writes initialized values, so `dst` stays initialized.
+    let dst = unsafe { &mut *(dst as *mut [O] as *mut [MaybeUninit<O>]) };
+    warp_slice_uninit(src, dst, lay, warp, opts);
+}
+
+/// [`warp_slice`] into memory that may be uninitialized: every element of `dst` is written
+/// (every channel of every pixel, on every path), so afterwards it is initialized.
+pub(crate) fn warp_slice_uninit<T: Pixel, O: OutPixel>(
+    src: &[T],
+    dst: &mut [MaybeUninit<O>],
+    lay: Layout,
+    warp: &Warp,
+    opts: &WarpOptions,
+) {
     debug_assert_eq!(src.len(), lay.len());
     debug_assert_eq!(dst.len(), lay.len());
     #[cfg(target_arch = "x86_64")]
@@ -211,7 +227,7 @@ pub(crate) fn warp_slice<T: Pixel, O: OutPixel>(
 #[target_feature(enable = "avx2,fma")]
 fn warp_avx2<T: Pixel, O: OutPixel>(
     src: &[T],
-    dst: &mut [O],
+    dst: &mut [MaybeUninit<O>],
     lay: Layout,
     warp: &Warp,
     opts: &WarpOptions,
@@ -224,7 +240,7 @@ fn warp_avx2<T: Pixel, O: OutPixel>(
 #[inline(always)]
 fn warp_dispatch<T: Pixel, O: OutPixel, const SIMD: bool>(
     src: &[T],
-    dst: &mut [O],
+    dst: &mut [MaybeUninit<O>],
     lay: Layout,
     warp: &Warp,
     opts: &WarpOptions,
@@ -278,7 +294,7 @@ fn interior_span(base: [f64; 2], a: [f64; 2], last: [f64; 2], w: usize) -> (usiz
 #[inline(always)]
 fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
     src: &[T],
-    dst: &mut [O],
+    dst: &mut [MaybeUninit<O>],
     lay: Layout,
     warp: &Warp,
     opts: &WarpOptions,
@@ -304,7 +320,7 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
             for col in 0..w {
                 let (o, i) = (lay.at(r, col), lay.at(rr, src_col(col)));
                 for ch in 0..nc {
-                    dst[o + ch * chs] = O::from_f64(src[i + ch * chs].to_f64());
+                    dst[o + ch * chs].write(O::from_f64(src[i + ch * chs].to_f64()));
                 }
             }
         }
@@ -358,7 +374,10 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
                             load4(p.add(i10)),
                             load4(p.add(i11)),
                         ];
-                        store4(dst.as_mut_ptr().add(o), bilinear4(v, [w0r, w0c, w1r, w1c]));
+                        store4(
+                            dst.as_mut_ptr().add(o) as *mut O,
+                            bilinear4(v, [w0r, w0c, w1r, w1c]),
+                        );
                     }
                     continue;
                 }
@@ -378,7 +397,7 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
                     t += v01 * w0r * w1c;
                     t += v10 * w1r * w0c;
                     t += v11 * w1r * w1c;
-                    dst[o + k] = O::from_f64(t);
+                    dst[o + k].write(O::from_f64(t));
                 }
             } else {
                 // spec §5.5 step 3: order 0 rounds half up.
@@ -395,12 +414,12 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
                     // SAFETY: as above.
                     unsafe {
                         let v = super::simd::load4(src.as_ptr().add(i));
-                        super::simd::store4(dst.as_mut_ptr().add(o), v);
+                        super::simd::store4(dst.as_mut_ptr().add(o) as *mut O, v);
                     }
                     continue;
                 }
                 for ch in 0..nc {
-                    dst[o + ch * chs] = O::from_f64(src[i + ch * chs].to_f64());
+                    dst[o + ch * chs].write(O::from_f64(src[i + ch * chs].to_f64()));
                 }
             }
         }
@@ -419,7 +438,7 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
 #[allow(clippy::too_many_arguments)]
 fn border_pixel<T: Pixel, O: OutPixel>(
     src: &[T],
-    dst: &mut [O],
+    dst: &mut [MaybeUninit<O>],
     lay: Layout,
     nc: usize,
     o: usize,
@@ -437,7 +456,7 @@ fn border_pixel<T: Pixel, O: OutPixel>(
     ));
     let Some(((r0, r1, w0r, w1r), (c0, c1, w0c, w1c))) = taps else {
         for ch in 0..nc {
-            dst[o + ch * chs] = cval;
+            dst[o + ch * chs].write(cval);
         }
         return;
     };
@@ -455,7 +474,7 @@ fn border_pixel<T: Pixel, O: OutPixel>(
         } else {
             src[i00 + k].to_f64()
         };
-        dst[o + k] = O::from_f64(v);
+        dst[o + k].write(O::from_f64(v));
     }
 }
 
