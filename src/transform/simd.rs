@@ -61,3 +61,91 @@ pub(crate) unsafe fn bilinear4(v: [__m256d; 4], w: [f64; 4]) -> __m256d {
         _mm256_add_pd(t, _mm256_mul_pd(_mm256_mul_pd(v[3], w1r), w1c))
     }
 }
+
+/// The bilinear interior of one output row, four pixels per step: coordinates, floors,
+/// weights and tap indices of four pixels in `f64x4`/`i32x4` registers, then each pixel's
+/// channels in one `f64x4`. Same IEEE operations in the same order as the scalar kernel.
+///
+/// Processes output columns `col_lo..` in steps of four while a whole step fits before
+/// `col_hi`, and returns the first column it did not process.
+///
+/// # Safety
+/// AVX2 as for [`load4`]; `col_lo..col_hi` must lie in the row's interior span (every tap in
+/// bounds), the image must be channels-last with 3 or 4 channels, and hold fewer than
+/// `i32::MAX` elements.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn bilinear_span<T: Pixel, O: OutPixel>(
+    src: &[T],
+    dst: &mut [std::mem::MaybeUninit<O>],
+    lay: super::Layout,
+    base: [f64; 2],
+    a: [f64; 2],
+    row_out: usize,
+    (col_lo, col_hi): (usize, usize),
+    flip_h: bool,
+) -> usize {
+    unsafe {
+        let (rs, cs, w) = (lay.rs, lay.cs, lay.w);
+        let row_end = (row_out + 1) * rs;
+        let (b0, b1) = (_mm256_set1_pd(base[0]), _mm256_set1_pd(base[1]));
+        let (a0, a1) = (_mm256_set1_pd(a[0]), _mm256_set1_pd(a[1]));
+        let one = _mm256_set1_pd(1.0);
+        let (rsv, csv) = (_mm_set1_epi32(rs as i32), _mm_set1_epi32(cs as i32));
+        // Source columns of output columns col..col+4: ascending, or descending when flipped.
+        let step = if flip_h { -1.0 } else { 1.0 };
+        let lane = _mm256_set_pd(3.0 * step, 2.0 * step, step, 0.0);
+        let p = src.as_ptr();
+        let mut col = col_lo;
+        while col + 4 <= col_hi {
+            let cc0 = if flip_h { w - 1 - col } else { col } as i64 as f64;
+            // cc0 + k·step is exact for integers, as the scalar `cc as f64`.
+            let cc = _mm256_add_pd(_mm256_set1_pd(cc0), lane);
+            let t0 = _mm256_add_pd(b0, _mm256_mul_pd(cc, a0));
+            let t1 = _mm256_add_pd(b1, _mm256_mul_pd(cc, a1));
+            // 0 <= t < n - 1 in the span: truncation is floor.
+            let s0 = _mm256_cvttpd_epi32(t0);
+            let s1 = _mm256_cvttpd_epi32(t1);
+            let w0r = _mm256_sub_pd(one, _mm256_sub_pd(t0, _mm256_cvtepi32_pd(s0)));
+            let w0c = _mm256_sub_pd(one, _mm256_sub_pd(t1, _mm256_cvtepi32_pd(s1)));
+            let w1r = _mm256_sub_pd(one, w0r);
+            let w1c = _mm256_sub_pd(one, w0c);
+            let idx = _mm_add_epi32(_mm_mullo_epi32(s0, rsv), _mm_mullo_epi32(s1, csv));
+            let mut i00 = [0i32; 4];
+            let mut w = [[0f64; 4]; 4];
+            _mm_storeu_si128(i00.as_mut_ptr() as *mut __m128i, idx);
+            _mm256_storeu_pd(w[0].as_mut_ptr(), w0r);
+            _mm256_storeu_pd(w[1].as_mut_ptr(), w0c);
+            _mm256_storeu_pd(w[2].as_mut_ptr(), w1r);
+            _mm256_storeu_pd(w[3].as_mut_ptr(), w1c);
+            for k in 0..4 {
+                let i00 = i00[k] as usize;
+                let (i01, i10) = (i00 + cs, i00 + rs);
+                let i11 = i10 + cs;
+                let o = row_out * rs + (col + k) * cs;
+                let wk = [w[0][k], w[1][k], w[2][k], w[3][k]];
+                if i11 + 4 <= src.len() && o + 4 <= row_end {
+                    let v = [
+                        load4(p.add(i00)),
+                        load4(p.add(i01)),
+                        load4(p.add(i10)),
+                        load4(p.add(i11)),
+                    ];
+                    store4(dst.as_mut_ptr().add(o) as *mut O, bilinear4(v, wk));
+                } else {
+                    // The image's last pixel, or the row's: channel by channel, no overrun.
+                    for ch in 0..lay.c {
+                        let v = |i: usize| (*src.get_unchecked(i + ch)).to_f64();
+                        let mut t = v(i00) * wk[0] * wk[1];
+                        t += v(i01) * wk[0] * wk[3];
+                        t += v(i10) * wk[2] * wk[1];
+                        t += v(i11) * wk[2] * wk[3];
+                        dst.get_unchecked_mut(o + ch).write(O::from_f64(t));
+                    }
+                }
+            }
+            col += 4;
+        }
+        col
+    }
+}

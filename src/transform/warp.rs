@@ -4,7 +4,7 @@ use std::mem::MaybeUninit;
 
 use ndarray::{Array3, ArrayView3, ArrayViewMut3};
 
-use super::fill::axis_taps;
+use super::fill::{axis_taps, floor};
 use super::pixel::Layout;
 use super::{DataFormat, FillMode, Interpolation, OutPixel, Pixel, SamplingMap};
 use crate::{Error, Result};
@@ -343,7 +343,46 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
         } else {
             (lo, hi)
         };
-        for col in out_lo..out_hi {
+        let border = |col: usize, dst: &mut [MaybeUninit<O>]| {
+            let cc = src_col(col) as i64 as f64;
+            let (t0, t1) = (base[0] + cc * a[0], base[1] + cc * a[1]);
+            let o = lay.at(r, col);
+            border_pixel::<T, O>(
+                src,
+                dst,
+                lay,
+                nc,
+                o,
+                (t0, t1),
+                opts,
+                cval,
+                lanes && o + 4 <= row_end,
+            );
+        };
+        // Left to right in memory, so a 3-channel lane write that spills one element into the
+        // next pixel is always followed by that pixel's own write.
+        for col in 0..out_lo {
+            border(col, dst);
+        }
+        #[allow(unused_mut)]
+        let mut first = out_lo;
+        #[cfg(target_arch = "x86_64")]
+        if lanes && bilinear && lay.len() < i32::MAX as usize {
+            // SAFETY: AVX2 was detected (lanes); out_lo..out_hi is this row's interior span.
+            first = unsafe {
+                super::simd::bilinear_span(
+                    src,
+                    dst,
+                    lay,
+                    base,
+                    a,
+                    r,
+                    (out_lo, out_hi),
+                    warp.flip_horizontal,
+                )
+            };
+        }
+        for col in first..out_hi {
             let cc = src_col(col) as i64 as f64;
             let t0 = base[0] + cc * a[0];
             let t1 = base[1] + cc * a[1];
@@ -423,17 +462,37 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
                 }
             }
         }
-        // Border pixels last: they also repair any element a 3-channel lane write touched.
-        for col in (0..out_lo).chain(out_hi..w) {
-            let cc = src_col(col) as i64 as f64;
-            let t0 = base[0] + cc * a[0];
-            let t1 = base[1] + cc * a[1];
-            border_pixel::<T, O>(src, dst, lay, nc, lay.at(r, col), t0, t1, opts, cval);
+        // The right border after the span: it rewrites any element a 3-channel lane write
+        // of the span's last pixel touched (the left border ran before the span).
+        for col in out_hi..w {
+            border(col, dst);
+        }
+    }
+}
+
+/// Taps and weights along one axis under [`FillMode::Nearest`]: scipy leaves the coordinate
+/// alone and clamps the taps (spec §5.5), so this is [`axis_taps`] without its dispatch.
+#[inline(always)]
+fn nearest_taps(t: f64, n: usize, interp: Interpolation) -> (usize, usize, f64, f64) {
+    let last = n as i64 - 1;
+    match interp {
+        Interpolation::Bilinear => {
+            let s = floor(t);
+            let w0 = 1.0 - (t - s);
+            let i = s as i64;
+            let (i0, i1) = (i.clamp(0, last), i.saturating_add(1).clamp(0, last));
+            (i0 as usize, i1 as usize, w0, 1.0 - w0)
+        }
+        Interpolation::Nearest => {
+            let i = (floor(t + 0.5) as i64).clamp(0, last) as usize;
+            (i, i, 1.0, 0.0)
         }
     }
 }
 
 /// One output pixel whose taps may fall outside the image: scipy's boundary rules.
+/// `lanes`: AVX2 is available, the image is channels-last with 3 or 4 channels, and
+/// `o..o+4` stays in the row.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn border_pixel<T: Pixel, O: OutPixel>(
@@ -442,18 +501,25 @@ fn border_pixel<T: Pixel, O: OutPixel>(
     lay: Layout,
     nc: usize,
     o: usize,
-    t0: f64,
-    t1: f64,
+    (t0, t1): (f64, f64),
     opts: &WarpOptions,
     cval: O,
+    lanes: bool,
 ) {
     let chs = lay.chs;
-    let taps = axis_taps(t0, lay.h, opts.fill_mode, opts.interpolation).zip(axis_taps(
-        t1,
-        lay.w,
-        opts.fill_mode,
-        opts.interpolation,
-    ));
+    let taps = if opts.fill_mode == FillMode::Nearest {
+        Some((
+            nearest_taps(t0, lay.h, opts.interpolation),
+            nearest_taps(t1, lay.w, opts.interpolation),
+        ))
+    } else {
+        axis_taps(t0, lay.h, opts.fill_mode, opts.interpolation).zip(axis_taps(
+            t1,
+            lay.w,
+            opts.fill_mode,
+            opts.interpolation,
+        ))
+    };
     let Some(((r0, r1, w0r, w1r), (c0, c1, w0c, w1c))) = taps else {
         for ch in 0..nc {
             dst[o + ch * chs].write(cval);
@@ -463,6 +529,26 @@ fn border_pixel<T: Pixel, O: OutPixel>(
     let bilinear = opts.interpolation == Interpolation::Bilinear;
     let (i00, i01) = (lay.at(r0, c0), lay.at(r0, c1));
     let (i10, i11) = (lay.at(r1, c0), lay.at(r1, c1));
+    #[cfg(target_arch = "x86_64")]
+    if lanes && bilinear && i00.max(i01).max(i10).max(i11) + 4 <= src.len() {
+        use super::simd::{bilinear4, load4, store4};
+        // SAFETY: lanes implies AVX2; the guards keep the 4-element reads and write in bounds.
+        unsafe {
+            let p = src.as_ptr();
+            let v = [
+                load4(p.add(i00)),
+                load4(p.add(i01)),
+                load4(p.add(i10)),
+                load4(p.add(i11)),
+            ];
+            store4(
+                dst.as_mut_ptr().add(o) as *mut O,
+                bilinear4(v, [w0r, w0c, w1r, w1c]),
+            );
+        }
+        return;
+    }
+    let _ = lanes;
     for ch in 0..nc {
         let k = ch * chs;
         let v = if bilinear {
