@@ -343,26 +343,18 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
         } else {
             (lo, hi)
         };
-        let border = |col: usize, dst: &mut [MaybeUninit<O>]| {
-            let cc = src_col(col) as i64 as f64;
-            let (t0, t1) = (base[0] + cc * a[0], base[1] + cc * a[1]);
-            let o = lay.at(r, col);
-            border_pixel::<T, O>(
-                src,
-                dst,
-                lay,
-                nc,
-                o,
-                (t0, t1),
-                opts,
-                cval,
-                lanes && o + 4 <= row_end,
-            );
+        let row = BorderRow {
+            r,
+            base,
+            a,
+            row_end,
+            lanes,
+            cval,
         };
         // Left to right in memory, so a 3-channel lane write that spills one element into the
         // next pixel is always followed by that pixel's own write.
         for col in 0..out_lo {
-            border(col, dst);
+            border_col::<T, O>(src, dst, lay, nc, warp, opts, &row, col);
         }
         #[allow(unused_mut)]
         let mut first = out_lo;
@@ -465,9 +457,43 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
         // The right border after the span: it rewrites any element a 3-channel lane write
         // of the span's last pixel touched (the left border ran before the span).
         for col in out_hi..w {
-            border(col, dst);
+            border_col::<T, O>(src, dst, lay, nc, warp, opts, &row, col);
         }
     }
+}
+
+/// What the border pixels of one output row share.
+struct BorderRow<O> {
+    r: usize,
+    base: [f64; 2],
+    a: [f64; 2],
+    row_end: usize,
+    lanes: bool,
+    cval: O,
+}
+
+/// Output column `col` of a row, outside its interior span.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn border_col<T: Pixel, O: OutPixel>(
+    src: &[T],
+    dst: &mut [MaybeUninit<O>],
+    lay: Layout,
+    nc: usize,
+    warp: &Warp,
+    opts: &WarpOptions,
+    row: &BorderRow<O>,
+    col: usize,
+) {
+    let cc = if warp.flip_horizontal {
+        lay.w - 1 - col
+    } else {
+        col
+    } as i64 as f64;
+    let (t0, t1) = (row.base[0] + cc * row.a[0], row.base[1] + cc * row.a[1]);
+    let o = lay.at(row.r, col);
+    let lanes = row.lanes && o + 4 <= row.row_end;
+    border_pixel::<T, O>(src, dst, lay, nc, o, (t0, t1), opts, row.cval, lanes);
 }
 
 /// Taps and weights along one axis under [`FillMode::Nearest`]: scipy leaves the coordinate
