@@ -2,10 +2,14 @@
 //! They pick the samples of batch `b` of epoch `e` and hand each one to the generator.
 
 mod batch;
+mod decode;
 mod numpy;
 mod sequence;
 
 pub use batch::Batch;
+pub use decode::{
+    ColorMode, Crop, LoadOptions, ResizeFilter, WHITE_LIST_FORMATS, is_whitelisted, load_img,
+};
 pub use numpy::{BatchElement, FlowBuilder, NumpyArrayIterator, Subset};
 pub use sequence::{Endless, Sequence, check_index};
 
