@@ -559,6 +559,20 @@ fn bad_arguments_are_errors_naming_them() {
         ),
         "{err}"
     );
+    let err = in_order(dir.path())
+        .target_size(usize::MAX / 2, 3)
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidParameter {
+                name: "target_size",
+                ..
+            }
+        ),
+        "{err}"
+    );
     let err = in_order(dir.path()).batch_size(0).build().unwrap_err();
     assert!(
         matches!(

@@ -170,6 +170,23 @@ impl Common {
             return Err(Error::invalid("batch_size", 0, "an integer >= 1"));
         }
         self.load.validate()?;
+        let (h, w) = self.load.target_size.unwrap_or((256, 256));
+        let bytes = [
+            w,
+            self.load.color_mode.channels(),
+            self.batch_size,
+            size_of::<O>(),
+        ]
+        .into_iter()
+        .try_fold(h, usize::checked_mul)
+        .filter(|&b| b <= isize::MAX as usize);
+        if bytes.is_none() {
+            return Err(Error::invalid(
+                "target_size",
+                format!("({h}, {w}) with batch_size {}", self.batch_size),
+                "a batch whose size in bytes fits in memory addresses",
+            ));
+        }
         if self.subset.is_some() && cfg.validation_split == 0.0 {
             return Err(Error::invalid(
                 "subset",
