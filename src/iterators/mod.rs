@@ -2,10 +2,20 @@
 //! They pick the samples of batch `b` of epoch `e` and hand each one to the generator.
 
 mod batch;
+mod dataframe;
+mod decode;
+mod directory;
+mod files;
 mod numpy;
 mod sequence;
 
 pub use batch::Batch;
+pub use dataframe::{DataFrameBuilder, DataFrameIterator};
+pub use decode::{
+    ColorMode, Crop, LoadOptions, ResizeFilter, WHITE_LIST_FORMATS, is_whitelisted, load_img,
+};
+pub use directory::{DirectoryBuilder, DirectoryIterator};
+pub use files::ClassMode;
 pub use numpy::{BatchElement, FlowBuilder, NumpyArrayIterator, Subset};
 pub use sequence::{Endless, Sequence, check_index};
 

@@ -1,0 +1,544 @@
+//! Loading image files for the file iterators: decode, convert to the colour mode, centre-crop
+//! and resize (Keras' `load_img`, spec §15), one file at a time, with errors naming the file.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer, images};
+use image::DynamicImage;
+use ndarray::Array3;
+
+use crate::{Error, Result};
+
+/// The file extensions the file iterators accept (Keras' `white_list_formats`), compared
+/// case-insensitively with the real extension of the file name.
+pub const WHITE_LIST_FORMATS: [&str; 7] = ["png", "jpg", "jpeg", "bmp", "ppm", "tif", "tiff"];
+
+/// Whether `path` has one of the [`WHITE_LIST_FORMATS`] as its extension (case-insensitive).
+///
+/// Unlike Keras, which tests `name.lower().endswith(ext)`, the extension must follow a dot:
+/// `photo.JPG` is accepted, `notes.xpng` and `png` are not.
+///
+/// ```
+/// use augflow::iterators::is_whitelisted;
+/// assert!(is_whitelisted("cats/a.JPG"));
+/// assert!(is_whitelisted("b.tiff"));
+/// assert!(!is_whitelisted("c.xpng"));
+/// assert!(!is_whitelisted("png"));
+/// assert!(!is_whitelisted("d.txt"));
+/// ```
+pub fn is_whitelisted(path: impl AsRef<Path>) -> bool {
+    path.as_ref()
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| WHITE_LIST_FORMATS.iter().any(|w| w.eq_ignore_ascii_case(e)))
+}
+
+/// The colour mode images are converted to: Keras' `color_mode`.
+///
+/// ```
+/// use augflow::iterators::ColorMode;
+/// assert_eq!("grayscale".parse::<ColorMode>().unwrap().channels(), 1);
+/// assert_eq!(ColorMode::default(), ColorMode::Rgb);
+/// assert!("cmyk".parse::<ColorMode>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ColorMode {
+    /// One channel: PIL's `L`, `(R·19595 + G·38470 + B·7471 + 0x8000) >> 16` from RGB.
+    Grayscale,
+    /// Three channels (alpha dropped, grey replicated).
+    #[default]
+    Rgb,
+    /// Four channels (alpha 255 added where the file has none).
+    Rgba,
+}
+
+impl ColorMode {
+    /// Number of channels of an image in this mode (1, 3 or 4).
+    pub fn channels(self) -> usize {
+        match self {
+            ColorMode::Grayscale => 1,
+            ColorMode::Rgb => 3,
+            ColorMode::Rgba => 4,
+        }
+    }
+}
+
+impl std::str::FromStr for ColorMode {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "grayscale" => Ok(ColorMode::Grayscale),
+            "rgb" => Ok(ColorMode::Rgb),
+            "rgba" => Ok(ColorMode::Rgba),
+            _ => Err(Error::invalid(
+                "color_mode",
+                format!("{s:?}"),
+                "\"rgb\", \"rgba\", or \"grayscale\"",
+            )),
+        }
+    }
+}
+
+/// The resampling filter used to bring a file to `target_size`: Keras' `interpolation`
+/// argument of `flow_from_directory` (PIL's filter names).
+///
+/// `Nearest` (the default, as in Keras) is implemented here and samples the source pixel
+/// `floor((x + 0.5) · crop_w / target_w)` of the crop, which is PIL's rule. The others run
+/// through `fast_image_resize`'s convolution, which follows Pillow's separable-convolution
+/// design with the same kernels and supports (`Bicubic` is Catmull–Rom, `a = -0.5`, like
+/// PIL's; `Lanczos` is Lanczos3). Whether the results match PIL's bit for bit has **not**
+/// been verified (spec §21); expect differences of a grey level here and there.
+///
+/// ```
+/// use augflow::iterators::ResizeFilter;
+/// assert_eq!("bicubic".parse::<ResizeFilter>().unwrap(), ResizeFilter::Bicubic);
+/// assert_eq!(ResizeFilter::default(), ResizeFilter::Nearest);
+/// assert!("area".parse::<ResizeFilter>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ResizeFilter {
+    /// The nearest source pixel (Keras' default).
+    #[default]
+    Nearest,
+    /// Triangle filter (PIL `BILINEAR`).
+    Bilinear,
+    /// Catmull–Rom cubic (PIL `BICUBIC`).
+    Bicubic,
+    /// Lanczos3 (PIL `LANCZOS`).
+    Lanczos,
+    /// Box filter (PIL `BOX`).
+    Box,
+    /// Hamming filter (PIL `HAMMING`).
+    Hamming,
+}
+
+impl std::str::FromStr for ResizeFilter {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "nearest" => ResizeFilter::Nearest,
+            "bilinear" => ResizeFilter::Bilinear,
+            "bicubic" => ResizeFilter::Bicubic,
+            "lanczos" => ResizeFilter::Lanczos,
+            "box" => ResizeFilter::Box,
+            "hamming" => ResizeFilter::Hamming,
+            _ => {
+                return Err(Error::invalid(
+                    "interpolation",
+                    format!("{s:?}"),
+                    "one of \"nearest\", \"bilinear\", \"bicubic\", \"lanczos\", \"box\", \"hamming\"",
+                ));
+            }
+        })
+    }
+}
+
+impl ResizeFilter {
+    fn algorithm(self) -> Option<ResizeAlg> {
+        let f = match self {
+            ResizeFilter::Nearest => return None,
+            ResizeFilter::Bilinear => FilterType::Bilinear,
+            ResizeFilter::Bicubic => FilterType::CatmullRom,
+            ResizeFilter::Lanczos => FilterType::Lanczos3,
+            ResizeFilter::Box => FilterType::Box,
+            ResizeFilter::Hamming => FilterType::Hamming,
+        };
+        Some(ResizeAlg::Convolution(f))
+    }
+}
+
+/// The part of a source image kept by `keep_aspect_ratio` (spec §15).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Crop {
+    /// First row kept.
+    pub top: usize,
+    /// First column kept.
+    pub left: usize,
+    /// Rows kept.
+    pub height: usize,
+    /// Columns kept.
+    pub width: usize,
+}
+
+impl Crop {
+    /// The whole `height × width` image.
+    pub fn full(height: usize, width: usize) -> Self {
+        Crop {
+            top: 0,
+            left: 0,
+            height,
+            width,
+        }
+    }
+
+    /// Keras' centre crop of an `h × w` image to the aspect ratio of `th × tw` (spec §15):
+    /// `crop_h = min(h, (w·th)//tw)`, `crop_w = min(w, (h·tw)//th)`, `top = (h − crop_h)//2`,
+    /// `left = (w − crop_w)//2`. `th` and `tw` must be at least 1.
+    ///
+    /// ```
+    /// use augflow::iterators::Crop;
+    /// // A 20x40 landscape image cropped for a square target keeps its central 20x20.
+    /// assert_eq!(Crop::keep_aspect_ratio(20, 40, 8, 8), Crop { top: 0, left: 10, height: 20, width: 20 });
+    /// // 10x7 for a 2x3 (h x w) target: crop_h = min(10, 7*2//3) = 4, crop_w = min(7, 10*3//2) = 7.
+    /// assert_eq!(Crop::keep_aspect_ratio(10, 7, 2, 3), Crop { top: 3, left: 0, height: 4, width: 7 });
+    /// ```
+    pub fn keep_aspect_ratio(h: usize, w: usize, th: usize, tw: usize) -> Self {
+        let (th, tw) = (th.max(1), tw.max(1));
+        let height = h.min(w * th / tw);
+        let width = w.min(h * tw / th);
+        Crop {
+            top: (h - height) / 2,
+            left: (w - width) / 2,
+            height,
+            width,
+        }
+    }
+}
+
+/// How a file becomes an array: Keras' `load_img` arguments. A small `Copy` struct with
+/// chained setters.
+///
+/// ```
+/// use augflow::iterators::{ColorMode, LoadOptions, ResizeFilter};
+/// let o = LoadOptions::new().target_size(224, 224).color_mode(ColorMode::Grayscale).interpolation(ResizeFilter::Bilinear);
+/// assert_eq!(o.target_size, Some((224, 224)));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LoadOptions {
+    /// `(height, width)` to resize to; `None` keeps the file's size.
+    pub target_size: Option<(usize, usize)>,
+    /// Colour conversion.
+    pub color_mode: ColorMode,
+    /// Resampling filter of the resize.
+    pub interpolation: ResizeFilter,
+    /// Centre-crop to the target's aspect ratio before resizing (spec §15).
+    pub keep_aspect_ratio: bool,
+}
+
+impl LoadOptions {
+    /// No resize, RGB, nearest, no crop.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Resize to `height × width`.
+    pub fn target_size(mut self, height: usize, width: usize) -> Self {
+        self.target_size = Some((height, width));
+        self
+    }
+    /// Colour mode.
+    pub fn color_mode(mut self, m: ColorMode) -> Self {
+        self.color_mode = m;
+        self
+    }
+    /// Resampling filter.
+    pub fn interpolation(mut self, f: ResizeFilter) -> Self {
+        self.interpolation = f;
+        self
+    }
+    /// Centre-crop to the target's aspect ratio before resizing.
+    pub fn keep_aspect_ratio(mut self, on: bool) -> Self {
+        self.keep_aspect_ratio = on;
+        self
+    }
+
+    pub(crate) fn validate(&self) -> Result<()> {
+        if let Some((h, w)) = self.target_size
+            && (h == 0 || w == 0)
+        {
+            return Err(Error::invalid(
+                "target_size",
+                format!("({h}, {w})"),
+                "a (height, width) pair of integers >= 1",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A decoded, converted and resized image: `h × w × c` bytes, row-major, channels last.
+#[derive(Debug, Clone)]
+pub(crate) struct Decoded {
+    pub data: Vec<u8>,
+    pub h: usize,
+    pub w: usize,
+    pub c: usize,
+}
+
+/// Keras' `load_img` + `img_to_array` without the float conversion: reads `path`, converts it
+/// to `opts.color_mode`, crops and resizes it, and returns an `(H, W, C)` `u8` array.
+///
+/// The format is recognised from the file's content. Errors: [`Error::Io`] when the file
+/// cannot be read, [`Error::Image`] when it cannot be decoded (corrupt, truncated, unknown
+/// format), each naming the file. 16-bit files are reduced to 8 bits (PIL keeps 16-bit
+/// grey as `I;16`; augflow does not).
+///
+/// ```
+/// use augflow::iterators::{load_img, ColorMode, LoadOptions};
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("red.png");
+/// image::RgbImage::from_pixel(4, 2, image::Rgb([255, 0, 0])).save(&path).unwrap();
+/// let a = load_img(&path, &LoadOptions::new().color_mode(ColorMode::Grayscale).target_size(3, 5))?;
+/// assert_eq!(a.shape(), &[3, 5, 1]);
+/// assert!(a.iter().all(|&v| v == 76)); // (255 * 19595 + 0x8000) >> 16
+/// let err = load_img(dir.path().join("missing.png"), &LoadOptions::new()).unwrap_err();
+/// assert!(err.to_string().contains("missing.png"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn load_img(path: impl AsRef<Path>, opts: &LoadOptions) -> Result<Array3<u8>> {
+    opts.validate()?;
+    let d = decode_resized(path.as_ref(), opts, &mut Resizer::new())?;
+    Array3::from_shape_vec((d.h, d.w, d.c), d.data).map_err(|e| Error::Format {
+        path: path.as_ref().to_path_buf(),
+        message: format!("internal shape error: {e}"),
+    })
+}
+
+/// Reads, decodes, converts and resizes one file. `opts` must be validated.
+pub(crate) fn decode_resized(
+    path: &Path,
+    opts: &LoadOptions,
+    resizer: &mut Resizer,
+) -> Result<Decoded> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let img = image::ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| Error::io(path, e))?
+        .decode()
+        .map_err(|source| Error::Image {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    if w == 0 || h == 0 {
+        return Err(Error::Format {
+            path: path.to_path_buf(),
+            message: format!("the image is {w}x{h} pixels; it must hold at least one pixel"),
+        });
+    }
+    let src = convert(img, opts.color_mode);
+    let c = opts.color_mode.channels();
+    let Some((th, tw)) = opts.target_size else {
+        return Ok(Decoded { data: src, h, w, c });
+    };
+    // PIL resizes only when the size differs (spec §15), so the crop is skipped too.
+    if (th, tw) == (h, w) {
+        return Ok(Decoded { data: src, h, w, c });
+    }
+    let crop = if opts.keep_aspect_ratio {
+        Crop::keep_aspect_ratio(h, w, th, tw)
+    } else {
+        Crop::full(h, w)
+    };
+    let mut dst = vec![0u8; th * tw * c];
+    resize(
+        &src,
+        h,
+        w,
+        c,
+        crop,
+        &mut dst,
+        th,
+        tw,
+        opts.interpolation,
+        resizer,
+    )
+    .map_err(|message| Error::Format {
+        path: path.to_path_buf(),
+        message,
+    })?;
+    Ok(Decoded {
+        data: dst,
+        h: th,
+        w: tw,
+        c,
+    })
+}
+
+/// PIL's `convert` to `L`, `RGB` or `RGBA` for 8-bit images; other depths go through
+/// `image`'s 8-bit conversion first.
+fn convert(img: DynamicImage, mode: ColorMode) -> Vec<u8> {
+    // spec §15: PIL's ITU-R 601-2 luma in 16-bit fixed point.
+    let luma = |p: &[u8]| {
+        ((p[0] as u32 * 19595 + p[1] as u32 * 38470 + p[2] as u32 * 7471 + 0x8000) >> 16) as u8
+    };
+    match (mode, img) {
+        (ColorMode::Grayscale, DynamicImage::ImageLuma8(i)) => i.into_raw(),
+        (ColorMode::Grayscale, DynamicImage::ImageLumaA8(i)) => {
+            i.as_raw().chunks_exact(2).map(|p| p[0]).collect()
+        }
+        (ColorMode::Grayscale, DynamicImage::ImageRgba8(i)) => {
+            i.as_raw().chunks_exact(4).map(luma).collect()
+        }
+        (ColorMode::Grayscale, DynamicImage::ImageLuma16(i)) => {
+            DynamicImage::ImageLuma16(i).to_luma8().into_raw()
+        }
+        (ColorMode::Grayscale, other) => other.to_rgb8().chunks_exact(3).map(luma).collect(),
+        (ColorMode::Rgb, DynamicImage::ImageRgb8(i)) => i.into_raw(),
+        (ColorMode::Rgb, DynamicImage::ImageLuma8(i)) => {
+            i.as_raw().iter().flat_map(|&l| [l, l, l]).collect()
+        }
+        (ColorMode::Rgb, DynamicImage::ImageLumaA8(i)) => i
+            .as_raw()
+            .chunks_exact(2)
+            .flat_map(|p| [p[0], p[0], p[0]])
+            .collect(),
+        (ColorMode::Rgb, other) => other.to_rgb8().into_raw(),
+        (ColorMode::Rgba, DynamicImage::ImageRgba8(i)) => i.into_raw(),
+        (ColorMode::Rgba, DynamicImage::ImageLuma8(i)) => {
+            i.as_raw().iter().flat_map(|&l| [l, l, l, 255]).collect()
+        }
+        (ColorMode::Rgba, DynamicImage::ImageLumaA8(i)) => i
+            .as_raw()
+            .chunks_exact(2)
+            .flat_map(|p| [p[0], p[0], p[0], p[1]])
+            .collect(),
+        (ColorMode::Rgba, other) => other.to_rgba8().into_raw(),
+    }
+}
+
+/// Resizes the `crop` of `src` (`h × w × c`) into `dst` (`th × tw × c`).
+#[allow(clippy::too_many_arguments)]
+fn resize(
+    src: &[u8],
+    h: usize,
+    w: usize,
+    c: usize,
+    crop: Crop,
+    dst: &mut [u8],
+    th: usize,
+    tw: usize,
+    filter: ResizeFilter,
+    resizer: &mut Resizer,
+) -> std::result::Result<(), String> {
+    let Some(alg) = filter.algorithm() else {
+        resize_nearest(src, w, c, crop, dst, th, tw);
+        return Ok(());
+    };
+    let pt = match c {
+        1 => PixelType::U8,
+        3 => PixelType::U8x3,
+        _ => PixelType::U8x4,
+    };
+    let dims = |v: usize| u32::try_from(v).map_err(|_| format!("dimension {v} is too large"));
+    let src_img = images::ImageRef::new(dims(w)?, dims(h)?, src, pt).map_err(|e| e.to_string())?;
+    let mut dst_img =
+        images::Image::from_slice_u8(dims(tw)?, dims(th)?, dst, pt).map_err(|e| e.to_string())?;
+    // PIL resizes RGBA premultiplied by alpha (it converts to RGBa first); so does fir.
+    let opts = ResizeOptions::new()
+        .resize_alg(alg)
+        .crop(
+            crop.left as f64,
+            crop.top as f64,
+            crop.width as f64,
+            crop.height as f64,
+        )
+        .use_alpha(c == 4);
+    resizer
+        .resize(&src_img, &mut dst_img, &opts)
+        .map_err(|e| format!("resizing failed: {e}"))
+}
+
+/// PIL's nearest resize: output column `x` reads source column
+/// `left + floor((x + 0.5) · crop_w / tw)`, rows likewise.
+fn resize_nearest(
+    src: &[u8],
+    w: usize,
+    c: usize,
+    crop: Crop,
+    dst: &mut [u8],
+    th: usize,
+    tw: usize,
+) {
+    let pick = |i: usize, n: usize, start: usize, len: usize| {
+        let s = ((i as f64 + 0.5) * len as f64 / n as f64) as usize;
+        start + s.min(len - 1)
+    };
+    let cols: Vec<usize> = (0..tw)
+        .map(|x| pick(x, tw, crop.left, crop.width))
+        .collect();
+    for (y, row) in dst.chunks_exact_mut(tw * c).enumerate() {
+        let sy = pick(y, th, crop.top, crop.height);
+        let src_row = &src[sy * w * c..(sy + 1) * w * c];
+        for (px, &sx) in row.chunks_exact_mut(c).zip(&cols) {
+            px.copy_from_slice(&src_row[sx * c..(sx + 1) * c]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_downscale_by_two_takes_the_odd_pixels() {
+        // (x + 0.5) * 2 -> 1, 3: PIL's nearest picks the second of each pair.
+        let src: Vec<u8> = (0..16).collect();
+        let mut dst = vec![0u8; 4];
+        resize_nearest(&src, 4, 1, Crop::full(4, 4), &mut dst, 2, 2);
+        assert_eq!(dst, vec![5, 7, 13, 15]);
+    }
+
+    #[test]
+    fn nearest_upscale_repeats_pixels() {
+        let src = vec![1u8, 2];
+        let mut dst = vec![0u8; 4];
+        resize_nearest(&src, 2, 1, Crop::full(1, 2), &mut dst, 1, 4);
+        assert_eq!(dst, vec![1, 1, 2, 2]);
+    }
+
+    #[test]
+    fn crop_of_a_portrait_image_for_a_landscape_target() {
+        // h=30, w=10, target 10x20: crop_h = min(30, 10*10//20) = 5, crop_w = min(10, 30*20//10) = 10.
+        assert_eq!(
+            Crop::keep_aspect_ratio(30, 10, 10, 20),
+            Crop {
+                top: 12,
+                left: 0,
+                height: 5,
+                width: 10
+            }
+        );
+    }
+
+    #[test]
+    fn grayscale_uses_pil_fixed_point_luma() {
+        let img = DynamicImage::ImageRgb8(
+            image::RgbImage::from_raw(2, 1, vec![10, 200, 30, 255, 255, 255]).unwrap(),
+        );
+        // (10·19595 + 200·38470 + 30·7471 + 32768) >> 16 = 8146848 >> 16 = 124; white stays 255.
+        assert_eq!(convert(img, ColorMode::Grayscale), vec![124, 255]);
+    }
+
+    #[test]
+    fn conversions_add_and_drop_alpha() {
+        let la =
+            DynamicImage::ImageLumaA8(image::GrayAlphaImage::from_raw(1, 1, vec![7, 9]).unwrap());
+        assert_eq!(convert(la.clone(), ColorMode::Rgba), vec![7, 7, 7, 9]);
+        assert_eq!(convert(la, ColorMode::Rgb), vec![7, 7, 7]);
+        let rgb = DynamicImage::ImageRgb8(image::RgbImage::from_raw(1, 1, vec![1, 2, 3]).unwrap());
+        assert_eq!(convert(rgb, ColorMode::Rgba), vec![1, 2, 3, 255]);
+    }
+
+    #[test]
+    fn box_filter_halves_a_checkerboard_to_its_mean() {
+        let src: Vec<u8> = (0..16)
+            .map(|i| if (i / 4 + i % 4) % 2 == 0 { 0 } else { 200 })
+            .collect();
+        let mut dst = vec![0u8; 4];
+        resize(
+            &src,
+            4,
+            4,
+            1,
+            Crop::full(4, 4),
+            &mut dst,
+            2,
+            2,
+            ResizeFilter::Box,
+            &mut Resizer::new(),
+        )
+        .unwrap();
+        assert_eq!(dst, vec![100; 4]);
+    }
+}
