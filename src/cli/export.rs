@@ -293,9 +293,14 @@ impl Job<'_> {
             },
         );
         if let Ok(style) =
-            ProgressStyle::with_template("{bar:32} {pos}/{len} images  {per_sec}  {eta} left")
+            ProgressStyle::with_template("{bar:32} {pos}/{len} images  {rate}  {eta} left")
         {
-            bar.set_style(style);
+            bar.set_style(style.with_key(
+                "rate",
+                |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0} images/s", s.per_sec());
+                },
+            ));
         }
         // A hook for the tests of resumption: a pause after each batch makes an interruption
         // land between batches of a run that would otherwise finish in milliseconds.
