@@ -3,6 +3,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod array;
+pub mod bench;
 pub mod conformance;
 pub mod error;
 pub mod generator;

@@ -1,0 +1,302 @@
+//! The standard workload's throughput, shared by `augflow bench` and `examples/bench.rs`.
+//!
+//! The standard workload: `count` random `u8` images `size × size × 3` → `f32` batches of
+//! `batch` through [`NumpyArrayIterator`](crate::NumpyArrayIterator) with rotation ±20°,
+//! width/height shift ±10 %, shear ±10°, zoom ±10 %, horizontal flip, nearest fill and
+//! rescale 1/255; measured beside the floor — a plain `u8 → f32 ×1/255` copy of the same
+//! batches — in the same process, at each thread count asked for.
+
+use std::time::Instant;
+
+use ndarray::{Array4, Axis};
+use rayon::prelude::*;
+
+use crate::{DynArray, Error, FillMode, ImageDataGenerator, Result, Sequence};
+
+/// What to measure: image side, image count, batch size, repeats and thread counts.
+///
+/// ```
+/// use augflow::bench::BenchOptions;
+/// let o = BenchOptions::default();
+/// assert_eq!((o.size, o.count, o.batch, o.repeats), (224, 512, 32, 5));
+/// assert_eq!(o.threads, [1, 2]);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BenchOptions {
+    /// Height and width of the images (default 224).
+    pub size: usize,
+    /// Number of images per epoch (default 512).
+    pub count: usize,
+    /// Images per batch (default 32).
+    pub batch: usize,
+    /// Timed runs per measurement; the median is reported (default 5).
+    pub repeats: usize,
+    /// Thread counts to measure at (default `[1, 2]`).
+    pub threads: Vec<usize>,
+}
+
+impl Default for BenchOptions {
+    fn default() -> Self {
+        BenchOptions {
+            size: 224,
+            count: 512,
+            batch: 32,
+            repeats: 5,
+            threads: vec![1, 2],
+        }
+    }
+}
+
+impl BenchOptions {
+    /// Checks that every number is at least 1 and that some thread count is given, naming
+    /// the first that is not.
+    ///
+    /// ```
+    /// use augflow::bench::BenchOptions;
+    /// assert!(BenchOptions::default().validate().is_ok());
+    /// let err = BenchOptions { count: 0, ..Default::default() }.validate().unwrap_err();
+    /// assert!(err.to_string().contains("count"));
+    /// ```
+    pub fn validate(&self) -> Result<()> {
+        for (name, v) in [
+            ("size", self.size),
+            ("count", self.count),
+            ("batch", self.batch),
+            ("repeats", self.repeats),
+        ] {
+            if v == 0 {
+                return Err(Error::invalid(name, 0, "an integer >= 1"));
+            }
+        }
+        if self.threads.is_empty() || self.threads.contains(&0) {
+            return Err(Error::invalid(
+                "threads",
+                format!("{:?}", self.threads),
+                "a non-empty list of thread counts >= 1",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// One measured thread count.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BenchRow {
+    /// Rayon threads used.
+    pub threads: usize,
+    /// Images per second of the floor (`u8 → f32 ×1/255` copy), median of the repeats.
+    pub floor: f64,
+    /// Images per second of augflow on the standard workload, median of the repeats.
+    pub augflow: f64,
+}
+
+/// The result of [`run`]: the options measured and one row per thread count.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchReport {
+    /// What was measured.
+    pub options: BenchOptions,
+    /// One row per thread count, in the order asked for.
+    pub rows: Vec<BenchRow>,
+}
+
+impl BenchReport {
+    /// The report as one line of JSON:
+    /// `{"size": S, "count": N, "batch": B, "repeats": R, "rows": [{"threads": T, "floor": F, "augflow": A}, …]}`
+    /// (images per second).
+    ///
+    /// ```
+    /// use augflow::bench::{BenchOptions, BenchReport, BenchRow};
+    /// let r = BenchReport {
+    ///     options: BenchOptions { threads: vec![1], ..Default::default() },
+    ///     rows: vec![BenchRow { threads: 1, floor: 1000.0, augflow: 250.0 }],
+    /// };
+    /// let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+    /// assert_eq!(v["rows"][0]["augflow"], 250.0);
+    /// ```
+    pub fn to_json(&self) -> String {
+        let o = &self.options;
+        let rows: Vec<serde_json::Value> = self
+            .rows
+            .iter()
+            .map(|r| {
+                serde_json::json!({"threads": r.threads, "floor": round1(r.floor), "augflow": round1(r.augflow)})
+            })
+            .collect();
+        serde_json::json!({
+            "size": o.size, "count": o.count, "batch": o.batch, "repeats": o.repeats, "rows": rows,
+        })
+        .to_string()
+    }
+
+    /// The report as a text table, one line per thread count, with the 1 → 2 thread scaling
+    /// when both were measured.
+    ///
+    /// ```
+    /// use augflow::bench::{BenchOptions, BenchReport, BenchRow};
+    /// let r = BenchReport {
+    ///     options: BenchOptions { threads: vec![1], ..Default::default() },
+    ///     rows: vec![BenchRow { threads: 1, floor: 1000.0, augflow: 250.0 }],
+    /// };
+    /// let t = r.to_table();
+    /// assert!(t.contains("threads") && t.contains("4.00"));
+    /// ```
+    pub fn to_table(&self) -> String {
+        let o = &self.options;
+        let mut s = format!(
+            "standard workload: {} u8 images {}x{}x3 -> f32 batches of {}, median of {} runs\n",
+            o.count, o.size, o.size, o.batch, o.repeats
+        );
+        s += &format!(
+            "{:>7} | {:>12} | {:>13} | {:>13}\n",
+            "threads", "floor img/s", "augflow img/s", "floor/augflow"
+        );
+        for r in &self.rows {
+            s += &format!(
+                "{:>7} | {:>12.0} | {:>13.0} | {:>13.2}\n",
+                r.threads,
+                r.floor,
+                r.augflow,
+                r.floor / r.augflow
+            );
+        }
+        let one = self.rows.iter().find(|r| r.threads == 1);
+        let two = self.rows.iter().find(|r| r.threads == 2);
+        if let (Some(one), Some(two)) = (one, two) {
+            s += &format!(
+                "scaling 1 -> 2 threads: {:.2}x\n",
+                two.augflow / one.augflow
+            );
+        }
+        s
+    }
+}
+
+fn round1(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}
+
+/// The standard workload's generator: rotation 20, shifts 0.1, shear 10, zoom 0.1,
+/// horizontal flip, nearest fill, rescale 1/255.
+///
+/// ```
+/// let g = augflow::bench::standard_generator()?;
+/// assert_eq!(g.config().rotation_range, 20.0);
+/// assert_eq!(g.config().rescale, Some(1.0 / 255.0));
+/// # Ok::<(), augflow::Error>(())
+/// ```
+pub fn standard_generator() -> Result<ImageDataGenerator> {
+    ImageDataGenerator::builder()
+        .rotation_range(20.0)
+        .width_shift_range(0.1)
+        .height_shift_range(0.1)
+        .shear_range(10.0)
+        .zoom_range(0.1)
+        .horizontal_flip(true)
+        .fill_mode(FillMode::Nearest)
+        .rescale(1.0 / 255.0)
+        .build()
+}
+
+/// `count` random `u8` images `size × size × 3` from a fixed-seed xorshift: the same pixels
+/// in every run and on every machine.
+///
+/// ```
+/// let x = augflow::bench::random_images(2, 4);
+/// assert_eq!(x.shape(), &[2, 4, 4, 3]);
+/// assert_eq!(x, augflow::bench::random_images(2, 4));
+/// ```
+pub fn random_images(count: usize, size: usize) -> Array4<u8> {
+    let mut s = 0x2545_F491_4F6C_DD1Du64;
+    Array4::from_shape_simple_fn((count, size, size, 3), || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 56) as u8
+    })
+}
+
+/// The floor: one `u8 → f32 ×1/255` copy of `x` in batches of `batch`, in parallel over the
+/// samples of each batch (on the current rayon pool). Returns the last batch.
+///
+/// ```
+/// let x = ndarray::Array4::<u8>::from_elem((3, 2, 2, 3), 255);
+/// let last = augflow::bench::floor_copy(&x, 2);
+/// assert_eq!(last.shape(), &[1, 2, 2, 3]);
+/// assert!(last.iter().all(|&v| v == 1.0));
+/// ```
+pub fn floor_copy(x: &Array4<u8>, batch: usize) -> Array4<f32> {
+    let mut last = Array4::<f32>::zeros((0, x.shape()[1], x.shape()[2], x.shape()[3]));
+    for chunk in x.axis_chunks_iter(Axis(0), batch.max(1)) {
+        let mut out = Array4::<f32>::zeros(chunk.raw_dim());
+        out.axis_iter_mut(Axis(0))
+            .into_par_iter()
+            .zip(chunk.axis_iter(Axis(0)).into_par_iter())
+            .for_each(|(mut d, s)| d.zip_mut_with(&s, |d, &s| *d = s as f32 * (1.0 / 255.0)));
+        last = std::hint::black_box(out);
+    }
+    last
+}
+
+/// Median images/s of `repeats` timed runs of `f` over `count` images, after one warm-up.
+fn rate(count: usize, repeats: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
+    f()?;
+    let mut v = Vec::with_capacity(repeats);
+    for _ in 0..repeats {
+        let t = Instant::now();
+        f()?;
+        v.push(count as f64 / t.elapsed().as_secs_f64().max(1e-9));
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    Ok(v[v.len() / 2])
+}
+
+/// Measures the standard workload and the floor at every thread count of `opts`.
+///
+/// Errors: [`Error::InvalidParameter`] from [`BenchOptions::validate`], or when a thread
+/// pool cannot be built (`threads`).
+///
+/// ```
+/// use augflow::bench::{BenchOptions, run};
+/// let r = run(&BenchOptions { size: 8, count: 4, batch: 2, repeats: 1, threads: vec![1] })?;
+/// assert_eq!(r.rows.len(), 1);
+/// assert!(r.rows[0].floor > 0.0 && r.rows[0].augflow > 0.0);
+/// # Ok::<(), augflow::Error>(())
+/// ```
+pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
+    opts.validate()?;
+    let x = random_images(opts.count, opts.size);
+    let it = standard_generator()?
+        .flow(x.clone(), None::<DynArray>)
+        .batch_size(opts.batch)
+        .seed(1)
+        .build()?;
+    let mut rows = Vec::with_capacity(opts.threads.len());
+    for &t in &opts.threads {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build()
+            .map_err(|e| Error::invalid("threads", t, format!("a usable thread count ({e})")))?;
+        let (floor, aug) = pool.install(|| -> Result<(f64, f64)> {
+            let floor = rate(opts.count, opts.repeats, || {
+                floor_copy(&x, opts.batch);
+                Ok(())
+            })?;
+            let aug = rate(opts.count, opts.repeats, || {
+                for i in 0..it.len() {
+                    std::hint::black_box(it.get(i)?);
+                }
+                Ok(())
+            })?;
+            Ok((floor, aug))
+        })?;
+        rows.push(BenchRow {
+            threads: t,
+            floor,
+            augflow: aug,
+        });
+    }
+    Ok(BenchReport {
+        options: opts.clone(),
+        rows,
+    })
+}

@@ -1,0 +1,556 @@
+//! The `augflow` binary end to end: preview, export (with interruption and resumption), bench,
+//! and one-line errors for bad input.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use augflow::DynArray;
+use augflow::array::write_npz;
+use ndarray::{Array1, Array4};
+
+const BIN: &str = env!("CARGO_BIN_EXE_augflow");
+
+fn augflow(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run augflow")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn assert_ok(o: &Output) {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        o.status,
+        stdout(o),
+        stderr(o)
+    );
+}
+
+/// A failure with exactly one line on stderr, `augflow: error: …`, and no panic trace.
+fn assert_one_line_error(o: &Output) -> String {
+    let err = stderr(o);
+    assert!(!o.status.success(), "expected failure, got success: {err}");
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "stderr is not one line: {err:?}");
+    assert!(lines[0].starts_with("augflow: error: "), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    lines[0].to_string()
+}
+
+/// A deterministic, non-flat RGB image.
+fn write_image(path: &Path, w: u32, h: u32, salt: u32) {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([
+            (x * 17 + salt * 40) as u8,
+            (y * 23 + salt * 7) as u8,
+            ((x ^ y) * 9 + salt) as u8,
+        ])
+    });
+    img.save(path).unwrap();
+}
+
+fn png_dimensions(path: &Path) -> (u32, u32) {
+    image::image_dimensions(path).unwrap()
+}
+
+/// Every file below `dir` with its bytes, by path relative to `dir`.
+fn files_below(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let bytes = std::fs::read(&p).unwrap();
+                out.insert(p.strip_prefix(dir).unwrap().to_path_buf(), bytes);
+            }
+        }
+    }
+    out
+}
+
+fn images_below(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    files_below(dir)
+        .into_iter()
+        .filter(|(p, _)| p.extension().is_some_and(|e| e == "png"))
+        .collect()
+}
+
+fn small_tree(root: &Path) {
+    for (c, class) in ["cat", "dog"].iter().enumerate() {
+        std::fs::create_dir_all(root.join(class)).unwrap();
+        for i in 0..3 {
+            write_image(
+                &root.join(class).join(format!("{i}.png")),
+                16,
+                12,
+                (c * 3 + i) as u32,
+            );
+        }
+    }
+}
+
+fn write_dataset_npz(path: &Path, n: usize) {
+    let x = Array4::from_shape_fn((n, 8, 10, 3), |(i, r, c, k)| {
+        ((i * 31 + r * 7 + c * 13 + k * 50) % 256) as u8
+    });
+    let y = Array1::from_iter((0..n).map(|i| (i % 2) as i64));
+    let dict = BTreeMap::from([
+        ("x".to_string(), DynArray::from(x)),
+        ("y".to_string(), DynArray::from(y)),
+    ]);
+    write_npz(path, &dict).unwrap();
+}
+
+#[test]
+fn preview_with_no_arguments_writes_the_assets_sheet() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = augflow(dir.path(), &[]);
+    assert_ok(&o);
+    let out = stdout(&o);
+    let sheet = dir.path().join("out/preview.png");
+    assert!(out.contains("wrote out/preview.png"), "{out}");
+    assert!(out.contains("seed: "), "{out}");
+    assert!(out.contains("rotation_range=20.0"), "{out}");
+    let assets = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets"))
+        .unwrap()
+        .filter(|e| {
+            let p = e.as_ref().unwrap().path();
+            p.extension().is_some_and(|x| x == "png" || x == "jpg")
+        })
+        .count() as u32;
+    // Default cell 160, 6 versions + the original per row, one row per photo.
+    assert_eq!(png_dimensions(&sheet), (7 * 160, assets * 160));
+    assert!(
+        files_below(dir.path())
+            .keys()
+            .all(|p| !p.to_string_lossy().ends_with(".tmp"))
+    );
+}
+
+#[test]
+fn preview_is_reproducible_from_its_seed_and_saves_images() {
+    let dir = tempfile::tempdir().unwrap();
+    write_image(&dir.path().join("a.png"), 40, 30, 1);
+    write_image(&dir.path().join("b.png"), 20, 20, 2);
+    let run = |seed: &str, out: &str| {
+        let args = [
+            "preview", "a.png", "b.png", "--cell", "24", "-k", "3", "--seed", seed, "--out", out,
+        ];
+        let o = augflow(dir.path(), &args);
+        assert_ok(&o);
+        std::fs::read(dir.path().join(out)).unwrap()
+    };
+    let a = run("9", "s1.png");
+    assert_eq!(run("9", "s2.png"), a);
+    assert_ne!(run("10", "s3.png"), a);
+    assert_eq!(png_dimensions(&dir.path().join("s1.png")), (4 * 24, 2 * 24));
+
+    let o = augflow(
+        dir.path(),
+        &[
+            "a.png",
+            "--cell",
+            "16",
+            "-k",
+            "2",
+            "--save-images",
+            "each",
+            "--out",
+            "x.png",
+        ],
+    );
+    assert_ok(&o);
+    let saved: Vec<String> = files_below(&dir.path().join("each"))
+        .keys()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(saved, ["000_a_v1.png", "000_a_v2.png"]);
+    assert_eq!(
+        png_dimensions(&dir.path().join("each/000_a_v1.png")),
+        (16, 16)
+    );
+}
+
+#[test]
+fn preview_reads_json_and_toml_configs_and_flags_override_them() {
+    let dir = tempfile::tempdir().unwrap();
+    write_image(&dir.path().join("a.png"), 20, 20, 1);
+    std::fs::write(
+        dir.path().join("c.json"),
+        r#"{"rotation_range": 5, "zoom_range": [0.9, 1.2], "fill_mode": "wrap", "vertical_flip": true}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("c.toml"),
+        "rotation_range = 5\nfill_mode = \"constant\"\ncval = 128\nbrightness_range = [0.5, 1.5]\n",
+    )
+    .unwrap();
+    let base = ["a.png", "--cell", "16", "-k", "2", "--seed", "1"];
+    let with = |extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        let o = augflow(dir.path(), &args);
+        assert_ok(&o);
+        stdout(&o)
+    };
+    let out = with(&["--config", "c.json"]);
+    assert!(out.contains("rotation_range=5.0"), "{out}");
+    assert!(out.contains("fill_mode=\"wrap\""), "{out}");
+    assert!(out.contains("zoom_range=[0.9,1.2]"), "{out}");
+    assert!(out.contains("vertical_flip=true"), "{out}");
+    assert!(!out.contains("horizontal_flip"), "{out}");
+    assert!(out.contains("c.json"), "{out}");
+    assert_eq!(
+        png_dimensions(&dir.path().join("out/preview.png")),
+        (48, 16)
+    );
+
+    let out = with(&[
+        "--config",
+        "c.toml",
+        "--rotation-range",
+        "7",
+        "--cval",
+        "0.5",
+    ]);
+    assert!(out.contains("rotation_range=7.0"), "{out}");
+    assert!(out.contains("fill_mode=\"constant\""), "{out}");
+    assert!(out.contains("cval=0.5"), "{out}");
+    assert!(out.contains("brightness_range=[0.5,1.5]"), "{out}");
+}
+
+#[test]
+fn bad_config_names_the_unknown_key_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.json"), r#"{"rotation": 20}"#).unwrap();
+    std::fs::write(dir.path().join("bad.toml"), "zoom_rnage = 0.1\n").unwrap();
+    std::fs::write(dir.path().join("broken.json"), "{\"rotation_range\": ").unwrap();
+    let line = assert_one_line_error(&augflow(dir.path(), &["--config", "bad.json"]));
+    assert!(line.contains("unknown key `rotation`"), "{line}");
+    assert!(line.contains("bad.json"), "{line}");
+    assert!(line.contains("rotation_range"), "{line}");
+    let line = assert_one_line_error(&augflow(dir.path(), &["--config", "bad.toml"]));
+    assert!(line.contains("unknown key `zoom_rnage`"), "{line}");
+    assert!(line.contains("did you mean `zoom_range`"), "{line}");
+    let line = assert_one_line_error(&augflow(dir.path(), &["--config", "broken.json"]));
+    assert!(line.contains("broken.json"), "{line}");
+    let line = assert_one_line_error(&augflow(dir.path(), &["--config", "missing.toml"]));
+    assert!(line.contains("missing.toml"), "{line}");
+    assert!(!dir.path().join("out").exists());
+}
+
+#[test]
+fn bad_flag_values_and_invalid_parameters_fail_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (&["--fill-mode", "mirror"], "fill_mode"),
+        (&["--fill-mode", "sideways"], "sideways"),
+        (&["--zoom-range", "a,b"], "--zoom-range"),
+        (&["--geometry", "round"], "round"),
+        (&["-k", "0"], "--versions"),
+        (&["--brightness-range", "0.5"], "--brightness-range"),
+        (&["--no-such-flag"], "--no-such-flag"),
+        (&["--rotation-range", "nan"], "rotation_range"),
+        (&["--shear-range", "-1"], "shear_range"),
+        (&["--width-shift-range", "-2"], "width_shift_range"),
+        (&["--interpolation-order", "3"], "interpolation_order"),
+        (&["--out", "sheet.gif"], "sheet.gif"),
+        (&["export", "assets", "-o", "x", "--format", "gif"], "gif"),
+        (&["bench", "--small", "--size", "32"], "--size"),
+        (&["bench", "--count", "0"], "count"),
+    ];
+    for (args, needle) in cases {
+        let line = assert_one_line_error(&augflow(dir.path(), args));
+        assert!(line.contains(needle), "{args:?}: {line}");
+    }
+}
+
+#[test]
+fn unreadable_and_conflicting_inputs_fail_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("corrupt.png"), b"not a png at all").unwrap();
+    write_image(&dir.path().join("ok.png"), 8, 8, 0);
+    write_dataset_npz(&dir.path().join("d.npz"), 4);
+    std::fs::create_dir(dir.path().join("empty")).unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (&["missing.png"], "missing.png"),
+        (&["corrupt.png"], "corrupt.png"),
+        (&["empty"], "empty"),
+        (&["ok.png", "d.npz"], "not both"),
+        (&["d.npz", "--x-key", "images"], "images"),
+        (&["export", "missing-dir", "-o", "out"], "missing-dir"),
+        (&["export", "d.npz", "-o", "ok.png"], "ok.png"),
+        (
+            &["export", "d.npz", "-o", "o", "--labels", "x.npy"],
+            "--labels",
+        ),
+    ];
+    for (args, needle) in cases {
+        let line = assert_one_line_error(&augflow(dir.path(), args));
+        assert!(line.contains(needle), "{args:?}: {line}");
+    }
+}
+
+#[test]
+fn export_of_a_folder_tree_writes_per_class_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    small_tree(&tree);
+    let o = augflow(
+        dir.path(),
+        &[
+            "export",
+            "tree",
+            "-o",
+            "aug",
+            "--epochs",
+            "2",
+            "--seed",
+            "3",
+            "--batch-size",
+            "4",
+        ],
+    );
+    assert_ok(&o);
+    assert!(stdout(&o).contains("seed: 3"), "{}", stdout(&o));
+    let files: Vec<String> = images_below(&dir.path().join("aug"))
+        .keys()
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .collect();
+    let mut expected = Vec::new();
+    for e in 0..2 {
+        for i in 0..6 {
+            let class = if i < 3 { "cat" } else { "dog" };
+            expected.push(format!("{class}/aug_e{e:03}_i{i:06}.png"));
+        }
+    }
+    expected.sort();
+    assert_eq!(files, expected);
+    assert_eq!(
+        png_dimensions(&dir.path().join("aug/dog/aug_e001_i000005.png")),
+        (16, 12)
+    );
+
+    // Another size needs --size; other formats from the white list.
+    write_image(&tree.join("cat/big.png"), 20, 20, 9);
+    let line = assert_one_line_error(&augflow(dir.path(), &["export", "tree", "-o", "aug2"]));
+    assert!(line.contains("--size"), "{line}");
+    let o = augflow(
+        dir.path(),
+        &[
+            "export", "tree", "-o", "aug3", "--size", "10,14", "--format", "jpg", "--seed", "1",
+        ],
+    );
+    assert_ok(&o);
+    let p = dir.path().join("aug3/cat/aug_e000_i000000.jpg");
+    assert_eq!(png_dimensions(&p), (14, 10));
+}
+
+#[test]
+fn export_of_an_npz_uses_its_labels_as_class_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    write_dataset_npz(&dir.path().join("d.npz"), 5);
+    let o = augflow(
+        dir.path(),
+        &[
+            "export",
+            "d.npz",
+            "-o",
+            "aug",
+            "--seed",
+            "1",
+            "--rescale",
+            "1/255",
+        ],
+    );
+    assert_ok(&o);
+    let files: Vec<String> = images_below(&dir.path().join("aug"))
+        .keys()
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "0/aug_e000_i000000.png",
+            "0/aug_e000_i000002.png",
+            "0/aug_e000_i000004.png",
+            "1/aug_e000_i000001.png",
+            "1/aug_e000_i000003.png"
+        ]
+    );
+    assert_eq!(
+        png_dimensions(&dir.path().join("aug/1/aug_e000_i000003.png")),
+        (10, 8)
+    );
+    // The rescale is undone for the files: not a black image.
+    let img = image::open(dir.path().join("aug/0/aug_e000_i000000.png"))
+        .unwrap()
+        .to_rgb8();
+    assert!(img.pixels().any(|p| p.0.iter().any(|&v| v > 64)));
+}
+
+/// Runs an export with a pause after each batch, kills it once some files exist, and checks
+/// that re-running it yields exactly the files of an uninterrupted run.
+#[test]
+fn interrupted_export_resumes_to_the_same_files() {
+    let dir = tempfile::tempdir().unwrap();
+    write_dataset_npz(&dir.path().join("d.npz"), 24);
+    let args = |out: &str| -> Vec<String> {
+        [
+            "export",
+            "d.npz",
+            "-o",
+            out,
+            "--epochs",
+            "2",
+            "--batch-size",
+            "3",
+            "--seed",
+            "77",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    assert_ok(&augflow(
+        dir.path(),
+        &args("full").iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
+    let full = images_below(&dir.path().join("full"));
+    assert_eq!(full.len(), 48);
+
+    let mut child = Command::new(BIN)
+        .args(args("part"))
+        .current_dir(dir.path())
+        .env("AUGFLOW_TEST_BATCH_PAUSE_MS", "150")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let part = dir.path().join("part");
+    let start = Instant::now();
+    while images_below_if_any(&part) < 6 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "export wrote nothing"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "export ended before it was killed"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before = images_below(&part).len();
+    assert!((6..48).contains(&before), "{before} files after the kill");
+    // What a kill during a write leaves behind: a hidden temporary file.
+    std::fs::write(part.join("0/.aug_e000_i000004.png.4242.0.tmp"), b"partial").unwrap();
+
+    // A different seed refuses to mix two exports.
+    let mut other = args("part");
+    let last = other.len() - 1;
+    other[last] = "78".into();
+    let line = assert_one_line_error(&augflow(
+        dir.path(),
+        &other.iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
+    assert!(line.contains("--seed 77"), "{line}");
+
+    let o = augflow(
+        dir.path(),
+        &args("part").iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert_ok(&o);
+    assert!(stdout(&o).contains("resuming"), "{}", stdout(&o));
+    let resumed = files_below(&part);
+    assert!(
+        resumed
+            .keys()
+            .all(|p| !p.to_string_lossy().ends_with(".tmp")),
+        "{:?}",
+        resumed.keys()
+    );
+    assert_eq!(images_below(&part), full);
+    assert_eq!(
+        resumed.len(),
+        full.len() + 1,
+        "only the images and the manifest: {:?}",
+        resumed.keys()
+    );
+
+    let o = augflow(
+        dir.path(),
+        &args("part").iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert_ok(&o);
+    assert!(stdout(&o).contains("nothing to do"), "{}", stdout(&o));
+}
+
+fn images_below_if_any(dir: &Path) -> usize {
+    if dir.is_dir() {
+        images_below(dir).len()
+    } else {
+        0
+    }
+}
+
+#[test]
+fn bench_prints_a_table_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = [
+        "bench",
+        "--size",
+        "8",
+        "--count",
+        "4",
+        "--batch",
+        "2",
+        "--repeats",
+        "1",
+    ];
+    let mut args = base.to_vec();
+    args.extend(["--threads", "1,2", "--json"]);
+    let o = augflow(dir.path(), &args);
+    assert_ok(&o);
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(v["size"], 8);
+    assert_eq!(v["rows"].as_array().unwrap().len(), 2);
+    assert!(v["rows"][1]["augflow"].as_f64().unwrap() > 0.0);
+
+    let o = augflow(dir.path(), &base);
+    assert_ok(&o);
+    let out = stdout(&o);
+    assert!(
+        out.contains("threads") && out.contains("floor img/s"),
+        "{out}"
+    );
+    assert!(out.contains("scaling 1 -> 2 threads"), "{out}");
+}
+
+#[test]
+fn help_and_version_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&["--help"][..], &["export", "--help"], &["--version"]] {
+        let o = augflow(dir.path(), args);
+        assert_ok(&o);
+        assert!(!stdout(&o).is_empty());
+    }
+    assert!(stdout(&augflow(dir.path(), &["--help"])).contains("--rotation-range"));
+}
