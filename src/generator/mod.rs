@@ -139,6 +139,8 @@ impl ImageDataGenerator {
             cval: self.config.cval,
             interpolation: self.interpolation,
             data_format: self.config.data_format,
+            // Keras' geometry promises scipy's numbers bit for bit; the default does not.
+            fast: self.config.geometry == Geometry::Corrected,
         }
     }
 

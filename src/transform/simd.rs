@@ -149,3 +149,161 @@ pub(crate) unsafe fn bilinear_span<T: Pixel, O: OutPixel>(
         col
     }
 }
+
+/// Loads 4 consecutive elements from `p` as `f32` lanes (`u8`, `u16` and `f32` inputs).
+///
+/// # Safety
+/// As [`load4`]; `T` must not be `f64`.
+#[inline(always)]
+unsafe fn load4_ps<T: Pixel>(p: *const T) -> __m128 {
+    unsafe {
+        match T::KIND {
+            PixelKind::U8 => {
+                let v = _mm_cvtsi32_si128((p as *const i32).read_unaligned());
+                _mm_cvtepi32_ps(_mm_cvtepu8_epi32(v))
+            }
+            PixelKind::U16 => {
+                _mm_cvtepi32_ps(_mm_cvtepu16_epi32(_mm_loadl_epi64(p as *const __m128i)))
+            }
+            PixelKind::F32 => _mm_loadu_ps(p as *const f32),
+            PixelKind::F64 => unreachable!("f64 input takes the exact path"),
+        }
+    }
+}
+
+/// Two pixels' 4-lane loads at `a` and `b`, as one `f32x8`.
+#[inline(always)]
+unsafe fn load_pair<T: Pixel>(p: *const T, a: usize, b: usize) -> __m256 {
+    unsafe {
+        _mm256_insertf128_ps(
+            _mm256_castps128_ps256(load4_ps(p.add(a))),
+            load4_ps(p.add(b)),
+            1,
+        )
+    }
+}
+
+/// The fast bilinear interior of one output row for `f32` output: coordinates and tap
+/// choice exactly as the reference (`f64`), weights in `f32`, two pixels per `f32x8` with
+/// FMA. Differs from the reference by at most a few `1e-5` of the input range (tested).
+///
+/// With `CLAMP`, coordinates are first clamped to `[0, n-1]`: the same pixel values as
+/// scipy's `nearest` fill (which clamps the taps) up to rounding, so the whole row can be
+/// walked here.
+///
+/// Processes output columns `col_lo..` in steps of four while a whole step fits before
+/// `col_hi`, and returns the first column it did not process.
+///
+/// # Safety
+/// AVX2 and FMA must be available; without `CLAMP`, `col_lo..col_hi` must lie in the row's
+/// interior span, with it both image sides must be at least 2; the image must be
+/// channels-last with 3 or 4 channels, hold fewer than `i32::MAX` elements, and `T` must not
+/// be `f64`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn bilinear_span_f32<T: Pixel, const CLAMP: bool>(
+    src: &[T],
+    dst: &mut [std::mem::MaybeUninit<f32>],
+    lay: super::Layout,
+    base: [f64; 2],
+    a: [f64; 2],
+    row_out: usize,
+    (col_lo, col_hi): (usize, usize),
+    flip_h: bool,
+) -> usize {
+    unsafe {
+        let (rs, cs, w, c) = (lay.rs, lay.cs, lay.w, lay.c);
+        let row_end = (row_out + 1) * rs;
+        let (b0, b1) = (_mm256_set1_pd(base[0]), _mm256_set1_pd(base[1]));
+        let (a0, a1) = (_mm256_set1_pd(a[0]), _mm256_set1_pd(a[1]));
+        let one = _mm_set1_ps(1.0);
+        let (rsv, csv) = (_mm_set1_epi32(rs as i32), _mm_set1_epi32(cs as i32));
+        let step = if flip_h { -1.0 } else { 1.0 };
+        let lane = _mm256_set_pd(3.0 * step, 2.0 * step, step, 0.0);
+        let pick = [
+            _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1),
+            _mm256_setr_epi32(2, 2, 2, 2, 3, 3, 3, 3),
+        ];
+        let zero = _mm256_setzero_pd();
+        let (last0, last1) = (
+            _mm256_set1_pd((lay.h - 1) as f64),
+            _mm256_set1_pd((w - 1) as f64),
+        );
+        let (top0, top1) = (
+            _mm_set1_epi32(lay.h as i32 - 2),
+            _mm_set1_epi32(w as i32 - 2),
+        );
+        let p = src.as_ptr();
+        let out = dst.as_mut_ptr() as *mut f32;
+        let mut col = col_lo;
+        while col + 4 <= col_hi {
+            let cc0 = if flip_h { w - 1 - col } else { col } as i64 as f64;
+            let cc = _mm256_add_pd(_mm256_set1_pd(cc0), lane);
+            let mut t0 = _mm256_add_pd(b0, _mm256_mul_pd(cc, a0));
+            let mut t1 = _mm256_add_pd(b1, _mm256_mul_pd(cc, a1));
+            let (s0, s1);
+            if CLAMP {
+                t0 = _mm256_min_pd(_mm256_max_pd(t0, zero), last0);
+                t1 = _mm256_min_pd(_mm256_max_pd(t1, zero), last1);
+                // The second tap must stay inside: at t = n-1 use taps n-2, n-1 with weight 1.
+                s0 = _mm_min_epi32(_mm256_cvttpd_epi32(t0), top0);
+                s1 = _mm_min_epi32(_mm256_cvttpd_epi32(t1), top1);
+            } else {
+                s0 = _mm256_cvttpd_epi32(t0);
+                s1 = _mm256_cvttpd_epi32(t1);
+            }
+            let fr = _mm256_cvtpd_ps(_mm256_sub_pd(t0, _mm256_cvtepi32_pd(s0)));
+            let fc = _mm256_cvtpd_ps(_mm256_sub_pd(t1, _mm256_cvtepi32_pd(s1)));
+            let (gr, gc) = (_mm_sub_ps(one, fr), _mm_sub_ps(one, fc));
+            let wts = [
+                _mm256_castps128_ps256(_mm_mul_ps(gr, gc)),
+                _mm256_castps128_ps256(_mm_mul_ps(gr, fc)),
+                _mm256_castps128_ps256(_mm_mul_ps(fr, gc)),
+                _mm256_castps128_ps256(_mm_mul_ps(fr, fc)),
+            ];
+            let mut idx = [0i32; 4];
+            _mm_storeu_si128(
+                idx.as_mut_ptr() as *mut __m128i,
+                _mm_add_epi32(_mm_mullo_epi32(s0, rsv), _mm_mullo_epi32(s1, csv)),
+            );
+            for (pair, sel) in pick.iter().enumerate() {
+                let (k, kb) = (2 * pair, 2 * pair + 1);
+                let (ia, ib) = (idx[k] as usize, idx[kb] as usize);
+                let oa = row_out * rs + (col + k) * cs;
+                let ob = oa + cs;
+                if ia.max(ib) + rs + cs + 4 <= src.len() && ob + 4 <= row_end {
+                    let w = [
+                        _mm256_permutevar8x32_ps(wts[0], *sel),
+                        _mm256_permutevar8x32_ps(wts[1], *sel),
+                        _mm256_permutevar8x32_ps(wts[2], *sel),
+                        _mm256_permutevar8x32_ps(wts[3], *sel),
+                    ];
+                    let mut v = _mm256_mul_ps(load_pair(p, ia, ib), w[0]);
+                    v = _mm256_fmadd_ps(load_pair(p, ia + cs, ib + cs), w[1], v);
+                    v = _mm256_fmadd_ps(load_pair(p, ia + rs, ib + rs), w[2], v);
+                    v = _mm256_fmadd_ps(load_pair(p, ia + rs + cs, ib + rs + cs), w[3], v);
+                    // Pixel a's fourth lane (3 channels) is rewritten by pixel b's store.
+                    _mm_storeu_ps(out.add(oa), _mm256_castps256_ps128(v));
+                    _mm_storeu_ps(out.add(ob), _mm256_extractf128_ps(v, 1));
+                } else {
+                    let mut wl = [[0f32; 8]; 4];
+                    for (j, wj) in wts.iter().enumerate() {
+                        _mm256_storeu_ps(wl[j].as_mut_ptr(), *wj);
+                    }
+                    for (kk, i00, o) in [(k, ia, oa), (kb, ib, ob)] {
+                        for ch in 0..c {
+                            let v = |i: usize| (*src.get_unchecked(i + ch)).to_f64() as f32;
+                            let t = v(i00) * wl[0][kk]
+                                + v(i00 + cs) * wl[1][kk]
+                                + v(i00 + rs) * wl[2][kk]
+                                + v(i00 + rs + cs) * wl[3][kk];
+                            *out.add(o + ch) = t;
+                        }
+                    }
+                }
+            }
+            col += 4;
+        }
+        col
+    }
+}

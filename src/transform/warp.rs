@@ -6,6 +6,7 @@ use ndarray::{Array3, ArrayView3, ArrayViewMut3};
 
 use super::fill::{axis_taps, floor};
 use super::pixel::Layout;
+use super::pixel::PixelKind;
 use super::{DataFormat, FillMode, Interpolation, OutPixel, Pixel, SamplingMap};
 use crate::{Error, Result};
 
@@ -27,6 +28,10 @@ pub struct WarpOptions {
     pub interpolation: Interpolation,
     /// Layout of the images.
     pub data_format: DataFormat,
+    /// Allow the fast bilinear path for `f32` output: coordinates and taps exactly as the
+    /// reference, weights in `f32` with fused multiply–adds (within about `1e-4` of the
+    /// reference on a 0..255 scale). `false` (the default) reproduces scipy bit for bit.
+    pub fast: bool,
 }
 
 impl WarpOptions {
@@ -48,6 +53,11 @@ impl WarpOptions {
     /// Sets the layout.
     pub fn data_format(mut self, f: DataFormat) -> Self {
         self.data_format = f;
+        self
+    }
+    /// Allows the fast (not bit-exact) bilinear path.
+    pub fn fast(mut self, on: bool) -> Self {
+        self.fast = on;
         self
     }
 }
@@ -331,6 +341,13 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
     let a = [m.a[0][1], m.a[1][1]];
     let cval = O::from_f64(opts.cval);
     let bilinear = opts.interpolation == Interpolation::Bilinear;
+    let fast_span = lanes
+        && bilinear
+        && opts.fast
+        && O::KIND == PixelKind::F32
+        && T::KIND != PixelKind::F64
+        && lay.len() < i32::MAX as usize;
+    let fast_rows = fast_span && opts.fill_mode == FillMode::Nearest && h >= 2 && w >= 2;
     for r in 0..h {
         let rr = src_row(r) as i64 as f64;
         let row_end = (r + 1) * lay.rs;
@@ -356,10 +373,56 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
         for col in 0..out_lo {
             border_col::<T, O>(src, dst, lay, nc, warp, opts, &row, col);
         }
+        // Fast nearest fill: the whole row through the vector kernel, coordinates clamped.
+        #[cfg(target_arch = "x86_64")]
+        if fast_rows {
+            let row = BorderRow {
+                r,
+                base,
+                a,
+                row_end,
+                lanes,
+                cval,
+            };
+            // SAFETY: fast_rows checked AVX2/FMA, layout, sizes and element types.
+            let done = unsafe {
+                let dst32 = &mut *(dst as *mut [MaybeUninit<O>] as *mut [MaybeUninit<f32>]);
+                super::simd::bilinear_span_f32::<T, true>(
+                    src,
+                    dst32,
+                    lay,
+                    base,
+                    a,
+                    r,
+                    (0, w),
+                    warp.flip_horizontal,
+                )
+            };
+            for col in done..w {
+                border_col::<T, O>(src, dst, lay, nc, warp, opts, &row, col);
+            }
+            continue;
+        }
         #[allow(unused_mut)]
         let mut first = out_lo;
         #[cfg(target_arch = "x86_64")]
-        if lanes && bilinear && lay.len() < i32::MAX as usize {
+        if fast_span {
+            // SAFETY: O is f32 (checked above), so the cast only renames the element type;
+            // lanes implies AVX2 and FMA; out_lo..out_hi is this row's interior span.
+            first = unsafe {
+                let dst32 = &mut *(dst as *mut [MaybeUninit<O>] as *mut [MaybeUninit<f32>]);
+                super::simd::bilinear_span_f32::<T, false>(
+                    src,
+                    dst32,
+                    lay,
+                    base,
+                    a,
+                    r,
+                    (out_lo, out_hi),
+                    warp.flip_horizontal,
+                )
+            };
+        } else if lanes && bilinear && lay.len() < i32::MAX as usize {
             // SAFETY: AVX2 was detected (lanes); out_lo..out_hi is this row's interior span.
             first = unsafe {
                 super::simd::bilinear_span(
@@ -665,14 +728,14 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(200))]
         #[test]
-        fn fast_kernel_equals_the_reference_bit_for_bit(
+        fn kernel_matches_the_reference(
             h in 1usize..24, w in 1usize..24, c in prop_oneof![Just(1usize), Just(2), Just(3), Just(4)],
             first in any::<bool>(),
             theta in -180.0f64..180.0, tx in -8.0f64..8.0, ty in -8.0f64..8.0,
             shear in -30.0f64..30.0, zx in 0.3f64..2.0, zy in 0.3f64..2.0,
             quarter in 0u8..4,
             fh in any::<bool>(), fv in any::<bool>(), mode in fill_mode(), order0 in any::<bool>(),
-            keras in any::<bool>(), seed in any::<u64>(),
+            keras in any::<bool>(), seed in any::<u64>(), fast in any::<bool>(),
         ) {
             let format = if first { DataFormat::ChannelsFirst } else { DataFormat::ChannelsLast };
             let lay = Layout::new(format, h, w, c);
@@ -688,12 +751,18 @@ mod tests {
                 cval: 7.5,
                 interpolation: if order0 { Interpolation::Nearest } else { Interpolation::Bilinear },
                 data_format: format,
+                fast,
             };
-            let mut fast = vec![0f32; lay.len()];
-            warp_slice(&src, &mut fast, lay, &warp, &opts);
+            let mut got = vec![0f32; lay.len()];
+            warp_slice(&src, &mut got, lay, &warp, &opts);
             let want = reference(&src, lay, &warp, &opts);
-            for (k, (a, b)) in fast.iter().zip(&want).enumerate() {
-                prop_assert_eq!(a.to_bits(), b.to_bits(), "element {}", k);
+            for (k, (a, b)) in got.iter().zip(&want).enumerate() {
+                if fast {
+                    // Within the conformance tolerance (1e-3 on 0..255), with margin.
+                    prop_assert!((a - b).abs() <= 2e-4, "element {}: {} vs {}", k, a, b);
+                } else {
+                    prop_assert_eq!(a.to_bits(), b.to_bits(), "element {}", k);
+                }
             }
         }
     }
