@@ -49,6 +49,7 @@ command -v python3 >/dev/null || { echo "compare-peers: python3 is needed to rea
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$script_dir/.." && pwd)
 peer_dir=${AUGFLOW_PEER_BENCH_DIR:-$root/../shared/peer-bench}
+[ -d "$peer_dir" ] && peer_dir=$(cd "$peer_dir" && pwd)
 venv=${AUGFLOW_PEER_VENV:-$HOME/.cache/augflow-peer-bench}
 size_args=()
 [ "$small" = 1 ] && size_args=(--small)
@@ -93,7 +94,7 @@ fi
 
 # 3. The peers, then augflow: one after the other, never at the same time.
 if [ -z "$peer_error" ]; then
-  log "running the peers: $py $peer_dir/bench.py --json ${size_args[*]} --repeats $repeats"
+  log "running the peers: $py $peer_dir/bench.py --json${size_args[*]+ ${size_args[*]}} --repeats $repeats"
   if NO_ALBUMENTATIONS_UPDATE=1 "$py" "$peer_dir/bench.py" --json "$tmp/peers.json" \
     ${size_args[@]+"${size_args[@]}"} --repeats "$repeats" >"$tmp/peers.log" 2>&1; then
     grep -E '^ +done ' "$tmp/peers.log" | sed 's/^ */  /' >&2 || true
@@ -108,7 +109,7 @@ $(grep -A 8 'FAILED' "$tmp/peers.log" | sed 's/^/    /')"
   fi
 fi
 if [ -z "$augflow_error" ]; then
-  log "running augflow: cargo run --release --example bench -- --json ${size_args[*]} --repeats $repeats"
+  log "running augflow: cargo run --release --example bench -- --json${size_args[*]+ ${size_args[*]}} --repeats $repeats"
   if ! (cd "$root" && cargo run --quiet --release --example bench -- --json \
     ${size_args[@]+"${size_args[@]}"} --repeats "$repeats") >"$tmp/augflow.json" 2>"$tmp/augflow.log"; then
     augflow_error="augflow's bench failed:
@@ -179,6 +180,7 @@ if peers is None and not peer_error:
 
 # ---- environment -------------------------------------------------------------------------
 size = 64 if os.environ["CP_SMALL"] == "1" else 224
+reps = os.environ["CP_REPEATS"]
 model, count = cpu()
 lock = lock_versions({"augflow", "image", "ndarray", "rayon", "rand_chacha"})
 commit = run("git", "rev-parse", "--short", "HEAD", cwd=root)
@@ -202,7 +204,7 @@ else:
     print(f"- python: {run('python3', '--version')} (system); peers not measured")
 print(f"- workload: 512 random u8 images {size}x{size}x3 -> f32 batches of 32; rotation ±20°, "
       f"width/height shift ±10 %, shear ±10°, zoom ±10 %, horizontal flip, nearest fill, ×1/255; "
-      f"bilinear; median img/s of {os.environ['CP_REPEATS']} epochs; peers then augflow, "
+      f"bilinear; median img/s of {reps} timed epoch{'s' if reps != '1' else ''}; peers then augflow, "
       f"one after the other")
 print()
 
