@@ -286,19 +286,11 @@ pub(crate) unsafe fn bilinear_span_f32<T: Pixel, const CLAMP: bool>(
                     _mm_storeu_ps(out.add(oa), _mm256_castps256_ps128(v));
                     _mm_storeu_ps(out.add(ob), _mm256_extractf128_ps(v, 1));
                 } else {
-                    let mut wl = [[0f32; 8]; 4];
-                    for (j, wj) in wts.iter().enumerate() {
-                        _mm256_storeu_ps(wl[j].as_mut_ptr(), *wj);
-                    }
-                    for (kk, i00, o) in [(k, ia, oa), (kb, ib, ob)] {
-                        for ch in 0..c {
-                            let v = |i: usize| (*src.get_unchecked(i + ch)).to_f64() as f32;
-                            let t = v(i00) * wl[0][kk]
-                                + v(i00 + cs) * wl[1][kk]
-                                + v(i00 + rs) * wl[2][kk]
-                                + v(i00 + rs + cs) * wl[3][kk];
-                            *out.add(o + ch) = t;
-                        }
+                    // The image's last pixel, or the row's: the same arithmetic, in scalar.
+                    for (kk, o) in [(k, oa), (kb, ob)] {
+                        let cc = cc0 + kk as f64 * step;
+                        let t = (base[0] + cc * a[0], base[1] + cc * a[1]);
+                        super::warp::fast_pixel(src, dst, lay, c, o, t, CLAMP);
                     }
                 }
             }

@@ -341,18 +341,53 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
     let a = [m.a[0][1], m.a[1][1]];
     let cval = O::from_f64(opts.cval);
     let bilinear = opts.interpolation == Interpolation::Bilinear;
-    let fast_span = lanes
-        && bilinear
+    // Fast mode (f32 output, bilinear): fast_pixel's arithmetic for every non-border pixel,
+    // on x86-64 only where FMA is in hardware (inside warp_avx2).
+    let fast_px = bilinear
         && opts.fast
         && O::KIND == PixelKind::F32
         && T::KIND != PixelKind::F64
-        && lay.len() < i32::MAX as usize;
-    let fast_rows = fast_span && opts.fill_mode == FillMode::Nearest && h >= 2 && w >= 2;
+        && (SIMD || !cfg!(target_arch = "x86_64"));
+    let fast_lanes = fast_px && lanes && lay.len() < i32::MAX as usize;
+    // Nearest fill: clamping the coordinate gives scipy's clamped taps, so no border at all.
+    let clamp_rows = fast_px && opts.fill_mode == FillMode::Nearest && h >= 2 && w >= 2;
     for r in 0..h {
         let rr = src_row(r) as i64 as f64;
         let row_end = (r + 1) * lay.rs;
         // spec §5.5 step 1: t = offset; t += r·A[k][0]; t += c·A[k][1] (no FMA).
         let base = [m.offset[0] + rr * m.a[0][0], m.offset[1] + rr * m.a[1][0]];
+        let at = |col: usize| {
+            let cc = src_col(col) as i64 as f64;
+            (base[0] + cc * a[0], base[1] + cc * a[1])
+        };
+        if clamp_rows {
+            #[allow(unused_mut)]
+            let mut done = 0;
+            #[cfg(target_arch = "x86_64")]
+            if fast_lanes {
+                // SAFETY: O is f32 (fast_px), so the cast only renames the element type;
+                // fast_lanes implies AVX2 and FMA, channels-last 3 or 4, sizes checked.
+                done = unsafe {
+                    let dst32 = &mut *(dst as *mut [MaybeUninit<O>] as *mut [MaybeUninit<f32>]);
+                    super::simd::bilinear_span_f32::<T, true>(
+                        src,
+                        dst32,
+                        lay,
+                        base,
+                        a,
+                        r,
+                        (0, w),
+                        warp.flip_horizontal,
+                    )
+                };
+            }
+            // SAFETY: O is f32 (fast_px).
+            let dst32 = unsafe { &mut *(dst as *mut [MaybeUninit<O>] as *mut [MaybeUninit<f32>]) };
+            for col in done..w {
+                fast_pixel(src, dst32, lay, nc, lay.at(r, col), at(col), true);
+            }
+            continue;
+        }
         let (lo, hi) = interior_span(base, a, last, w);
         // The span in output columns, walked left to right in memory.
         let (out_lo, out_hi) = if warp.flip_horizontal {
@@ -361,6 +396,7 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
             (lo, hi)
         };
         let row = BorderRow {
+            fast: fast_px,
             r,
             base,
             a,
@@ -373,42 +409,11 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
         for col in 0..out_lo {
             border_col::<T, O>(src, dst, lay, nc, warp, opts, &row, col);
         }
-        // Fast nearest fill: the whole row through the vector kernel, coordinates clamped.
-        #[cfg(target_arch = "x86_64")]
-        if fast_rows {
-            let row = BorderRow {
-                r,
-                base,
-                a,
-                row_end,
-                lanes,
-                cval,
-            };
-            // SAFETY: fast_rows checked AVX2/FMA, layout, sizes and element types.
-            let done = unsafe {
-                let dst32 = &mut *(dst as *mut [MaybeUninit<O>] as *mut [MaybeUninit<f32>]);
-                super::simd::bilinear_span_f32::<T, true>(
-                    src,
-                    dst32,
-                    lay,
-                    base,
-                    a,
-                    r,
-                    (0, w),
-                    warp.flip_horizontal,
-                )
-            };
-            for col in done..w {
-                border_col::<T, O>(src, dst, lay, nc, warp, opts, &row, col);
-            }
-            continue;
-        }
         #[allow(unused_mut)]
         let mut first = out_lo;
         #[cfg(target_arch = "x86_64")]
-        if fast_span {
-            // SAFETY: O is f32 (checked above), so the cast only renames the element type;
-            // lanes implies AVX2 and FMA; out_lo..out_hi is this row's interior span.
+        if fast_lanes {
+            // SAFETY: as above; out_lo..out_hi is this row's interior span.
             first = unsafe {
                 let dst32 = &mut *(dst as *mut [MaybeUninit<O>] as *mut [MaybeUninit<f32>]);
                 super::simd::bilinear_span_f32::<T, false>(
@@ -422,7 +427,7 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
                     warp.flip_horizontal,
                 )
             };
-        } else if lanes && bilinear && lay.len() < i32::MAX as usize {
+        } else if lanes && bilinear && !fast_px && lay.len() < i32::MAX as usize {
             // SAFETY: AVX2 was detected (lanes); out_lo..out_hi is this row's interior span.
             first = unsafe {
                 super::simd::bilinear_span(
@@ -436,6 +441,14 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
                     warp.flip_horizontal,
                 )
             };
+        }
+        if fast_px {
+            // SAFETY: O is f32 (fast_px).
+            let dst32 = unsafe { &mut *(dst as *mut [MaybeUninit<O>] as *mut [MaybeUninit<f32>]) };
+            for col in first..out_hi {
+                fast_pixel(src, dst32, lay, nc, lay.at(r, col), at(col), false);
+            }
+            first = out_hi;
         }
         for col in first..out_hi {
             let cc = src_col(col) as i64 as f64;
@@ -525,8 +538,52 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
     }
 }
 
+/// The fast bilinear value of one pixel, `f32` output: the arithmetic of the vector kernel
+/// (`simd::bilinear_span_f32`) lane for lane — coordinates in `f64`, fractions rounded to
+/// `f32`, weights `(1-fr)(1-fc)`, `(1-fr)fc`, `fr(1-fc)`, `fr·fc`, then a multiply and three
+/// fused multiply–adds — so a pixel gets the same value whichever path computes it.
+/// With `clamp`, coordinates are clamped to `[0, n-1]` (nearest fill; sides >= 2);
+/// without, they must be interior.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fast_pixel<T: Pixel>(
+    src: &[T],
+    dst: &mut [MaybeUninit<f32>],
+    lay: Layout,
+    nc: usize,
+    o: usize,
+    (mut t0, mut t1): (f64, f64),
+    clamp: bool,
+) {
+    let (mut s0, mut s1) = (t0 as i32, t1 as i32);
+    if clamp {
+        t0 = t0.max(0.0).min((lay.h - 1) as f64);
+        t1 = t1.max(0.0).min((lay.w - 1) as f64);
+        s0 = (t0 as i32).min(lay.h as i32 - 2);
+        s1 = (t1 as i32).min(lay.w as i32 - 2);
+    }
+    let fr = (t0 - s0 as f64) as f32;
+    let fc = (t1 - s1 as f64) as f32;
+    let (gr, gc) = (1.0 - fr, 1.0 - fc);
+    let (w00, w01, w10, w11) = (gr * gc, gr * fc, fr * gc, fr * fc);
+    let i00 = lay.at(s0 as usize, s1 as usize);
+    let (i01, i10) = (i00 + lay.cs, i00 + lay.rs);
+    let i11 = i10 + lay.cs;
+    for ch in 0..nc {
+        let k = ch * lay.chs;
+        let v = |i: usize| src[i + k].to_f64() as f32;
+        let mut t = v(i00) * w00;
+        t = v(i01).mul_add(w01, t);
+        t = v(i10).mul_add(w10, t);
+        t = v(i11).mul_add(w11, t);
+        dst[o + k].write(t);
+    }
+}
+
 /// What the border pixels of one output row share.
 struct BorderRow<O> {
+    /// Fast mode with `f32` output: interior pixels use [`fast_pixel`].
+    fast: bool,
     r: usize,
     base: [f64; 2],
     a: [f64; 2],
@@ -555,6 +612,13 @@ fn border_col<T: Pixel, O: OutPixel>(
     } as i64 as f64;
     let (t0, t1) = (row.base[0] + cc * row.a[0], row.base[1] + cc * row.a[1]);
     let o = lay.at(row.r, col);
+    if row.fast && t0 >= 0.0 && t0 < (lay.h - 1) as f64 && t1 >= 0.0 && t1 < (lay.w - 1) as f64 {
+        // Interior after all (the span is conservative): the fast value, as in the span.
+        // SAFETY: `row.fast` is only set when O is f32.
+        let dst32 = unsafe { &mut *(dst as *mut [MaybeUninit<O>] as *mut [MaybeUninit<f32>]) };
+        fast_pixel(src, dst32, lay, nc, o, (t0, t1), false);
+        return;
+    }
     let lanes = row.lanes && o + 4 <= row.row_end;
     border_pixel::<T, O>(src, dst, lay, nc, o, (t0, t1), opts, row.cval, lanes);
 }
