@@ -441,3 +441,102 @@ fn malformed_files_and_cells_are_errors_naming_them() {
         "{err}"
     );
 }
+
+/// Every file under `root`, as sorted relative paths with `/` separators.
+fn files_under(root: &Path) -> Vec<String> {
+    let mut v: Vec<String> = walkdir::WalkDir::new(root)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e.path().strip_prefix(root).unwrap();
+            rel.components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn save_to_dir_uses_the_row_class_and_joins_multi_labels() {
+    // Row 3 names a missing file and is dropped: indices follow `filenames()`.
+    let body = "img/0.png,dog\nimg/1.png,\"['cat', 'dog']\"\nimg/9.png,cat\nimg/2.png,cat\nimg/3.png,dog|cat\n";
+    let (dir, csv) = setup("filename,class", body);
+    let out = dir.path().join("aug");
+    let save = augflow::SaveOptions::new(&out)
+        .prefix("s")
+        .format(augflow::SaveFormat::Png)
+        .per_class_subfolders(true);
+    let it = flow(dir.path(), &csv)
+        .batch_size(3)
+        .save_options(save.clone())
+        .build()
+        .unwrap();
+    let batches: Vec<Batch> = (0..it.len()).map(|i| it.get(i).unwrap()).collect();
+    assert_eq!(
+        files_under(&out),
+        [
+            "cat+dog/s_e000_i000001.png",
+            "cat+dog/s_e000_i000003.png",
+            "cat/s_e000_i000002.png",
+            "dog/s_e000_i000000.png",
+        ]
+    );
+    // The saved image is the batch's sample (a flat image stretches to 0; this one is not).
+    let img = image::open(out.join("cat/s_e000_i000002.png"))
+        .unwrap()
+        .to_rgb8();
+    let slot = batches[0].x.index_axis(ndarray::Axis(0), 2);
+    let (lo, hi) = slot
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(a, c), &v| (a.min(v), c.max(v)));
+    let want = (slot[[3, 4, 1]] - lo) / (hi - lo) * 255.0;
+    assert!((img.get_pixel(4, 3)[1] as f32 - want).abs() <= 1.0);
+    // Modes without classes save straight into the folder.
+    let out2 = dir.path().join("raw");
+    let (dir2, csv2) = setup(HEADER, TABLE);
+    let it = flow(dir2.path(), &csv2)
+        .class_mode(ClassMode::Raw)
+        .y_col("t1")
+        .save_options(
+            augflow::SaveOptions::new(&out2)
+                .prefix("r")
+                .per_class_subfolders(true),
+        )
+        .build()
+        .unwrap();
+    it.get(0).unwrap();
+    let want: Vec<String> = (0..6).map(|i| format!("r_e000_i{i:06}.png")).collect();
+    assert_eq!(files_under(&out2), want);
+}
+
+#[test]
+fn half_precision_dataframe_batches_are_the_rounded_f32_batches() {
+    let (dir, csv) = setup(HEADER, TABLE);
+    let datagen = ImageDataGenerator::builder()
+        .rotation_range(30.0)
+        .zoom_range(0.2)
+        .fill_mode(FillMode::Wrap)
+        .rescale(1.0 / 255.0)
+        .build()
+        .unwrap();
+    let build = || {
+        datagen
+            .flow_from_dataframe(&csv)
+            .directory(dir.path())
+            .target_size(17, 13)
+            .batch_size(4)
+            .seed(2)
+    };
+    let it = build().build().unwrap();
+    let h = build().output::<half::f16>().build().unwrap();
+    let b = build().output::<half::bf16>().build().unwrap();
+    for i in 0..it.len() {
+        let w = it.get(i).unwrap();
+        assert_eq!(h.get(i).unwrap().x, w.x.mapv(half::f16::from_f32));
+        assert_eq!(b.get(i).unwrap().x, w.x.mapv(half::bf16::from_f32));
+    }
+}

@@ -620,3 +620,136 @@ fn links_to_folders_are_followed_only_with_follow_links() {
     assert_eq!(linked.class_names(), &["hounds"]);
     assert_eq!(linked.num_samples(), 4);
 }
+
+/// Every file under `root`, as sorted relative paths with `/` separators.
+fn files_under(root: &Path) -> Vec<String> {
+    let mut v: Vec<String> = walkdir::WalkDir::new(root)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e.path().strip_prefix(root).unwrap();
+            rel.components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn save_to_dir_writes_each_sample_into_its_class_folder() {
+    let dir = tree();
+    let out = dir.path().join("saved/aug"); // missing: build creates it
+    let build = |save: bool, mode: ClassMode| {
+        let b = augmenting()
+            .flow_from_directory(dir.path())
+            .classes(["cats", "dogs"])
+            .class_mode(mode)
+            .target_size(12, 14)
+            .batch_size(3)
+            .seed(4);
+        if save {
+            b.save_options(
+                augflow::SaveOptions::new(&out)
+                    .prefix("aug")
+                    .per_class_subfolders(true),
+            )
+        } else {
+            b
+        }
+        .build()
+        .unwrap()
+    };
+    // The class comes from the file's folder, whatever the class mode.
+    let it = build(true, ClassMode::None);
+    let batches = all_batches(&it);
+    let want: Vec<String> = (0..8)
+        .map(|i| {
+            let class = if i < 5 { "cats" } else { "dogs" };
+            format!("{class}/aug_e000_i{i:06}.png")
+        })
+        .collect();
+    assert_eq!(files_under(&out), want);
+    // Saving does not change the batches.
+    assert_eq!(batches, all_batches(&build(false, ClassMode::None)));
+    // A saved image is the min-max stretched sample (8-bit truncation, one step of slack).
+    let b = &batches[1];
+    let (k, i) = (2, b.index[2]);
+    let class = if i < 5 { "cats" } else { "dogs" };
+    let img = image::open(out.join(class).join(format!("aug_e000_i{i:06}.png")))
+        .unwrap()
+        .to_rgb8();
+    assert_eq!(img.dimensions(), (14, 12));
+    let slot = b.x.index_axis(Axis(0), k);
+    let (lo, hi) = slot
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(a, c), &v| (a.min(v), c.max(v)));
+    for (r, c, ch) in [(0, 0, 1), (5, 7, 2), (11, 13, 0)] {
+        let want = (slot[[r, c, ch]] - lo) / (hi - lo) * 255.0;
+        let got = img.get_pixel(c as u32, r as u32)[ch] as f32;
+        assert!((got - want).abs() <= 1.0, "({r},{c},{ch}): {got} vs {want}");
+    }
+}
+
+#[test]
+fn save_to_dir_without_class_folders_names_files_by_epoch_and_index() {
+    let dir = tree();
+    let out = tempfile::tempdir().unwrap();
+    let mut it = in_order(dir.path())
+        .output::<half::f16>()
+        .save_to_dir(out.path(), "x", augflow::SaveFormat::Bmp)
+        .build()
+        .unwrap();
+    all_batches_of(&it);
+    it.on_epoch_end();
+    it.get(0).unwrap();
+    let mut want: Vec<String> = (0..8).map(|i| format!("x_e000_i{i:06}.bmp")).collect();
+    want.extend((0..3).map(|i| format!("x_e001_i{i:06}.bmp")));
+    assert_eq!(files_under(out.path()), want);
+    // An unwritable folder fails at build.
+    let file = out.path().join("x_e000_i000000.bmp");
+    let err = in_order(dir.path())
+        .save_to_dir(file.join("sub"), "", augflow::SaveFormat::Png)
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, Error::Io { .. }), "{err}");
+}
+
+fn all_batches_of<O: augflow::iterators::BatchElement>(it: &DirectoryIterator<O>) -> Vec<Batch<O>> {
+    (0..it.len()).map(|i| it.get(i).unwrap()).collect()
+}
+
+#[test]
+fn half_precision_batches_are_the_rounded_f32_batches() {
+    let dir = tree();
+    let build = || {
+        augmenting()
+            .flow_from_directory(dir.path())
+            .target_size(30, 24)
+            .batch_size(3)
+            .seed(9)
+    };
+    let wide = all_batches(&build().build().unwrap());
+    let f16s = build().output::<half::f16>().build().unwrap();
+    let bf16s = build().output::<half::bf16>().build().unwrap();
+    for threads in [1, 2] {
+        let (h, b) = in_pool(threads, || (all_batches_of(&f16s), all_batches_of(&bf16s)));
+        for ((w, h), b) in wide.iter().zip(&h).zip(&b) {
+            assert_eq!(h.x, w.x.mapv(half::f16::from_f32));
+            assert_eq!(b.x, w.x.mapv(half::bf16::from_f32));
+            assert_eq!((&h.y, &b.y), (&w.y, &w.y));
+        }
+    }
+    // Class mode input: y is the f16 image widened to f32.
+    let it = build()
+        .class_mode(ClassMode::Input)
+        .output::<half::f16>()
+        .build()
+        .unwrap();
+    let b = it.get(0).unwrap();
+    let y = b.y.unwrap().into_array::<f32>().unwrap();
+    assert_eq!(y, b.x.mapv(half::f16::to_f32).into_dyn());
+}

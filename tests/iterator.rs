@@ -477,3 +477,34 @@ fn an_unwritable_save_folder_fails_at_build() {
         .unwrap_err();
     assert!(matches!(err, Error::Io { .. }), "{err}");
 }
+
+#[test]
+fn f16_and_bf16_batches_are_the_f32_batches_rounded_at_1_and_2_threads() {
+    use half::{bf16, f16};
+    let it32 = flow(21, 8, 5);
+    let y = Array1::from_iter(0..21_i64);
+    let build = || {
+        standard()
+            .flow(images(21), Some(y.clone()))
+            .batch_size(8)
+            .seed(5)
+    };
+    let it16 = build().output::<f16>().build().unwrap();
+    let itb = build().output::<bf16>().build().unwrap();
+    let wide = all_batches(&it32);
+    for threads in [1, 2] {
+        let (halves, brains) = in_pool(threads, || {
+            let h: Vec<Batch<f16>> = (0..it16.len()).map(|i| it16.get(i).unwrap()).collect();
+            let b: Vec<Batch<bf16>> = (0..itb.len()).map(|i| itb.get(i).unwrap()).collect();
+            (h, b)
+        });
+        assert_eq!(halves.len(), wide.len());
+        for ((w, h), b) in wide.iter().zip(&halves).zip(&brains) {
+            assert_eq!(h.x, w.x.mapv(f16::from_f32), "f16 at {threads} threads");
+            assert_eq!(b.x, w.x.mapv(bf16::from_f32), "bf16 at {threads} threads");
+            assert_eq!((&h.index, &h.y), (&w.index, &w.y));
+        }
+    }
+    // The rounding is real: f16 does not hold every f32 value of the batch.
+    assert!(wide[0].x.iter().any(|&v| f16::from_f32(v).to_f32() != v));
+}

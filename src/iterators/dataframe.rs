@@ -10,7 +10,6 @@ use ndarray::{Array1, Array2};
 use super::decode::is_whitelisted;
 use super::files::{ClassMode, Common, FileBatches, Targets, common_setters, file_iterator_common};
 use super::{BatchElement, Subset};
-use crate::array::Element;
 use crate::generator::ImageDataGenerator;
 use crate::{DynArray, Error, Result};
 
@@ -83,7 +82,7 @@ impl ImageDataGenerator {
     }
 }
 
-impl<O: BatchElement + Element> DataFrameBuilder<O> {
+impl<O: BatchElement> DataFrameBuilder<O> {
     common_setters!();
 
     /// Folder the file names are relative to.
@@ -138,8 +137,11 @@ impl<O: BatchElement + Element> DataFrameBuilder<O> {
         self.separator = sep;
         self
     }
-    /// Output element type: `f32` (default) or `f64`; overrides the generator's `dtype`.
-    pub fn output<O2: BatchElement + Element>(self) -> DataFrameBuilder<O2> {
+    /// Output element type: `f32` (default), `f64`, or `half::f16` / `half::bf16` (computed in
+    /// `f32`, then rounded to nearest even; see [`BatchElement`]); overrides the generator's
+    /// `dtype`. With class mode `input`, `y` of a half-precision batch is `x` widened to
+    /// `f32` (exact).
+    pub fn output<O2: BatchElement>(self) -> DataFrameBuilder<O2> {
         let mut common = self.common;
         common.explicit_output = true;
         DataFrameBuilder {
@@ -458,7 +460,23 @@ impl<O: BatchElement + Element> DataFrameBuilder<O> {
         let filenames: Vec<String> = rows.into_iter().map(|r| r.filename).collect();
         let paths = filenames.iter().map(|f| dir.join(f)).collect();
         Ok(DataFrameIterator {
-            core: FileBatches::new(self.datagen, paths, targets, sample_weight, &self.common),
+            core: FileBatches::new(
+                self.datagen,
+                paths,
+                targets,
+                sample_weight,
+                &self.common,
+                || {
+                    if mode.uses_classes() {
+                        classes
+                            .iter()
+                            .map(|c| class_folder(c, &class_names))
+                            .collect()
+                    } else {
+                        Vec::new()
+                    }
+                },
+            )?,
             filenames,
             classes: if mode.uses_classes() {
                 classes
@@ -471,6 +489,19 @@ impl<O: BatchElement + Element> DataFrameBuilder<O> {
             subset: self.common.subset,
         })
     }
+}
+
+/// The save sub-folder of a row with class indices `labels`: the class name, or for a
+/// multi-label row the names in class-index order joined by `+` (`"cat+dog"`).
+fn class_folder(labels: &[usize], class_names: &[String]) -> String {
+    let mut sorted = labels.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    sorted
+        .iter()
+        .map(|&k| class_names[k].as_str())
+        .collect::<Vec<_>>()
+        .join("+")
 }
 
 /// One CSV row, parsed.
@@ -596,7 +627,7 @@ pub struct DataFrameIterator<O = f32> {
 
 file_iterator_common!(DataFrameIterator);
 
-impl<O: BatchElement + Element> DataFrameIterator<O> {
+impl<O: BatchElement> DataFrameIterator<O> {
     /// The `x_col` values of the rows served, in CSV order (after dropping and splitting).
     pub fn filenames(&self) -> &[String] {
         &self.filenames

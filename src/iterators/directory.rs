@@ -11,7 +11,6 @@ use rayon::prelude::*;
 use super::decode::{WHITE_LIST_FORMATS, is_whitelisted};
 use super::files::{ClassMode, Common, FileBatches, Targets, common_setters, file_iterator_common};
 use super::{BatchElement, Subset};
-use crate::array::Element;
 use crate::generator::ImageDataGenerator;
 use crate::{Error, Result};
 
@@ -72,7 +71,7 @@ impl ImageDataGenerator {
     }
 }
 
-impl<O: BatchElement + Element> DirectoryBuilder<O> {
+impl<O: BatchElement> DirectoryBuilder<O> {
     common_setters!();
 
     /// The class sub-folders to use; their order defines the class indices. By default every
@@ -95,8 +94,11 @@ impl<O: BatchElement + Element> DirectoryBuilder<O> {
         self
     }
 
-    /// Output element type: `f32` (default) or `f64`; overrides the generator's `dtype`.
-    pub fn output<O2: BatchElement + Element>(self) -> DirectoryBuilder<O2> {
+    /// Output element type: `f32` (default), `f64`, or `half::f16` / `half::bf16` (computed in
+    /// `f32`, then rounded to nearest even; see [`BatchElement`]); overrides the generator's
+    /// `dtype`. With class mode `input`, `y` of a half-precision batch is `x` widened to
+    /// `f32` (exact).
+    pub fn output<O2: BatchElement>(self) -> DirectoryBuilder<O2> {
         let mut common = self.common;
         common.explicit_output = true;
         DirectoryBuilder {
@@ -210,7 +212,9 @@ impl<O: BatchElement + Element> DirectoryBuilder<O> {
             .map(|(i, c)| (c.clone(), i))
             .collect();
         Ok(DirectoryIterator {
-            core: FileBatches::new(self.datagen, paths, targets, None, &self.common),
+            core: FileBatches::new(self.datagen, paths, targets, None, &self.common, || {
+                classes.iter().map(|&k| class_names[k].clone()).collect()
+            })?,
             filenames,
             classes,
             class_names,
@@ -331,7 +335,7 @@ pub struct DirectoryIterator<O = f32> {
 
 file_iterator_common!(DirectoryIterator);
 
-impl<O: BatchElement + Element> DirectoryIterator<O> {
+impl<O: BatchElement> DirectoryIterator<O> {
     /// The images served, relative to the directory (`"cats/sub/001.png"`), in class order
     /// then Keras' path order.
     pub fn filenames(&self) -> &[PathBuf] {

@@ -11,9 +11,9 @@ use rayon::prelude::*;
 
 use super::decode::{LoadOptions, decode_resized};
 use super::{Batch, BatchElement, Subset, check_index};
-use crate::array::Element;
 use crate::generator::ImageDataGenerator;
 use crate::rng::{Stream, os_seed, permutation, sample_rng};
+use crate::save::{SaveOptions, Saver};
 use crate::{DataFormat, DynArray, Error, Result};
 
 /// What `y` holds in each batch of a file iterator: Keras' `class_mode`.
@@ -135,6 +135,7 @@ pub(crate) struct Common {
     pub augment: bool,
     pub augment_validation: bool,
     pub explicit_output: bool,
+    pub save: Option<SaveOptions>,
 }
 
 impl Default for Common {
@@ -148,6 +149,7 @@ impl Default for Common {
             augment: true,
             augment_validation: false,
             explicit_output: false,
+            save: None,
         }
     }
 }
@@ -195,6 +197,12 @@ impl Common {
             ));
         }
         Ok(())
+    }
+
+    /// Whether samples are saved into one sub-folder per class (so the iterator must say
+    /// which class each file belongs to).
+    pub fn saves_per_class(&self) -> bool {
+        self.save.as_ref().is_some_and(|s| s.per_class_subfolders)
     }
 
     /// The rows of a list of `n` that `subset` keeps: validation is the first
@@ -264,6 +272,26 @@ macro_rules! common_setters {
             self.common.augment = on;
             self
         }
+        /// Keras' `save_to_dir`, `save_prefix`, `save_format`: every augmented sample is
+        /// also written to `dir` (created if missing; an unwritable folder fails `build`), as
+        /// `{prefix}_e{epoch:03}_i{index:06}.{ext}`, `index` being the file's position in
+        /// the iterator's `filenames()`. Images are min–max scaled as Keras' `array_to_img`;
+        /// files are written atomically and the batch is not modified.
+        pub fn save_to_dir(
+            mut self,
+            dir: impl Into<std::path::PathBuf>,
+            prefix: impl Into<String>,
+            format: $crate::SaveFormat,
+        ) -> Self {
+            self.common.save = Some($crate::SaveOptions::new(dir).prefix(prefix).format(format));
+            self
+        }
+        /// Like [`save_to_dir`](Self::save_to_dir) with every option, e.g. one sub-folder
+        /// per class, named after the class of the file.
+        pub fn save_options(mut self, options: $crate::SaveOptions) -> Self {
+            self.common.save = Some(options);
+            self
+        }
     };
 }
 pub(crate) use common_setters;
@@ -282,19 +310,27 @@ pub(crate) struct FileBatches<O> {
     pub epoch: u64,
     pub order: Vec<usize>,
     pub augment: bool,
+    pub saver: Option<Saver>,
+    /// The class folder name of each file, when samples are saved per class.
+    pub save_classes: Option<Vec<String>>,
     _out: PhantomData<O>,
 }
 
-impl<O: BatchElement + Element> FileBatches<O> {
+impl<O: BatchElement> FileBatches<O> {
+    /// `class_of` names the class folder of every file; it is called only when samples
+    /// are saved per class. Creates the save folder, if any, last.
     pub fn new(
         datagen: ImageDataGenerator,
         paths: Vec<PathBuf>,
         targets: Targets,
         sample_weight: Option<DynArray>,
         common: &Common,
-    ) -> Self {
+        class_of: impl FnOnce() -> Vec<String>,
+    ) -> Result<Self> {
         let augment = common.augment
             && (common.subset != Some(Subset::Validation) || common.augment_validation);
+        let save_classes = common.saves_per_class().then(class_of);
+        let saver = common.save.clone().map(SaveOptions::build).transpose()?;
         let mut fb = FileBatches {
             datagen,
             paths,
@@ -307,10 +343,12 @@ impl<O: BatchElement + Element> FileBatches<O> {
             epoch: 0,
             order: Vec::new(),
             augment,
+            saver,
+            save_classes,
             _out: PhantomData,
         };
         fb.set_epoch(0);
-        fb
+        Ok(fb)
     }
 
     pub fn set_epoch(&mut self, e: u64) {
@@ -345,7 +383,8 @@ impl<O: BatchElement + Element> FileBatches<O> {
     pub fn get(&self, idx: usize) -> Result<Batch<O>> {
         let index = self.batch_indices(idx)?.to_vec();
         let [a, b, c] = self.image_shape();
-        let mut x = Array4::<O>::default((index.len(), a, b, c));
+        // Every element is written by the per-sample path, so no zero-fill is needed.
+        let mut x = Array4::<O>::uninit((index.len(), a, b, c));
         let (epoch, seed, augment) = (self.epoch, self.seed, self.augment);
         let format = self.datagen.data_format();
         // Collect every sample's result so the error reported is the first by position,
@@ -354,7 +393,7 @@ impl<O: BatchElement + Element> FileBatches<O> {
             .axis_iter_mut(Axis(0))
             .into_par_iter()
             .zip(index.par_iter())
-            .map_init(Resizer::new, |resizer, (slot, &i)| {
+            .map_init(Resizer::new, |resizer, (mut slot, &i)| {
                 let path = &self.paths[i];
                 let d = decode_resized(path, &self.load, resizer)?;
                 let hwc = ArrayView3::from_shape((d.h, d.w, d.c), &d.data).map_err(|e| {
@@ -368,15 +407,32 @@ impl<O: BatchElement + Element> FileBatches<O> {
                     DataFormat::ChannelsFirst => hwc.permuted_axes([2, 0, 1]),
                 };
                 let mut rng = sample_rng(seed, epoch, i as u64);
-                self.datagen
-                    .transform_sample_into(view, slot, &mut rng, augment)
-                    .map(|_| ())
+                let out = slot.as_slice_mut().expect("a batch slot is contiguous");
+                O::sample_into_uninit(&self.datagen, view, out, &mut rng, augment)
             })
             .collect();
         results.into_iter().collect::<Result<()>>()?;
+        // SAFETY: every slot was fully written (all results are Ok).
+        let x = unsafe { x.assume_init() };
+        if let Some(saver) = &self.saver {
+            x.axis_iter(Axis(0))
+                .into_par_iter()
+                .zip(index.par_iter())
+                .try_for_each(|(img, &i)| -> Result<()> {
+                    // A file without a class (dataframe modes without classes, a row with
+                    // an empty label list) goes straight into the folder.
+                    let class = self
+                        .save_classes
+                        .as_ref()
+                        .and_then(|c| c.get(i))
+                        .filter(|c| !c.is_empty())
+                        .map(String::as_str);
+                    O::save_sample(saver, img, format, epoch, i, class).map(|_| ())
+                })?;
+        }
         let y = match &self.targets {
             Targets::None | Targets::MultiOutput(_) => None,
-            Targets::Input => Some(DynArray::from(x.clone())),
+            Targets::Input => Some(O::into_dyn(x.clone())),
             Targets::Index(c) => Some(DynArray::from(
                 index.iter().map(|&i| c[i] as f32).collect::<Array1<f32>>(),
             )),
@@ -420,7 +476,7 @@ impl<O: BatchElement + Element> FileBatches<O> {
 /// has a `core: FileBatches<O>` field).
 macro_rules! file_iterator_common {
     ($ty:ident) => {
-        impl<O: $crate::iterators::BatchElement + $crate::array::Element> $ty<O> {
+        impl<O: $crate::iterators::BatchElement> $ty<O> {
             /// The seed in use (drawn from the OS when none was given), to replay this run.
             pub fn seed(&self) -> u64 {
                 self.core.seed
@@ -470,9 +526,7 @@ macro_rules! file_iterator_common {
             }
         }
 
-        impl<O: $crate::iterators::BatchElement + $crate::array::Element> $crate::Sequence
-            for $ty<O>
-        {
+        impl<O: $crate::iterators::BatchElement> $crate::Sequence for $ty<O> {
             type Item = $crate::iterators::Batch<O>;
             fn len(&self) -> usize {
                 self.core.len()

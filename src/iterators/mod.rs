@@ -5,6 +5,7 @@ mod batch;
 mod dataframe;
 mod decode;
 mod directory;
+mod element;
 mod files;
 mod numpy;
 mod sequence;
@@ -15,8 +16,9 @@ pub use decode::{
     ColorMode, Crop, LoadOptions, ResizeFilter, WHITE_LIST_FORMATS, is_whitelisted, load_img,
 };
 pub use directory::{DirectoryBuilder, DirectoryIterator};
+pub use element::BatchElement;
 pub use files::ClassMode;
-pub use numpy::{BatchElement, FlowBuilder, NumpyArrayIterator, Subset};
+pub use numpy::{FlowBuilder, NumpyArrayIterator, Subset};
 pub use sequence::{Endless, Sequence, check_index};
 
 pub(crate) use numpy::values_f64;

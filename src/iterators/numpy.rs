@@ -6,12 +6,12 @@ use std::marker::PhantomData;
 use ndarray::{ArcArray, Array4, Axis, Ix4};
 use rayon::prelude::*;
 
-use super::{Batch, Sequence, check_index};
+use super::{Batch, BatchElement, Sequence, check_index};
 use crate::array::DType;
 use crate::generator::ImageDataGenerator;
 use crate::rng::{Stream, os_seed, permutation, sample_rng};
 use crate::save::{SaveFormat, SaveOptions, Saver};
-use crate::transform::{OutPixel, Pixel, image_dims};
+use crate::transform::{Pixel, image_dims};
 use crate::{DynArray, Error, Result};
 
 /// Which part of a `validation_split` an iterator serves.
@@ -43,18 +43,6 @@ impl std::str::FromStr for Subset {
             )),
         }
     }
-}
-
-/// The output element type of a batch, tied to Keras' `dtype`.
-pub trait BatchElement: OutPixel {
-    /// The generator `dtype` this type serves.
-    const DTYPE: DType;
-}
-impl BatchElement for f32 {
-    const DTYPE: DType = DType::F32;
-}
-impl BatchElement for f64 {
-    const DTYPE: DType = DType::F64;
 }
 
 /// Builds a [`NumpyArrayIterator`]: Keras' `flow()` arguments, validated in
@@ -205,7 +193,9 @@ impl<T: Pixel, O: BatchElement> FlowBuilder<T, O> {
         self
     }
 
-    /// Output element type: `f32` (default) or `f64`; overrides the generator's `dtype`.
+    /// Output element type: `f32` (default), `f64`, or `half::f16` / `half::bf16` for
+    /// mixed-precision training (computed in `f32`, then rounded to nearest even; see
+    /// [`BatchElement`]); overrides the generator's `dtype`.
     pub fn output<O2: BatchElement>(self) -> FlowBuilder<T, O2> {
         FlowBuilder {
             datagen: self.datagen,
@@ -532,9 +522,13 @@ impl<T: Pixel, O: BatchElement> Sequence for NumpyArrayIterator<T, O> {
             .try_for_each(|(mut slot, &i)| -> Result<()> {
                 let mut rng = sample_rng(seed, epoch, i as u64);
                 let out = slot.as_slice_mut().expect("a batch slot is contiguous");
-                self.datagen
-                    .sample_into_uninit(self.x.index_axis(Axis(0), i), out, &mut rng, augment)
-                    .map(|_| ())
+                O::sample_into_uninit(
+                    &self.datagen,
+                    self.x.index_axis(Axis(0), i),
+                    out,
+                    &mut rng,
+                    augment,
+                )
             })?;
         // SAFETY: every slot was fully written (try_for_each returned Ok for all of them).
         let x = unsafe { x.assume_init() };
@@ -551,7 +545,7 @@ impl<T: Pixel, O: BatchElement> Sequence for NumpyArrayIterator<T, O> {
                 .enumerate()
                 .try_for_each(|(k, (img, &i))| -> Result<()> {
                     let class = classes.as_ref().map(|c| c[k].as_str());
-                    saver.save(img, fmt, epoch, i, class).map(|_| ())
+                    O::save_sample(saver, img, fmt, epoch, i, class).map(|_| ())
                 })?;
         }
         Ok(Batch {
