@@ -508,3 +508,42 @@ fn f16_and_bf16_batches_are_the_f32_batches_rounded_at_1_and_2_threads() {
     // The rounding is real: f16 does not hold every f32 value of the batch.
     assert!(wide[0].x.iter().any(|&v| f16::from_f32(v).to_f32() != v));
 }
+
+#[test]
+fn iterator_batches_equal_the_public_per_sample_path_bit_for_bit() {
+    // The iterator folds rescale into the warp when nothing runs in between; the public
+    // `transform_sample_into` rescales in a separate pass. Both must give the same bits,
+    // in both geometries, with and without photometric steps.
+    for geometry in [augflow::Geometry::Corrected, augflow::Geometry::Keras] {
+        for photometric in [false, true] {
+            let mut cfg = standard().config().clone();
+            cfg.geometry = geometry;
+            if photometric {
+                cfg.channel_shift_range = 20.0;
+            }
+            let datagen = ImageDataGenerator::new(cfg).unwrap();
+            let x = images(9);
+            let it = datagen
+                .flow(x.clone(), None::<DynArray>)
+                .batch_size(9)
+                .seed(21)
+                .build()
+                .unwrap();
+            let b = it.get(0).unwrap();
+            for (k, &i) in b.index.iter().enumerate() {
+                let mut out = ndarray::Array3::<f32>::zeros((16, 12, 3));
+                let mut rng = augflow::rng::sample_rng(21, 0, i as u64);
+                datagen
+                    .transform_sample_into(x.index_axis(Axis(0), i), out.view_mut(), &mut rng, true)
+                    .unwrap();
+                let got = b.x.index_axis(Axis(0), k);
+                assert!(
+                    got.iter()
+                        .zip(out.iter())
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "{geometry:?} photometric={photometric} sample {i}"
+                );
+            }
+        }
+    }
+}

@@ -141,6 +141,7 @@ impl ImageDataGenerator {
             data_format: self.config.data_format,
             // Keras' geometry promises scipy's numbers bit for bit; the default does not.
             fast: self.config.geometry == Geometry::Corrected,
+            scale: 1.0,
         }
     }
 
@@ -329,18 +330,28 @@ impl ImageDataGenerator {
         params.validate()?;
         let src = x.as_standard_layout();
         let src = src.as_slice().expect("standard layout is contiguous");
-        transform::warp_slice_uninit(
-            src,
-            out,
-            lay,
-            &self.warp(&params, lay),
-            &self.warp_options(),
-        );
+        // Keras rescales right after the augmentation (spec §9 step 2). When nothing runs in
+        // between — no channel shift, brightness or preprocessing function — the kernel
+        // applies the same product as it writes, saving a pass over the image.
+        let fold = self.config.active_rescale().filter(|_| {
+            params.channel_shift_intensity.is_none()
+                && params.brightness.is_none()
+                && self.preprocessing.is_none()
+        });
+        let opts = WarpOptions {
+            scale: fold.unwrap_or(1.0),
+            ..self.warp_options()
+        };
+        transform::warp_slice_uninit(src, out, lay, &self.warp(&params, lay), &opts);
         // SAFETY: warp_slice_uninit writes every element of `out`.
         let out = unsafe { &mut *(out as *mut [std::mem::MaybeUninit<O>] as *mut [O]) };
-        self.photometric(out, lay, &params)?;
-        let view = ArrayViewMut3::from_shape(x.raw_dim(), out).expect("same length");
-        self.standardize(view)?;
+        if fold.is_some() {
+            self.standardize_after_rescale(out, lay)?;
+        } else {
+            self.photometric(out, lay, &params)?;
+            let view = ArrayViewMut3::from_shape(x.raw_dim(), out).expect("same length");
+            self.standardize(view)?;
+        }
         Ok(params)
     }
 

@@ -90,11 +90,21 @@ impl ImageDataGenerator {
     /// Steps 2–7 on contiguous images of layout `lay` (samplewise statistics over all of
     /// them jointly).
     pub(crate) fn standardize_flat<O: OutPixel>(&self, x: &mut [O], lay: Layout) -> Result<()> {
-        let cfg = &self.config;
-        if let Some(r) = cfg.active_rescale() {
+        if let Some(r) = self.config.active_rescale() {
             let r = O::from_f64(r);
             x.iter_mut().for_each(|v| *v *= r);
         }
+        self.standardize_after_rescale(x, lay)
+    }
+
+    /// Steps 3–7, for an image whose preprocessing and rescale are done (the per-sample path
+    /// folds the rescale into the warp when it can).
+    pub(crate) fn standardize_after_rescale<O: OutPixel>(
+        &self,
+        x: &mut [O],
+        lay: Layout,
+    ) -> Result<()> {
+        let cfg = &self.config;
         if cfg.samplewise_center {
             let m = O::from_f64(mean_std(x).0);
             x.iter_mut().for_each(|v| *v -= m);

@@ -29,16 +29,22 @@ pub(crate) unsafe fn load4<T: Pixel>(p: *const T) -> __m256d {
     }
 }
 
-/// Stores 4 lanes at `p`, rounded to the output type (round to nearest, as `as f32`).
+/// Stores 4 lanes at `p`, rounded to the output type (round to nearest, as `as f32`), then
+/// multiplied by `scale` in the output type (as the scalar kernel's `O::from_f64(v) * sc`).
 ///
 /// # Safety
 /// `p..p+4` must be writable; AVX2 as for [`load4`].
 #[inline(always)]
-pub(crate) unsafe fn store4<O: OutPixel>(p: *mut O, v: __m256d) {
+pub(crate) unsafe fn store4<O: OutPixel>(p: *mut O, v: __m256d, scale: f64) {
     unsafe {
         match O::KIND {
-            PixelKind::F32 => _mm_storeu_ps(p as *mut f32, _mm256_cvtpd_ps(v)),
-            PixelKind::F64 => _mm256_storeu_pd(p as *mut f64, v),
+            PixelKind::F32 => _mm_storeu_ps(
+                p as *mut f32,
+                _mm_mul_ps(_mm256_cvtpd_ps(v), _mm_set1_ps(scale as f32)),
+            ),
+            PixelKind::F64 => {
+                _mm256_storeu_pd(p as *mut f64, _mm256_mul_pd(v, _mm256_set1_pd(scale)))
+            }
             // OutPixel is only implemented for f32 and f64.
             PixelKind::U8 | PixelKind::U16 => unreachable!("no integer output type"),
         }
@@ -84,6 +90,7 @@ pub(crate) unsafe fn bilinear_span<T: Pixel, O: OutPixel>(
     row_out: usize,
     (col_lo, col_hi): (usize, usize),
     flip_h: bool,
+    scale: f64,
 ) -> usize {
     unsafe {
         let (rs, cs, w) = (lay.rs, lay.cs, lay.w);
@@ -131,7 +138,7 @@ pub(crate) unsafe fn bilinear_span<T: Pixel, O: OutPixel>(
                         load4(p.add(i10)),
                         load4(p.add(i11)),
                     ];
-                    store4(dst.as_mut_ptr().add(o) as *mut O, bilinear4(v, wk));
+                    store4(dst.as_mut_ptr().add(o) as *mut O, bilinear4(v, wk), scale);
                 } else {
                     // The image's last pixel, or the row's: channel by channel, no overrun.
                     for ch in 0..lay.c {
@@ -140,7 +147,8 @@ pub(crate) unsafe fn bilinear_span<T: Pixel, O: OutPixel>(
                         t += v(i01) * wk[0] * wk[3];
                         t += v(i10) * wk[2] * wk[1];
                         t += v(i11) * wk[2] * wk[3];
-                        dst.get_unchecked_mut(o + ch).write(O::from_f64(t));
+                        dst.get_unchecked_mut(o + ch)
+                            .write(O::from_f64(t) * O::from_f64(scale));
                     }
                 }
             }
@@ -210,6 +218,7 @@ pub(crate) unsafe fn bilinear_span_f32<T: Pixel, const CLAMP: bool>(
     row_out: usize,
     (col_lo, col_hi): (usize, usize),
     flip_h: bool,
+    scale: f64,
 ) -> usize {
     unsafe {
         let (rs, cs, w, c) = (lay.rs, lay.cs, lay.w, lay.c);
@@ -225,6 +234,7 @@ pub(crate) unsafe fn bilinear_span_f32<T: Pixel, const CLAMP: bool>(
             _mm256_setr_epi32(2, 2, 2, 2, 3, 3, 3, 3),
         ];
         let zero = _mm256_setzero_pd();
+        let scale_ps = _mm256_set1_ps(scale as f32);
         let (last0, last1) = (
             _mm256_set1_pd((lay.h - 1) as f64),
             _mm256_set1_pd((w - 1) as f64),
@@ -282,6 +292,7 @@ pub(crate) unsafe fn bilinear_span_f32<T: Pixel, const CLAMP: bool>(
                     v = _mm256_fmadd_ps(load_pair(p, ia + cs, ib + cs), w[1], v);
                     v = _mm256_fmadd_ps(load_pair(p, ia + rs, ib + rs), w[2], v);
                     v = _mm256_fmadd_ps(load_pair(p, ia + rs + cs, ib + rs + cs), w[3], v);
+                    let v = _mm256_mul_ps(v, scale_ps);
                     // Pixel a's fourth lane (3 channels) is rewritten by pixel b's store.
                     _mm_storeu_ps(out.add(oa), _mm256_castps256_ps128(v));
                     _mm_storeu_ps(out.add(ob), _mm256_extractf128_ps(v, 1));
@@ -290,7 +301,7 @@ pub(crate) unsafe fn bilinear_span_f32<T: Pixel, const CLAMP: bool>(
                     for (kk, o) in [(k, oa), (kb, ob)] {
                         let cc = cc0 + kk as f64 * step;
                         let t = (base[0] + cc * a[0], base[1] + cc * a[1]);
-                        super::warp::fast_pixel(src, dst, lay, c, o, t, CLAMP);
+                        super::warp::fast_pixel(src, dst, lay, c, o, t, CLAMP, scale as f32);
                     }
                 }
             }

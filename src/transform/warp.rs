@@ -18,7 +18,7 @@ use crate::{Error, Result};
 /// assert_eq!(o.fill_mode, FillMode::Constant);
 /// assert_eq!(o.data_format, DataFormat::ChannelsLast);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct WarpOptions {
     /// Boundary handling.
     pub fill_mode: FillMode,
@@ -32,6 +32,23 @@ pub struct WarpOptions {
     /// reference, weights in `f32` with fused multiply–adds (within about `1e-4` of the
     /// reference on a 0..255 scale). `false` (the default) reproduces scipy bit for bit.
     pub fast: bool,
+    /// Every output value (and `cval`) is multiplied by this, in the output type, as it is
+    /// written: the same product a separate `x *= scale` pass would give (Keras' `rescale`),
+    /// without a second pass over the image. Default 1.
+    pub scale: f64,
+}
+
+impl Default for WarpOptions {
+    fn default() -> Self {
+        WarpOptions {
+            fill_mode: FillMode::default(),
+            cval: 0.0,
+            interpolation: Interpolation::default(),
+            data_format: DataFormat::default(),
+            fast: false,
+            scale: 1.0,
+        }
+    }
 }
 
 impl WarpOptions {
@@ -58,6 +75,11 @@ impl WarpOptions {
     /// Allows the fast (not bit-exact) bilinear path.
     pub fn fast(mut self, on: bool) -> Self {
         self.fast = on;
+        self
+    }
+    /// Multiplies every output value by `s` as it is written.
+    pub fn scale(mut self, s: f64) -> Self {
+        self.scale = s;
         self
     }
 }
@@ -141,6 +163,7 @@ pub fn warp_into<T: Pixel, O: OutPixel>(
     }
     check_map(warp.map.as_ref())?;
     crate::error::check_finite("cval", opts.cval)?;
+    crate::error::check_finite("scale", opts.scale)?;
     let lay = Layout::new(opts.data_format, h, w, c);
     let src = src.as_standard_layout();
     let src = src.as_slice().expect("standard layout is contiguous");
@@ -311,6 +334,7 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
 ) {
     let Layout { h, w, c, chs, .. } = lay;
     let nc = if C > 0 { C } else { c };
+    let sc = O::from_f64(opts.scale);
     // Four channels of a pixel fit one f64x4 register; with three, the fourth lane reads and
     // writes the next element, which is rewritten afterwards (guarded at row and buffer ends).
     let lanes = SIMD && cfg!(target_arch = "x86_64") && (C == 3 || C == 4);
@@ -330,7 +354,7 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
             for col in 0..w {
                 let (o, i) = (lay.at(r, col), lay.at(rr, src_col(col)));
                 for ch in 0..nc {
-                    dst[o + ch * chs].write(O::from_f64(src[i + ch * chs].to_f64()));
+                    dst[o + ch * chs].write(O::from_f64(src[i + ch * chs].to_f64()) * sc);
                 }
             }
         }
@@ -339,7 +363,7 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
 
     let last = [(h - 1) as f64, (w - 1) as f64];
     let a = [m.a[0][1], m.a[1][1]];
-    let cval = O::from_f64(opts.cval);
+    let cval = O::from_f64(opts.cval) * sc;
     let bilinear = opts.interpolation == Interpolation::Bilinear;
     // Fast mode (f32 output, bilinear): fast_pixel's arithmetic for every non-border pixel,
     // on x86-64 only where FMA is in hardware (inside warp_avx2).
@@ -378,13 +402,23 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
                         r,
                         (0, w),
                         warp.flip_horizontal,
+                        opts.scale,
                     )
                 };
             }
             // SAFETY: O is f32 (fast_px).
             let dst32 = unsafe { &mut *(dst as *mut [MaybeUninit<O>] as *mut [MaybeUninit<f32>]) };
             for col in done..w {
-                fast_pixel(src, dst32, lay, nc, lay.at(r, col), at(col), true);
+                fast_pixel(
+                    src,
+                    dst32,
+                    lay,
+                    nc,
+                    lay.at(r, col),
+                    at(col),
+                    true,
+                    opts.scale as f32,
+                );
             }
             continue;
         }
@@ -425,6 +459,7 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
                     r,
                     (out_lo, out_hi),
                     warp.flip_horizontal,
+                    opts.scale,
                 )
             };
         } else if lanes && bilinear && !fast_px && lay.len() < i32::MAX as usize {
@@ -439,6 +474,7 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
                     r,
                     (out_lo, out_hi),
                     warp.flip_horizontal,
+                    opts.scale,
                 )
             };
         }
@@ -446,7 +482,16 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
             // SAFETY: O is f32 (fast_px).
             let dst32 = unsafe { &mut *(dst as *mut [MaybeUninit<O>] as *mut [MaybeUninit<f32>]) };
             for col in first..out_hi {
-                fast_pixel(src, dst32, lay, nc, lay.at(r, col), at(col), false);
+                fast_pixel(
+                    src,
+                    dst32,
+                    lay,
+                    nc,
+                    lay.at(r, col),
+                    at(col),
+                    false,
+                    opts.scale as f32,
+                );
             }
             first = out_hi;
         }
@@ -484,6 +529,7 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
                         store4(
                             dst.as_mut_ptr().add(o) as *mut O,
                             bilinear4(v, [w0r, w0c, w1r, w1c]),
+                            opts.scale,
                         );
                     }
                     continue;
@@ -504,7 +550,7 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
                     t += v01 * w0r * w1c;
                     t += v10 * w1r * w0c;
                     t += v11 * w1r * w1c;
-                    dst[o + k].write(O::from_f64(t));
+                    dst[o + k].write(O::from_f64(t) * sc);
                 }
             } else {
                 // spec §5.5 step 3: order 0 rounds half up.
@@ -521,12 +567,12 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
                     // SAFETY: as above.
                     unsafe {
                         let v = super::simd::load4(src.as_ptr().add(i));
-                        super::simd::store4(dst.as_mut_ptr().add(o) as *mut O, v);
+                        super::simd::store4(dst.as_mut_ptr().add(o) as *mut O, v, opts.scale);
                     }
                     continue;
                 }
                 for ch in 0..nc {
-                    dst[o + ch * chs].write(O::from_f64(src[i + ch * chs].to_f64()));
+                    dst[o + ch * chs].write(O::from_f64(src[i + ch * chs].to_f64()) * sc);
                 }
             }
         }
@@ -554,6 +600,7 @@ pub(crate) fn fast_pixel<T: Pixel>(
     o: usize,
     (mut t0, mut t1): (f64, f64),
     clamp: bool,
+    scale: f32,
 ) {
     let (mut s0, mut s1) = (t0 as i32, t1 as i32);
     if clamp {
@@ -576,7 +623,7 @@ pub(crate) fn fast_pixel<T: Pixel>(
         t = v(i01).mul_add(w01, t);
         t = v(i10).mul_add(w10, t);
         t = v(i11).mul_add(w11, t);
-        dst[o + k].write(t);
+        dst[o + k].write(t * scale);
     }
 }
 
@@ -616,7 +663,7 @@ fn border_col<T: Pixel, O: OutPixel>(
         // Interior after all (the span is conservative): the fast value, as in the span.
         // SAFETY: `row.fast` is only set when O is f32.
         let dst32 = unsafe { &mut *(dst as *mut [MaybeUninit<O>] as *mut [MaybeUninit<f32>]) };
-        fast_pixel(src, dst32, lay, nc, o, (t0, t1), false);
+        fast_pixel(src, dst32, lay, nc, o, (t0, t1), false, opts.scale as f32);
         return;
     }
     let lanes = row.lanes && o + 4 <= row.row_end;
@@ -697,6 +744,7 @@ fn border_pixel<T: Pixel, O: OutPixel>(
             store4(
                 dst.as_mut_ptr().add(o) as *mut O,
                 bilinear4(v, [w0r, w0c, w1r, w1c]),
+                opts.scale,
             );
         }
         return;
@@ -713,7 +761,7 @@ fn border_pixel<T: Pixel, O: OutPixel>(
         } else {
             src[i00 + k].to_f64()
         };
-        dst[o + k].write(O::from_f64(v));
+        dst[o + k].write(O::from_f64(v) * O::from_f64(opts.scale));
     }
 }
 
@@ -816,6 +864,7 @@ mod tests {
                 interpolation: if order0 { Interpolation::Nearest } else { Interpolation::Bilinear },
                 data_format: format,
                 fast,
+                scale: 1.0,
             };
             let mut got = vec![0f32; lay.len()];
             warp_slice(&src, &mut got, lay, &warp, &opts);
