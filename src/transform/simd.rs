@@ -276,12 +276,15 @@ pub(crate) unsafe fn bilinear_span_f32<T: Pixel, const CLAMP: bool>(
                 idx.as_mut_ptr() as *mut __m128i,
                 _mm_add_epi32(_mm_mullo_epi32(s0, rsv), _mm_mullo_epi32(s1, csv)),
             );
+            // One bounds check for the whole group: the furthest tap read and the last write.
+            let far = idx[0].max(idx[1]).max(idx[2]).max(idx[3]) as usize + rs + cs + 4;
+            let group_safe = far <= src.len() && row_out * rs + (col + 3) * cs + 4 <= row_end;
             for (pair, sel) in pick.iter().enumerate() {
                 let (k, kb) = (2 * pair, 2 * pair + 1);
                 let (ia, ib) = (idx[k] as usize, idx[kb] as usize);
                 let oa = row_out * rs + (col + k) * cs;
                 let ob = oa + cs;
-                if ia.max(ib) + rs + cs + 4 <= src.len() && ob + 4 <= row_end {
+                if group_safe || (ia.max(ib) + rs + cs + 4 <= src.len() && ob + 4 <= row_end) {
                     let w = [
                         _mm256_permutevar8x32_ps(wts[0], *sel),
                         _mm256_permutevar8x32_ps(wts[1], *sel),
