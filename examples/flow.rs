@@ -80,7 +80,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .batch_size(4)
         .seed(42)
         .build()?;
-    for (i, batch) in it.iter_epoch().enumerate() {
+    for (i, batch) in it.epoch().enumerate() {
         let batch = batch?;
         let y = batch.y.as_ref().map(|y| y.shape().to_vec());
         println!(
@@ -94,7 +94,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     let mut images = 0;
     for _ in 0..EPOCHS {
-        for batch in it.iter_epoch() {
+        for batch in it.epoch() {
             images += std::hint::black_box(batch?).len();
         }
         it.on_epoch_end();
@@ -113,7 +113,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .seed(42)
         .save_to_dir(&out, "flow", augflow::SaveFormat::Png)
         .build()?;
-    for batch in saving.iter_epoch() {
+    for batch in saving.epoch() {
         batch?;
     }
     println!(

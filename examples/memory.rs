@@ -47,7 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .seed(1)
         .build()?;
     let mut images = 0;
-    for batch in it.iter_epoch() {
+    for batch in it.epoch() {
         images += batch?.len(); // dropped here
     }
     let peak = status_bytes("VmHWM:").ok_or("no VmHWM in /proc/self/status")?;

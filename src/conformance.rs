@@ -412,7 +412,7 @@ fn check_iterator(case: &Case<'_>, it: &NumpyArrayIterator<f32>, spec: &Value) -
         let mut it = it.clone();
         for epoch in 0..2 {
             let mut seen: Vec<usize> = Vec::new();
-            for b in it.iter_epoch() {
+            for b in it.epoch() {
                 seen.extend(b?.index);
             }
             seen.sort_unstable();

@@ -114,7 +114,7 @@ fn labels_weights_and_extras_stay_aligned_with_their_images() {
         .seed(11)
         .build()
         .unwrap();
-    for b in it.iter_epoch() {
+    for b in it.epoch() {
         let b = b.unwrap();
         let y: Vec<i64> =
             b.y.unwrap()
@@ -357,7 +357,7 @@ fn endless_iteration_crosses_epochs_like_keras_next() {
         .map(|b| b.unwrap().len())
         .collect();
     assert_eq!(sizes, vec![4, 4, 2, 4, 4, 2]);
-    assert_eq!(it.epoch(), 1);
+    assert_eq!(it.current_epoch(), 1);
     it.reset();
     let again: Vec<Vec<usize>> = (0..3).map(|i| it.get(i).unwrap().index).collect();
     assert_eq!(first_epoch, again);

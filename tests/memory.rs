@@ -36,7 +36,7 @@ fn one_epoch_peaks_below_the_dataset_plus_four_batches() {
         .batch_size(1)
         .build()
         .unwrap();
-    warm.iter_epoch().for_each(|b| drop(b.unwrap()));
+    warm.epoch().for_each(|b| drop(b.unwrap()));
     rayon::broadcast(|_| ());
     // Start the peak at the current size where the kernel allows it (Linux >= 4.0); either
     // way `peak - before` is an upper bound of the growth, since the peak only rises.
@@ -51,7 +51,7 @@ fn one_epoch_peaks_below_the_dataset_plus_four_batches() {
         .build()
         .unwrap();
     let mut served = 0;
-    for batch in it.iter_epoch() {
+    for batch in it.epoch() {
         served += batch.unwrap().len();
     }
     let peak = status_bytes("VmHWM:").expect("VmHWM in /proc/self/status");

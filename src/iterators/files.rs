@@ -482,7 +482,7 @@ macro_rules! file_iterator_common {
                 self.core.seed
             }
             /// The current epoch (0 at first, +1 at each `on_epoch_end`).
-            pub fn epoch(&self) -> u64 {
+            pub fn current_epoch(&self) -> u64 {
                 self.core.epoch
             }
             /// Number of images served per epoch (the subset's size under a split).
@@ -519,7 +519,7 @@ macro_rules! file_iterator_common {
                 self.core.batch_indices(idx)
             }
             /// One pass over the current epoch, in order (call `on_epoch_end` after it).
-            pub fn iter_epoch(
+            pub fn epoch(
                 &self,
             ) -> impl Iterator<Item = $crate::Result<$crate::iterators::Batch<O>>> + '_ {
                 (0..self.core.len()).map(move |i| self.core.get(i))

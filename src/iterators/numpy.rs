@@ -445,7 +445,7 @@ impl<T: Pixel, O: BatchElement> NumpyArrayIterator<T, O> {
     }
 
     /// The current epoch (0 at first, +1 at each `on_epoch_end`).
-    pub fn epoch(&self) -> u64 {
+    pub fn current_epoch(&self) -> u64 {
         self.epoch
     }
 
@@ -489,7 +489,7 @@ impl<T: Pixel, O: BatchElement> NumpyArrayIterator<T, O> {
     }
 
     /// One pass over the current epoch, in order (call `on_epoch_end` after it).
-    pub fn iter_epoch(&self) -> impl Iterator<Item = Result<Batch<O>>> + '_ {
+    pub fn epoch(&self) -> impl Iterator<Item = Result<Batch<O>>> + '_ {
         (0..self.len()).map(move |i| self.get(i))
     }
 
