@@ -480,57 +480,7 @@ fn class_names(y: &DynArray, n: usize, path: &Path) -> CliResult<Vec<String>> {
             y.shape()
         ));
     }
-    macro_rules! vals {
-        ($t:ty) => {
-            y.view::<$t>()?
-                .iter()
-                .map(|&v| v as f64)
-                .collect::<Vec<f64>>()
-        };
-    }
-    let v: Vec<f64> = match y.dtype() {
-        DType::Bool => y.view::<bool>()?.iter().map(|&b| b as u8 as f64).collect(),
-        DType::U8 => vals!(u8),
-        DType::U16 => vals!(u16),
-        DType::U32 => vals!(u32),
-        DType::U64 => vals!(u64),
-        DType::I8 => vals!(i8),
-        DType::I16 => vals!(i16),
-        DType::I32 => vals!(i32),
-        DType::I64 => vals!(i64),
-        DType::F32 => vals!(f32),
-        DType::F64 => vals!(f64),
-        other => {
-            return fail(format!(
-                "{}: labels of dtype {other} are not supported",
-                path.display()
-            ));
-        }
-    };
-    let per = v.len() / n;
-    Ok(v.chunks(per.max(1))
-        .map(|row| {
-            if per == 1 {
-                let x = row[0];
-                if x.fract() == 0.0 {
-                    format!("{}", x as i64)
-                } else {
-                    x.to_string()
-                }
-            } else {
-                let (best, _) =
-                    row.iter()
-                        .enumerate()
-                        .fold(
-                            (0, f64::NEG_INFINITY),
-                            |b, (i, &x)| {
-                                if x > b.1 { (i, x) } else { b }
-                            },
-                        );
-                best.to_string()
-            }
-        })
-        .collect())
+    Ok(augflow::iterators::class_names(y)?)
 }
 
 #[cfg(test)]

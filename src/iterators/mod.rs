@@ -18,7 +18,7 @@ pub use decode::{
 pub use directory::{DirectoryBuilder, DirectoryIterator};
 pub use element::BatchElement;
 pub use files::ClassMode;
-pub use numpy::{FlowBuilder, NumpyArrayIterator, Subset};
+pub use numpy::{FlowBuilder, NumpyArrayIterator, Subset, class_names};
 pub use sequence::{Endless, Sequence, check_index};
 
 pub(crate) use numpy::values_f64;

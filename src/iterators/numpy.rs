@@ -362,9 +362,18 @@ fn distinct_values(y: &DynArray, rows: &[usize]) -> Result<BTreeSet<u64>> {
         .collect())
 }
 
-/// One class name per row of `y`: the value of a 1-D label, or the index of the largest entry
-/// of a one-hot (or score) row.
-fn class_names(y: &DynArray) -> Result<Vec<String>> {
+/// One class name per row of `y`, as `save_to_dir`'s class sub-folders name them: the value
+/// of a 1-D label (integers without a decimal point), or the index of the largest entry of a
+/// one-hot (or score) row.
+///
+/// ```
+/// use augflow::{DynArray, iterators::class_names};
+/// use ndarray::array;
+/// assert_eq!(class_names(&DynArray::from(array![3_i64, 0, 3]))?, ["3", "0", "3"]);
+/// assert_eq!(class_names(&DynArray::from(array![[0.1_f32, 0.9], [1.0, 0.0]]))?, ["1", "0"]);
+/// # Ok::<(), augflow::Error>(())
+/// ```
+pub fn class_names(y: &DynArray) -> Result<Vec<String>> {
     let v = values_f64(y)?;
     let n = y.len().max(1);
     let per = v.len() / n;

@@ -68,6 +68,32 @@ pub(crate) unsafe fn bilinear4(v: [__m256d; 4], w: [f64; 4]) -> __m256d {
     }
 }
 
+/// One pixel's bilinear value from its four taps `idx` (row-major) and weights
+/// `[w0r, w0c, w1r, w1c]`, every channel in one `f64x4`, written scaled at `o`.
+///
+/// # Safety
+/// AVX2 as for [`load4`]; `idx[k]..idx[k]+4` must be readable and `o..o+4` writable.
+#[inline(always)]
+pub(crate) unsafe fn bilinear_write<T: Pixel, O: OutPixel>(
+    src: &[T],
+    dst: &mut [std::mem::MaybeUninit<O>],
+    o: usize,
+    idx: [usize; 4],
+    w: [f64; 4],
+    scale: f64,
+) {
+    unsafe {
+        let p = src.as_ptr();
+        let v = [
+            load4(p.add(idx[0])),
+            load4(p.add(idx[1])),
+            load4(p.add(idx[2])),
+            load4(p.add(idx[3])),
+        ];
+        store4(dst.as_mut_ptr().add(o) as *mut O, bilinear4(v, w), scale);
+    }
+}
+
 /// The bilinear interior of one output row, four pixels per step: coordinates, floors,
 /// weights and tap indices of four pixels in `f64x4`/`i32x4` registers, then each pixel's
 /// channels in one `f64x4`. Same IEEE operations in the same order as the scalar kernel.
@@ -102,7 +128,6 @@ pub(crate) unsafe fn bilinear_span<T: Pixel, O: OutPixel>(
         // Source columns of output columns col..col+4: ascending, or descending when flipped.
         let step = if flip_h { -1.0 } else { 1.0 };
         let lane = _mm256_set_pd(3.0 * step, 2.0 * step, step, 0.0);
-        let p = src.as_ptr();
         let mut col = col_lo;
         while col + 4 <= col_hi {
             let cc0 = if flip_h { w - 1 - col } else { col } as i64 as f64;
@@ -132,13 +157,7 @@ pub(crate) unsafe fn bilinear_span<T: Pixel, O: OutPixel>(
                 let o = row_out * rs + (col + k) * cs;
                 let wk = [w[0][k], w[1][k], w[2][k], w[3][k]];
                 if i11 + 4 <= src.len() && o + 4 <= row_end {
-                    let v = [
-                        load4(p.add(i00)),
-                        load4(p.add(i01)),
-                        load4(p.add(i10)),
-                        load4(p.add(i11)),
-                    ];
-                    store4(dst.as_mut_ptr().add(o) as *mut O, bilinear4(v, wk), scale);
+                    bilinear_write(src, dst, o, [i00, i01, i10, i11], wk, scale);
                 } else {
                     // The image's last pixel, or the row's: channel by channel, no overrun.
                     for ch in 0..lay.c {

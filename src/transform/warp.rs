@@ -515,20 +515,16 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
                 debug_assert!(i11 + (nc - 1) * chs < src.len() && o + (nc - 1) * chs < dst.len());
                 #[cfg(target_arch = "x86_64")]
                 if lanes && i11 + 4 <= src.len() && o + 4 <= row_end {
-                    use super::simd::{bilinear4, load4, store4};
                     // SAFETY: AVX2 was detected (lanes implies SIMD, set only in warp_avx2);
                     // the guards above keep the 4-element reads and write in bounds.
                     unsafe {
-                        let p = src.as_ptr();
-                        let v = [
-                            load4(p.add(i00)),
-                            load4(p.add(i01)),
-                            load4(p.add(i10)),
-                            load4(p.add(i11)),
-                        ];
-                        store4(
-                            dst.as_mut_ptr().add(o) as *mut O,
-                            bilinear4(v, [w0r, w0c, w1r, w1c]),
+                        let idx = [i00, i01, i10, i11];
+                        super::simd::bilinear_write(
+                            src,
+                            dst,
+                            o,
+                            idx,
+                            [w0r, w0c, w1r, w1c],
                             opts.scale,
                         );
                     }
@@ -731,21 +727,10 @@ fn border_pixel<T: Pixel, O: OutPixel>(
     let (i10, i11) = (lay.at(r1, c0), lay.at(r1, c1));
     #[cfg(target_arch = "x86_64")]
     if lanes && bilinear && i00.max(i01).max(i10).max(i11) + 4 <= src.len() {
-        use super::simd::{bilinear4, load4, store4};
         // SAFETY: lanes implies AVX2; the guards keep the 4-element reads and write in bounds.
         unsafe {
-            let p = src.as_ptr();
-            let v = [
-                load4(p.add(i00)),
-                load4(p.add(i01)),
-                load4(p.add(i10)),
-                load4(p.add(i11)),
-            ];
-            store4(
-                dst.as_mut_ptr().add(o) as *mut O,
-                bilinear4(v, [w0r, w0c, w1r, w1c]),
-                opts.scale,
-            );
+            let idx = [i00, i01, i10, i11];
+            super::simd::bilinear_write(src, dst, o, idx, [w0r, w0c, w1r, w1c], opts.scale);
         }
         return;
     }
