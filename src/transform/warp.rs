@@ -389,10 +389,9 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
             let mut done = 0;
             #[cfg(target_arch = "x86_64")]
             if fast_lanes {
-                // SAFETY: O is f32 (fast_px), so the cast only renames the element type;
-                // fast_lanes implies AVX2 and FMA, channels-last 3 or 4, sizes checked.
+                // SAFETY: fast_lanes implies AVX2 and FMA, channels-last 3 or 4, sizes checked.
                 done = unsafe {
-                    let dst32 = &mut *(dst as *mut [MaybeUninit<O>] as *mut [MaybeUninit<f32>]);
+                    let dst32 = f32_slots(dst);
                     super::simd::bilinear_span_f32::<T, true>(
                         src,
                         dst32,
@@ -406,8 +405,7 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
                     )
                 };
             }
-            // SAFETY: O is f32 (fast_px).
-            let dst32 = unsafe { &mut *(dst as *mut [MaybeUninit<O>] as *mut [MaybeUninit<f32>]) };
+            let dst32 = f32_slots(dst);
             for col in done..w {
                 fast_pixel(
                     src,
@@ -449,7 +447,7 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
         if fast_lanes {
             // SAFETY: as above; out_lo..out_hi is this row's interior span.
             first = unsafe {
-                let dst32 = &mut *(dst as *mut [MaybeUninit<O>] as *mut [MaybeUninit<f32>]);
+                let dst32 = f32_slots(dst);
                 super::simd::bilinear_span_f32::<T, false>(
                     src,
                     dst32,
@@ -479,8 +477,7 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
             };
         }
         if fast_px {
-            // SAFETY: O is f32 (fast_px).
-            let dst32 = unsafe { &mut *(dst as *mut [MaybeUninit<O>] as *mut [MaybeUninit<f32>]) };
+            let dst32 = f32_slots(dst);
             for col in first..out_hi {
                 fast_pixel(
                     src,
@@ -580,6 +577,19 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
     }
 }
 
+/// `dst` as `f32` slots, for the fast paths, which only run when the output type is `f32`
+/// (the check is a compile-time constant, so it costs nothing).
+#[inline(always)]
+fn f32_slots<O: OutPixel>(dst: &mut [MaybeUninit<O>]) -> &mut [MaybeUninit<f32>] {
+    assert!(
+        O::KIND == PixelKind::F32,
+        "fast path with {} output",
+        O::NAME
+    );
+    // SAFETY: O is f32 (checked above), so the cast only renames the element type.
+    unsafe { &mut *(dst as *mut [MaybeUninit<O>] as *mut [MaybeUninit<f32>]) }
+}
+
 /// The fast bilinear value of one pixel, `f32` output: the arithmetic of the vector kernel
 /// (`simd::bilinear_span_f32`) lane for lane — coordinates in `f64`, fractions rounded to
 /// `f32`, weights `(1-fr)(1-fc)`, `(1-fr)fc`, `fr(1-fc)`, `fr·fc`, then a multiply and three
@@ -657,8 +667,7 @@ fn border_col<T: Pixel, O: OutPixel>(
     let o = lay.at(row.r, col);
     if row.fast && t0 >= 0.0 && t0 < (lay.h - 1) as f64 && t1 >= 0.0 && t1 < (lay.w - 1) as f64 {
         // Interior after all (the span is conservative): the fast value, as in the span.
-        // SAFETY: `row.fast` is only set when O is f32.
-        let dst32 = unsafe { &mut *(dst as *mut [MaybeUninit<O>] as *mut [MaybeUninit<f32>]) };
+        let dst32 = f32_slots(dst);
         fast_pixel(src, dst32, lay, nc, o, (t0, t1), false, opts.scale as f32);
         return;
     }
