@@ -8,6 +8,8 @@ mod photometric;
 mod pixel;
 #[cfg(target_arch = "x86_64")]
 mod simd;
+#[cfg(target_arch = "x86_64")]
+mod simd512;
 mod warp;
 
 pub use affine::{Affine, Geometry, SamplingMap, sampling_map};

@@ -242,18 +242,59 @@ pub(crate) fn warp_slice_uninit<T: Pixel, O: OutPixel>(
     warp: &Warp,
     opts: &WarpOptions,
 ) {
+    warp_slice_isa(Isa::detect(), src, dst, lay, warp, opts);
+}
+
+/// The instruction sets the kernel has builds for, narrowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Isa {
+    /// Plain Rust (and, on x86-64, no fast path: `f32::mul_add` without FMA hardware is a
+    /// library call).
+    Portable,
+    /// x86-64 with AVX2 and FMA.
+    Avx2,
+    /// x86-64 with AVX2, FMA and AVX-512 F, BW and VBMI.
+    Avx512,
+}
+
+impl Isa {
+    /// The widest build this CPU runs (detection is cached by the standard library).
+    pub(crate) fn detect() -> Isa {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::is_x86_feature_detected as has;
+            if has!("avx2") && has!("fma") {
+                if has!("avx512f") && has!("avx512bw") && has!("avx512vbmi") {
+                    return Isa::Avx512;
+                }
+                return Isa::Avx2;
+            }
+        }
+        Isa::Portable
+    }
+}
+
+/// [`warp_slice_uninit`] with the build chosen by the caller, at most [`Isa::detect`]'s
+/// (narrower ones are for tests that compare the builds).
+pub(crate) fn warp_slice_isa<T: Pixel, O: OutPixel>(
+    isa: Isa,
+    src: &[T],
+    dst: &mut [MaybeUninit<O>],
+    lay: Layout,
+    warp: &Warp,
+    opts: &WarpOptions,
+) {
     debug_assert_eq!(src.len(), lay.len());
     debug_assert_eq!(dst.len(), lay.len());
+    assert!(isa <= Isa::detect(), "{isa:?} is not available on this CPU");
     #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the features were just detected on this CPU.
-            unsafe { warp_avx2(src, dst, lay, warp, opts) };
-            return;
-        }
+    match isa {
+        // SAFETY: the assert above checked that the CPU has the build's features.
+        Isa::Avx512 => return unsafe { warp_avx512(src, dst, lay, warp, opts) },
+        Isa::Avx2 => return unsafe { warp_avx2(src, dst, lay, warp, opts) },
+        Isa::Portable => {}
     }
-    warp_dispatch::<T, O, false>(src, dst, lay, warp, opts);
+    warp_dispatch::<T, O, 0>(src, dst, lay, warp, opts);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -266,12 +307,25 @@ fn warp_avx2<T: Pixel, O: OutPixel>(
     opts: &WarpOptions,
 ) {
     // Rust never contracts `a * b + c` into an FMA, so this build rounds like the portable one.
-    warp_dispatch::<T, O, true>(src, dst, lay, warp, opts);
+    warp_dispatch::<T, O, 1>(src, dst, lay, warp, opts);
 }
 
-/// `SIMD`: whether AVX2 lanes may be used (only true inside [`warp_avx2`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma,avx512f,avx512bw,avx512vbmi")]
+fn warp_avx512<T: Pixel, O: OutPixel>(
+    src: &[T],
+    dst: &mut [MaybeUninit<O>],
+    lay: Layout,
+    warp: &Warp,
+    opts: &WarpOptions,
+) {
+    warp_dispatch::<T, O, 2>(src, dst, lay, warp, opts);
+}
+
+/// `ISA`: 0 portable, 1 AVX2 lanes allowed (only inside [`warp_avx2`]), 2 AVX2 and AVX-512
+/// lanes allowed (only inside [`warp_avx512`]).
 #[inline(always)]
-fn warp_dispatch<T: Pixel, O: OutPixel, const SIMD: bool>(
+fn warp_dispatch<T: Pixel, O: OutPixel, const ISA: u8>(
     src: &[T],
     dst: &mut [MaybeUninit<O>],
     lay: Layout,
@@ -279,10 +333,10 @@ fn warp_dispatch<T: Pixel, O: OutPixel, const SIMD: bool>(
     opts: &WarpOptions,
 ) {
     match (lay.chs, lay.c) {
-        (1, 1) => warp_rows::<T, O, 1, SIMD>(src, dst, lay, warp, opts),
-        (1, 3) => warp_rows::<T, O, 3, SIMD>(src, dst, lay, warp, opts),
-        (1, 4) => warp_rows::<T, O, 4, SIMD>(src, dst, lay, warp, opts),
-        _ => warp_rows::<T, O, 0, SIMD>(src, dst, lay, warp, opts),
+        (1, 1) => warp_rows::<T, O, 1, ISA>(src, dst, lay, warp, opts),
+        (1, 3) => warp_rows::<T, O, 3, ISA>(src, dst, lay, warp, opts),
+        (1, 4) => warp_rows::<T, O, 4, ISA>(src, dst, lay, warp, opts),
+        _ => warp_rows::<T, O, 0, ISA>(src, dst, lay, warp, opts),
     }
 }
 
@@ -325,7 +379,7 @@ fn interior_span(base: [f64; 2], a: [f64; 2], last: [f64; 2], w: usize) -> (usiz
 
 /// The kernel. `C` is the channel count of a channels-last image, or 0 for any other layout.
 #[inline(always)]
-fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
+fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const ISA: u8>(
     src: &[T],
     dst: &mut [MaybeUninit<O>],
     lay: Layout,
@@ -337,7 +391,7 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
     let sc = O::from_f64(opts.scale);
     // Four channels of a pixel fit one f64x4 register; with three, the fourth lane reads and
     // writes the next element, which is rewritten afterwards (guarded at row and buffer ends).
-    let lanes = SIMD && cfg!(target_arch = "x86_64") && (C == 3 || C == 4);
+    let lanes = ISA >= 1 && cfg!(target_arch = "x86_64") && (C == 3 || C == 4);
     let src_row = |r: usize| if warp.flip_vertical { h - 1 - r } else { r };
     let src_col = |col: usize| {
         if warp.flip_horizontal {
@@ -371,8 +425,15 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
         && opts.fast
         && O::KIND == PixelKind::F32
         && T::KIND != PixelKind::F64
-        && (SIMD || !cfg!(target_arch = "x86_64"));
+        && (ISA >= 1 || !cfg!(target_arch = "x86_64"));
     let fast_lanes = fast_px && lanes && lay.len() < i32::MAX as usize;
+    // AVX-512: sixteen pixels per step for u8 images with 1, 3 or 4 channels, channels-last.
+    let wide = fast_px
+        && ISA >= 2
+        && cfg!(target_arch = "x86_64")
+        && T::KIND == PixelKind::U8
+        && (C == 1 || C == 3 || C == 4)
+        && lay.len() < i32::MAX as usize;
     // Nearest fill: clamping the coordinate gives scipy's clamped taps, so no border at all.
     let clamp_rows = fast_px && opts.fill_mode == FillMode::Nearest && h >= 2 && w >= 2;
     for r in 0..h {
@@ -388,6 +449,24 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
             #[allow(unused_mut)]
             let mut done = 0;
             #[cfg(target_arch = "x86_64")]
+            if wide {
+                // SAFETY: wide implies AVX-512 F/BW/VBMI and FMA, u8 channels-last with C
+                // channels, sides >= 2 (clamp_rows), sizes checked.
+                done = unsafe {
+                    super::simd512::bilinear_span_u8::<C, true>(
+                        u8_slice(src),
+                        f32_slots(dst),
+                        lay,
+                        base,
+                        a,
+                        r,
+                        (0, w),
+                        warp.flip_horizontal,
+                        opts.scale,
+                    )
+                };
+            }
+            #[cfg(target_arch = "x86_64")]
             if fast_lanes {
                 // SAFETY: fast_lanes implies AVX2 and FMA, channels-last 3 or 4, sizes checked.
                 done = unsafe {
@@ -399,7 +478,7 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
                         base,
                         a,
                         r,
-                        (0, w),
+                        (done, w),
                         warp.flip_horizontal,
                         opts.scale,
                     )
@@ -444,6 +523,23 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
         #[allow(unused_mut)]
         let mut first = out_lo;
         #[cfg(target_arch = "x86_64")]
+        if wide {
+            // SAFETY: as above; out_lo..out_hi is this row's interior span.
+            first = unsafe {
+                super::simd512::bilinear_span_u8::<C, false>(
+                    u8_slice(src),
+                    f32_slots(dst),
+                    lay,
+                    base,
+                    a,
+                    r,
+                    (out_lo, out_hi),
+                    warp.flip_horizontal,
+                    opts.scale,
+                )
+            };
+        }
+        #[cfg(target_arch = "x86_64")]
         if fast_lanes {
             // SAFETY: as above; out_lo..out_hi is this row's interior span.
             first = unsafe {
@@ -455,7 +551,7 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
                     base,
                     a,
                     r,
-                    (out_lo, out_hi),
+                    (first, out_hi),
                     warp.flip_horizontal,
                     opts.scale,
                 )
@@ -512,7 +608,7 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const SIMD: bool>(
                 debug_assert!(i11 + (nc - 1) * chs < src.len() && o + (nc - 1) * chs < dst.len());
                 #[cfg(target_arch = "x86_64")]
                 if lanes && i11 + 4 <= src.len() && o + 4 <= row_end {
-                    // SAFETY: AVX2 was detected (lanes implies SIMD, set only in warp_avx2);
+                    // SAFETY: AVX2 was detected (lanes implies ISA >= 1, set only in warp_avx2/512);
                     // the guards above keep the 4-element reads and write in bounds.
                     unsafe {
                         let idx = [i00, i01, i10, i11];
@@ -588,6 +684,14 @@ fn f32_slots<O: OutPixel>(dst: &mut [MaybeUninit<O>]) -> &mut [MaybeUninit<f32>]
     );
     // SAFETY: O is f32 (checked above), so the cast only renames the element type.
     unsafe { &mut *(dst as *mut [MaybeUninit<O>] as *mut [MaybeUninit<f32>]) }
+}
+
+/// `src` as bytes, for the `u8` fast path (the check is a compile-time constant).
+#[inline(always)]
+fn u8_slice<T: Pixel>(src: &[T]) -> &[u8] {
+    assert!(T::KIND == PixelKind::U8, "u8 path with {:?} input", T::KIND);
+    // SAFETY: T is u8 (checked above), so the cast only renames the element type.
+    unsafe { &*(src as *const [T] as *const [u8]) }
 }
 
 /// The fast bilinear value of one pixel, `f32` output: the arithmetic of the vector kernel
@@ -829,6 +933,61 @@ mod tests {
             Just(FillMode::Reflect),
             Just(FillMode::Wrap)
         ]
+    }
+
+    /// Every build this CPU runs, narrowest first.
+    fn builds() -> Vec<Isa> {
+        [Isa::Portable, Isa::Avx2, Isa::Avx512]
+            .into_iter()
+            .filter(|&i| i <= Isa::detect())
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        /// `u8` images take the widest lanes (sixteen pixels per AVX-512 step, with a
+        /// fallback at the image's last bytes): every build gives the same bits, and the fast
+        /// path stays within tolerance of the reference. Sides up to 70 so rows hold several
+        /// sixteen-pixel steps and a remainder.
+        #[test]
+        fn u8_builds_agree_bit_for_bit(
+            h in 1usize..70, w in 1usize..70, c in prop_oneof![Just(1usize), Just(3), Just(4)],
+            theta in -40.0f64..40.0, tx in -12.0f64..12.0, ty in -12.0f64..12.0,
+            shear in -20.0f64..20.0, zx in 0.5f64..1.6, zy in 0.5f64..1.6,
+            fh in any::<bool>(), fv in any::<bool>(), mode in fill_mode(),
+            seed in any::<u64>(), fast in any::<bool>(), scale in prop_oneof![Just(1.0f64), Just(1.0 / 255.0)],
+        ) {
+            let lay = Layout::new(DataFormat::ChannelsLast, h, w, c);
+            let mut s = seed | 1;
+            let src: Vec<u8> = (0..lay.len()).map(|_| { s ^= s << 13; s ^= s >> 7; s ^= s << 17; s as u8 }).collect();
+            let p = TransformParams { theta, tx, ty, shear, zx, zy, ..Default::default() };
+            let warp = Warp { map: sampling_map(&p, h, w, Geometry::Corrected), flip_horizontal: fh, flip_vertical: fv };
+            let opts = WarpOptions { fill_mode: mode, cval: 7.5, fast, scale, ..Default::default() };
+            let run = |isa: Isa| {
+                let mut out = vec![MaybeUninit::<f32>::uninit(); lay.len()];
+                warp_slice_isa(isa, &src, &mut out, lay, &warp, &opts);
+                // SAFETY: the kernel writes every element.
+                out.into_iter().map(|v| unsafe { v.assume_init() }).collect::<Vec<f32>>()
+            };
+            let widest = run(Isa::detect());
+            let as_f32: Vec<f32> = src.iter().map(|&v| v as f32).collect();
+            let plain = WarpOptions { scale: 1.0, ..opts };
+            let want = reference(&as_f32, lay, &warp, &plain);
+            for (k, (a, b)) in widest.iter().zip(&want).enumerate() {
+                let b = b * scale as f32;
+                prop_assert!((a - b).abs() <= 2e-4 * (1.0 + b.abs()), "element {}: {} vs {}", k, a, b);
+            }
+            for isa in builds() {
+                // Without FMA hardware there is no fast path, so only the exact result compares.
+                if fast && isa == Isa::Portable && cfg!(target_arch = "x86_64") {
+                    continue;
+                }
+                let got = run(isa);
+                for (k, (a, b)) in got.iter().zip(&widest).enumerate() {
+                    prop_assert_eq!(a.to_bits(), b.to_bits(), "{:?}, element {}", isa, k);
+                }
+            }
+        }
     }
 
     proptest! {
