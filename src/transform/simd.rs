@@ -263,7 +263,10 @@ pub(crate) unsafe fn bilinear_span_f32<T: Pixel, const CLAMP: bool>(
             _mm_set1_epi32(w as i32 - 2),
         );
         let p = src.as_ptr();
-        let out = dst.as_mut_ptr() as *mut f32;
+        // Every write goes through `out` (the scalar fallback too), so no reborrow of `dst`
+        // invalidates it.
+        let (out_slots, len) = (dst.as_mut_ptr(), dst.len());
+        let out = out_slots as *mut f32;
         let mut col = col_lo;
         while col + 4 <= col_hi {
             let cc0 = if flip_h { w - 1 - col } else { col } as i64 as f64;
@@ -323,6 +326,7 @@ pub(crate) unsafe fn bilinear_span_f32<T: Pixel, const CLAMP: bool>(
                     for (kk, o) in [(k, oa), (kb, ob)] {
                         let cc = cc0 + kk as f64 * step;
                         let t = (base[0] + cc * a[0], base[1] + cc * a[1]);
+                        let dst = std::slice::from_raw_parts_mut(out_slots, len);
                         super::warp::fast_pixel(src, dst, lay, c, o, t, CLAMP, scale as f32);
                     }
                 }

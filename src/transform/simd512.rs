@@ -34,6 +34,10 @@ const fn lane_tables(c: usize) -> Tables {
         while l < 16 {
             let e = 16 * j + l;
             bytes[j][4 * l] = (4 * (e / c) + e % c) as u8;
+            // Indices 64..128 pick from the second (zero) register.
+            bytes[j][4 * l + 1] = 64;
+            bytes[j][4 * l + 2] = 64;
+            bytes[j][4 * l + 3] = 64;
             pixel[j][l] = (e / c) as u32;
             l += 1;
         }
@@ -53,6 +57,189 @@ static TABLES: [Tables; 5] = [
     lane_tables(3),
     lane_tables(4),
 ];
+
+/// The constants of one output row, in registers.
+struct Row {
+    b0: __m512d,
+    b1: __m512d,
+    a0: __m512d,
+    a1: __m512d,
+    lane_lo: __m512d,
+    lane_hi: __m512d,
+    last0: __m512d,
+    last1: __m512d,
+    top0: __m256i,
+    top1: __m256i,
+    rsv: __m512i,
+    csv: __m512i,
+    limit: __m512i,
+    flip_h: bool,
+    w: usize,
+}
+
+/// One step's tap offsets (of the top-left taps), weights, and the lanes whose taps may be
+/// read.
+#[derive(Clone, Copy)]
+struct Step {
+    idx: __m512i,
+    wts: [__m512; 4],
+    ok: u16,
+}
+
+impl Row {
+    /// The coordinates of output columns `col..col + 16`, as the reference computes them.
+    ///
+    /// # Safety
+    /// AVX-512 F as for [`bilinear_span_u8`].
+    #[inline(always)]
+    unsafe fn step<const CLAMP: bool>(&self, col: usize) -> Step {
+        unsafe {
+            let cc0 = if self.flip_h { self.w - 1 - col } else { col } as i64 as f64;
+            let cc0 = _mm512_set1_pd(cc0);
+            let ccl = _mm512_add_pd(cc0, self.lane_lo);
+            let cch = _mm512_add_pd(cc0, self.lane_hi);
+            let mut t0l = _mm512_add_pd(self.b0, _mm512_mul_pd(ccl, self.a0));
+            let mut t0h = _mm512_add_pd(self.b0, _mm512_mul_pd(cch, self.a0));
+            let mut t1l = _mm512_add_pd(self.b1, _mm512_mul_pd(ccl, self.a1));
+            let mut t1h = _mm512_add_pd(self.b1, _mm512_mul_pd(cch, self.a1));
+            if CLAMP {
+                let zero = _mm512_setzero_pd();
+                t0l = _mm512_min_pd(_mm512_max_pd(t0l, zero), self.last0);
+                t0h = _mm512_min_pd(_mm512_max_pd(t0h, zero), self.last0);
+                t1l = _mm512_min_pd(_mm512_max_pd(t1l, zero), self.last1);
+                t1h = _mm512_min_pd(_mm512_max_pd(t1h, zero), self.last1);
+            }
+            let mut s0l = _mm512_cvttpd_epi32(t0l);
+            let mut s0h = _mm512_cvttpd_epi32(t0h);
+            let mut s1l = _mm512_cvttpd_epi32(t1l);
+            let mut s1h = _mm512_cvttpd_epi32(t1h);
+            if CLAMP {
+                // The second tap must stay inside: at t = n-1 use taps n-2, n-1 with weight 1.
+                s0l = _mm256_min_epi32(s0l, self.top0);
+                s0h = _mm256_min_epi32(s0h, self.top0);
+                s1l = _mm256_min_epi32(s1l, self.top1);
+                s1h = _mm256_min_epi32(s1h, self.top1);
+            }
+            let fr = join_ps(frac(t0l, s0l), frac(t0h, s0h));
+            let fc = join_ps(frac(t1l, s1l), frac(t1h, s1h));
+            let s0 = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(s0l), s0h);
+            let s1 = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(s1l), s1h);
+            let idx = _mm512_add_epi32(
+                _mm512_mullo_epi32(s0, self.rsv),
+                _mm512_mullo_epi32(s1, self.csv),
+            );
+            // Unsigned, so a negative offset fails too.
+            let ok = _mm512_cmple_epu32_mask(idx, self.limit);
+            let one = _mm512_set1_ps(1.0);
+            let (gr, gc) = (_mm512_sub_ps(one, fr), _mm512_sub_ps(one, fc));
+            let wts = [
+                _mm512_mul_ps(gr, gc),
+                _mm512_mul_ps(gr, fc),
+                _mm512_mul_ps(fr, gc),
+                _mm512_mul_ps(fr, fc),
+            ];
+            Step { idx, wts, ok }
+        }
+    }
+}
+
+/// `t - s` rounded to `f32`, lane by lane.
+#[inline(always)]
+unsafe fn frac(t: __m512d, s: __m256i) -> __m256 {
+    unsafe { _mm512_cvtpd_ps(_mm512_sub_pd(t, _mm512_cvtepi32_pd(s))) }
+}
+
+/// Two `f32x8` as one `f32x16`.
+#[inline(always)]
+unsafe fn join_ps(lo: __m256, hi: __m256) -> __m512 {
+    unsafe {
+        _mm512_castpd_ps(_mm512_insertf64x4::<1>(
+            _mm512_castpd256_pd512(_mm256_castps_pd(lo)),
+            _mm256_castps_pd(hi),
+        ))
+    }
+}
+
+/// The four taps of each lane of `s` that may be read (the others are zero): the four bytes
+/// at `p + idx`, `p + cs + idx`, `p + rs + idx`, `p + rs + cs + idx`.
+///
+/// # Safety
+/// AVX-512 F; the lanes in `s.ok` must be readable at every tap.
+#[inline(always)]
+unsafe fn gather(p: *const u8, rs: usize, cs: usize, s: &Step) -> [__m512i; 4] {
+    unsafe {
+        let z = _mm512_setzero_si512();
+        [
+            _mm512_mask_i32gather_epi32::<1>(z, s.ok, s.idx, p as *const i32),
+            _mm512_mask_i32gather_epi32::<1>(z, s.ok, s.idx, p.add(cs) as *const i32),
+            _mm512_mask_i32gather_epi32::<1>(z, s.ok, s.idx, p.add(rs) as *const i32),
+            _mm512_mask_i32gather_epi32::<1>(z, s.ok, s.idx, p.add(rs + cs) as *const i32),
+        ]
+    }
+}
+
+/// Where a step's values go: the output row, and what the per-pixel fallback needs.
+struct Sink<'a, const C: usize, const CLAMP: bool> {
+    bytes: [__m512i; 4],
+    pixel: [__m512i; 4],
+    scale_ps: __m512,
+    src: &'a [u8],
+    /// Every write goes through `out` (the fallback's too), so no reborrow of the output
+    /// slice invalidates it.
+    out: *mut MaybeUninit<f32>,
+    len: usize,
+    lay: Layout,
+    base: [f64; 2],
+    a: [f64; 2],
+    row_out: usize,
+    flip_h: bool,
+    scale: f64,
+}
+
+impl<const C: usize, const CLAMP: bool> Sink<'_, C, CLAMP> {
+    /// Writes output columns `col..col + 16` from their weights and gathered taps; when a
+    /// lane could not be read (`ok` not full: the image's last pixels), pixel by pixel with
+    /// `warp::fast_pixel`, which gives the same values.
+    ///
+    /// # Safety
+    /// AVX-512 F, BW and VBMI and FMA; `col..col + 16` in the row, `lay` describing the
+    /// `len` slots at `out`.
+    #[inline(always)]
+    unsafe fn emit(&self, col: usize, wts: &[__m512; 4], taps: &[__m512i; 4], ok: u16) {
+        let lay = self.lay;
+        unsafe {
+            if ok == u16::MAX {
+                let o = (self.out as *mut f32).add(self.row_out * lay.rs + col * lay.cs);
+                let zero = _mm512_setzero_si512();
+                for j in 0..C {
+                    // Each lane's channel byte, zero-extended (indices >= 64 pick a zero).
+                    let v = |g: __m512i| {
+                        _mm512_cvtepi32_ps(_mm512_permutex2var_epi8(g, self.bytes[j], zero))
+                    };
+                    let wt = |k: usize| _mm512_permutexvar_ps(self.pixel[j], wts[k]);
+                    let mut t = _mm512_mul_ps(v(taps[0]), wt(0));
+                    t = _mm512_fmadd_ps(v(taps[1]), wt(1), t);
+                    t = _mm512_fmadd_ps(v(taps[2]), wt(2), t);
+                    t = _mm512_fmadd_ps(v(taps[3]), wt(3), t);
+                    _mm512_storeu_ps(o.add(STEP * j), _mm512_mul_ps(t, self.scale_ps));
+                }
+            } else {
+                let dst = std::slice::from_raw_parts_mut(self.out, self.len);
+                for k in 0..STEP {
+                    let cc = if self.flip_h {
+                        lay.w - 1 - col - k
+                    } else {
+                        col + k
+                    } as i64 as f64;
+                    let t = (self.base[0] + cc * self.a[0], self.base[1] + cc * self.a[1]);
+                    let o = self.row_out * lay.rs + (col + k) * lay.cs;
+                    let scale = self.scale as f32;
+                    super::warp::fast_pixel(self.src, dst, lay, C, o, t, CLAMP, scale);
+                }
+            }
+        }
+    }
+}
 
 /// The fast bilinear interior of one output row of a `u8` channels-last image with `C`
 /// channels (1, 3 or 4), `f32` output: sixteen pixels per step. Same contract as the AVX2
@@ -83,117 +270,66 @@ pub(crate) unsafe fn bilinear_span_u8<const C: usize, const CLAMP: bool>(
 ) -> usize {
     debug_assert!(C == 1 || C == 3 || C == 4);
     debug_assert!(lay.c == C && lay.cs == C && lay.len() == src.len());
+    // A lane may be read when its top-left tap offset i00 satisfies i00 + rs + cs + 4 <= len
+    // (the 4-byte read of the furthest tap); for an image too small for any, no step here.
+    let (rs, cs, w) = (lay.rs, lay.cs, lay.w);
+    let Ok(limit) = i32::try_from(src.len() as i64 - (rs + cs + 4) as i64) else {
+        return col_lo;
+    };
+    if limit < 0 || col_lo + STEP > col_hi {
+        return col_lo;
+    }
     unsafe {
-        let (rs, cs, w) = (lay.rs, lay.cs, lay.w);
-        let (b0, b1) = (_mm512_set1_pd(base[0]), _mm512_set1_pd(base[1]));
-        let (a0, a1) = (_mm512_set1_pd(a[0]), _mm512_set1_pd(a[1]));
-        let one = _mm512_set1_ps(1.0);
-        let (rsv, csv) = (_mm512_set1_epi32(rs as i32), _mm512_set1_epi32(cs as i32));
-        let step = if flip_h { -1.0 } else { 1.0 };
-        let lanes: [f64; 16] = std::array::from_fn(|k| k as f64 * step);
-        let lane_lo = _mm512_loadu_pd(lanes.as_ptr());
-        let lane_hi = _mm512_loadu_pd(lanes.as_ptr().add(8));
-        let zero = _mm512_setzero_pd();
-        let scale_ps = _mm512_set1_ps(scale as f32);
-        let (last0, last1) = (
-            _mm512_set1_pd((lay.h - 1) as f64),
-            _mm512_set1_pd((w - 1) as f64),
-        );
-        let (top0, top1) = (
-            _mm256_set1_epi32(lay.h as i32 - 2),
-            _mm256_set1_epi32(w as i32 - 2),
-        );
-        // A step is in bounds when every tap offset i00 satisfies i00 + rs + cs + 4 <= len
-        // (the 4-byte read of the furthest tap).
-        let limit = (src.len() as i64 - (rs + cs + 4) as i64).clamp(-1, i32::MAX as i64);
-        let limit = _mm512_set1_epi32(limit as i32);
+        let sign = if flip_h { -1.0 } else { 1.0 };
+        let lanes: [f64; 16] = std::array::from_fn(|k| k as f64 * sign);
+        let row = Row {
+            b0: _mm512_set1_pd(base[0]),
+            b1: _mm512_set1_pd(base[1]),
+            a0: _mm512_set1_pd(a[0]),
+            a1: _mm512_set1_pd(a[1]),
+            lane_lo: _mm512_loadu_pd(lanes.as_ptr()),
+            lane_hi: _mm512_loadu_pd(lanes.as_ptr().add(8)),
+            last0: _mm512_set1_pd((lay.h - 1) as f64),
+            last1: _mm512_set1_pd((w - 1) as f64),
+            top0: _mm256_set1_epi32(lay.h as i32 - 2),
+            top1: _mm256_set1_epi32(w as i32 - 2),
+            rsv: _mm512_set1_epi32(rs as i32),
+            csv: _mm512_set1_epi32(cs as i32),
+            limit: _mm512_set1_epi32(limit),
+            flip_h,
+            w,
+        };
         let (byte_table, pixel_table) = &TABLES[C];
-        let bytes: [__m512i; 4] =
-            std::array::from_fn(|j| _mm512_loadu_si512(byte_table[j].as_ptr() as *const _));
-        let pixel: [__m512i; 4] =
-            std::array::from_fn(|j| _mm512_loadu_si512(pixel_table[j].as_ptr() as *const _));
-        // Keep the low byte of each 32-bit lane, zero the other three.
-        const LOW_BYTES: u64 = 0x1111_1111_1111_1111;
+        let sink = Sink::<C, CLAMP> {
+            bytes: std::array::from_fn(|j| _mm512_loadu_si512(byte_table[j].as_ptr() as *const _)),
+            pixel: std::array::from_fn(|j| _mm512_loadu_si512(pixel_table[j].as_ptr() as *const _)),
+            scale_ps: _mm512_set1_ps(scale as f32),
+            src,
+            out: dst.as_mut_ptr(),
+            len: dst.len(),
+            lay,
+            base,
+            a,
+            row_out,
+            flip_h,
+            scale,
+        };
         let p = src.as_ptr();
-        let out = dst.as_mut_ptr() as *mut f32;
+
         let mut col = col_lo;
-        while col + STEP <= col_hi {
-            let cc0 = if flip_h { w - 1 - col } else { col } as i64 as f64;
-            let cc0 = _mm512_set1_pd(cc0);
-            let (ccl, cch) = (_mm512_add_pd(cc0, lane_lo), _mm512_add_pd(cc0, lane_hi));
-            let mut t0l = _mm512_add_pd(b0, _mm512_mul_pd(ccl, a0));
-            let mut t0h = _mm512_add_pd(b0, _mm512_mul_pd(cch, a0));
-            let mut t1l = _mm512_add_pd(b1, _mm512_mul_pd(ccl, a1));
-            let mut t1h = _mm512_add_pd(b1, _mm512_mul_pd(cch, a1));
-            let (mut s0l, mut s0h, mut s1l, mut s1h);
-            if CLAMP {
-                t0l = _mm512_min_pd(_mm512_max_pd(t0l, zero), last0);
-                t0h = _mm512_min_pd(_mm512_max_pd(t0h, zero), last0);
-                t1l = _mm512_min_pd(_mm512_max_pd(t1l, zero), last1);
-                t1h = _mm512_min_pd(_mm512_max_pd(t1h, zero), last1);
-            }
-            s0l = _mm512_cvttpd_epi32(t0l);
-            s0h = _mm512_cvttpd_epi32(t0h);
-            s1l = _mm512_cvttpd_epi32(t1l);
-            s1h = _mm512_cvttpd_epi32(t1h);
-            if CLAMP {
-                // The second tap must stay inside: at t = n-1 use taps n-2, n-1 with weight 1.
-                s0l = _mm256_min_epi32(s0l, top0);
-                s0h = _mm256_min_epi32(s0h, top0);
-                s1l = _mm256_min_epi32(s1l, top1);
-                s1h = _mm256_min_epi32(s1h, top1);
-            }
-            let frac =
-                |t: __m512d, s: __m256i| _mm512_cvtpd_ps(_mm512_sub_pd(t, _mm512_cvtepi32_pd(s)));
-            let join_ps = |lo: __m256, hi: __m256| {
-                _mm512_castpd_ps(_mm512_insertf64x4::<1>(
-                    _mm512_castpd256_pd512(_mm256_castps_pd(lo)),
-                    _mm256_castps_pd(hi),
-                ))
-            };
-            let fr = join_ps(frac(t0l, s0l), frac(t0h, s0h));
-            let fc = join_ps(frac(t1l, s1l), frac(t1h, s1h));
-            let s0 = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(s0l), s0h);
-            let s1 = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(s1l), s1h);
-            let idx = _mm512_add_epi32(_mm512_mullo_epi32(s0, rsv), _mm512_mullo_epi32(s1, csv));
-            if _mm512_cmpgt_epi32_mask(idx, limit) != 0 {
-                // The image's last pixels: a 4-byte read would pass the end.
-                for k in 0..STEP {
-                    let cc = if flip_h { w - 1 - col - k } else { col + k } as i64 as f64;
-                    let t = (base[0] + cc * a[0], base[1] + cc * a[1]);
-                    let o = row_out * rs + (col + k) * cs;
-                    super::warp::fast_pixel(src, dst, lay, C, o, t, CLAMP, scale as f32);
-                }
-                col += STEP;
-                continue;
-            }
-            let (gr, gc) = (_mm512_sub_ps(one, fr), _mm512_sub_ps(one, fc));
-            let wts = [
-                _mm512_mul_ps(gr, gc),
-                _mm512_mul_ps(gr, fc),
-                _mm512_mul_ps(fr, gc),
-                _mm512_mul_ps(fr, fc),
-            ];
-            let taps = [
-                _mm512_i32gather_epi32::<1>(idx, p as *const i32),
-                _mm512_i32gather_epi32::<1>(idx, p.add(cs) as *const i32),
-                _mm512_i32gather_epi32::<1>(idx, p.add(rs) as *const i32),
-                _mm512_i32gather_epi32::<1>(idx, p.add(rs + cs) as *const i32),
-            ];
-            let o = out.add(row_out * rs + col * cs);
-            for j in 0..C {
-                let v = |g: __m512i| {
-                    _mm512_cvtepi32_ps(_mm512_maskz_permutexvar_epi8(LOW_BYTES, bytes[j], g))
-                };
-                let wt = |k: usize| _mm512_permutexvar_ps(pixel[j], wts[k]);
-                let mut t = _mm512_mul_ps(v(taps[0]), wt(0));
-                t = _mm512_fmadd_ps(v(taps[1]), wt(1), t);
-                t = _mm512_fmadd_ps(v(taps[2]), wt(2), t);
-                t = _mm512_fmadd_ps(v(taps[3]), wt(3), t);
-                _mm512_storeu_ps(o.add(STEP * j), _mm512_mul_ps(t, scale_ps));
-            }
+        let mut cur = row.step::<CLAMP>(col);
+        let mut taps = gather(p, rs, cs, &cur);
+        while col + 2 * STEP <= col_hi {
+            // The next step's coordinates and gathers first, so that they overlap this
+            // step's arithmetic.
+            let next = row.step::<CLAMP>(col + STEP);
+            let next_taps = gather(p, rs, cs, &next);
+            sink.emit(col, &cur.wts, &taps, cur.ok);
+            (cur.wts, cur.ok, taps) = (next.wts, next.ok, next_taps);
             col += STEP;
         }
+        sink.emit(col, &cur.wts, &taps, cur.ok);
+        col += STEP;
         col
     }
 }
