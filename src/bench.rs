@@ -101,8 +101,8 @@ pub struct BenchReport {
 
 impl BenchReport {
     /// The report as one line of JSON:
-    /// `{"size": S, "count": N, "batch": B, "repeats": R, "rows": [{"threads": T, "floor": F, "augflow": A}, …]}`
-    /// (images per second).
+    /// `{"size": S, "count": N, "batch": B, "repeats": R, "kernel": K, "rows": [{"threads": T, "floor": F, "augflow": A}, …]}`
+    /// (images per second; `K` is [`kernel_build`](crate::transform::kernel_build)).
     ///
     /// ```
     /// use augflow::bench::{BenchOptions, BenchReport, BenchRow};
@@ -123,7 +123,8 @@ impl BenchReport {
             })
             .collect();
         serde_json::json!({
-            "size": o.size, "count": o.count, "batch": o.batch, "repeats": o.repeats, "rows": rows,
+            "size": o.size, "count": o.count, "batch": o.batch, "repeats": o.repeats,
+            "kernel": crate::transform::kernel_build(), "rows": rows,
         })
         .to_string()
     }
@@ -143,8 +144,13 @@ impl BenchReport {
     pub fn to_table(&self) -> String {
         let o = &self.options;
         let mut s = format!(
-            "standard workload: {} u8 images {}x{}x3 -> f32 batches of {}, median of {} runs\n",
-            o.count, o.size, o.size, o.batch, o.repeats
+            "standard workload: {} u8 images {}x{}x3 -> f32 batches of {}, median of {} runs; kernel build {}\n",
+            o.count,
+            o.size,
+            o.size,
+            o.batch,
+            o.repeats,
+            crate::transform::kernel_build()
         );
         s += &format!(
             "{:>7} | {:>12} | {:>13} | {:>13}\n",

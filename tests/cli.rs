@@ -13,8 +13,17 @@ use ndarray::{Array1, Array4};
 const BIN: &str = env!("CARGO_BIN_EXE_augflow");
 
 fn augflow(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
+    augflow_env(cwd, args, None)
+}
+
+/// Runs the binary with `AUGFLOW_ISA` set to `isa`, or unset.
+fn augflow_env(cwd: &Path, args: &[&str], isa: Option<&str>) -> Output {
+    let mut cmd = Command::new(BIN);
+    match isa {
+        Some(v) => cmd.env("AUGFLOW_ISA", v),
+        None => cmd.env_remove("AUGFLOW_ISA"),
+    };
+    cmd.args(args)
         .current_dir(cwd)
         .stdin(Stdio::null())
         .output()
@@ -542,6 +551,49 @@ fn bench_prints_a_table_and_json() {
         "{out}"
     );
     assert!(out.contains("scaling 1 -> 2 threads"), "{out}");
+}
+
+#[test]
+fn augflow_isa_narrows_the_kernel_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "bench",
+        "--size",
+        "8",
+        "--count",
+        "2",
+        "--batch",
+        "2",
+        "--repeats",
+        "1",
+        "--threads",
+        "1",
+        "--json",
+    ];
+    let kernel = |isa: Option<&str>| {
+        let o = augflow_env(dir.path(), &args, isa);
+        assert_ok(&o);
+        let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+        v["kernel"].as_str().unwrap().to_string()
+    };
+    let best = kernel(None);
+    assert!(
+        ["avx512", "avx2", "portable"].contains(&best.as_str()),
+        "{best}"
+    );
+    assert_eq!(kernel(Some("portable")), "portable");
+    // Never wider than the CPU runs; an unknown value is ignored.
+    assert_eq!(kernel(Some("avx512")), best);
+    assert_eq!(kernel(Some("sse9")), best);
+    let avx2 = kernel(Some("AVX2"));
+    assert_eq!(
+        avx2,
+        if best == "portable" {
+            "portable"
+        } else {
+            "avx2"
+        }
+    );
 }
 
 #[test]

@@ -17,7 +17,7 @@ pub use fill::{FillMode, Interpolation};
 pub use params::TransformParams;
 pub use photometric::{apply_brightness, apply_channel_shift};
 pub use pixel::{DataFormat, ImageMut, OutPixel, Pixel};
-pub use warp::{Warp, WarpOptions, warp, warp_into};
+pub use warp::{Warp, WarpOptions, kernel_build, warp, warp_into};
 
 pub(crate) use photometric::{
     brightness_keras_slice, brightness_plain_slice, channel_fn, channel_shift_slice,

@@ -259,7 +259,7 @@ pub(crate) enum Isa {
 
 impl Isa {
     /// The widest build this CPU runs (detection is cached by the standard library).
-    pub(crate) fn detect() -> Isa {
+    pub(crate) fn supported() -> Isa {
         #[cfg(target_arch = "x86_64")]
         {
             use std::arch::is_x86_feature_detected as has;
@@ -272,9 +272,52 @@ impl Isa {
         }
         Isa::Portable
     }
+
+    /// The build the kernel uses: [`Isa::supported`], or narrower where the environment
+    /// variable `AUGFLOW_ISA` (`portable`, `avx2` or `avx512`) asks for it — to measure or
+    /// compare the builds on one machine. Read once per process.
+    pub(crate) fn detect() -> Isa {
+        static CHOSEN: std::sync::OnceLock<Isa> = std::sync::OnceLock::new();
+        *CHOSEN.get_or_init(|| {
+            let best = Isa::supported();
+            let Ok(v) = std::env::var("AUGFLOW_ISA") else {
+                return best;
+            };
+            let cap = match v.trim().to_ascii_lowercase().as_str() {
+                "portable" => Isa::Portable,
+                "avx2" => Isa::Avx2,
+                "avx512" => Isa::Avx512,
+                _ => {
+                    log::warn!(
+                        "AUGFLOW_ISA={v:?} ignored: expected portable, avx2 or avx512; using {best:?}"
+                    );
+                    return best;
+                }
+            };
+            cap.min(best)
+        })
+    }
 }
 
-/// [`warp_slice_uninit`] with the build chosen by the caller, at most [`Isa::detect`]'s
+/// The name of the kernel build this process uses: `"avx512"`, `"avx2"` or `"portable"` —
+/// the widest the CPU runs, unless the environment variable `AUGFLOW_ISA` asks for a
+/// narrower one. The AVX-512 and AVX2 builds give the same bits; the portable build on
+/// x86-64 has no fast path, so the default geometry's values then differ slightly (within
+/// about `2e-4` on a 0..255 scale). Benchmarks print it.
+///
+/// ```
+/// let b = augflow::transform::kernel_build();
+/// assert!(["avx512", "avx2", "portable"].contains(&b));
+/// ```
+pub fn kernel_build() -> &'static str {
+    match Isa::detect() {
+        Isa::Avx512 => "avx512",
+        Isa::Avx2 => "avx2",
+        Isa::Portable => "portable",
+    }
+}
+
+/// [`warp_slice_uninit`] with the build chosen by the caller, at most [`Isa::supported`]
 /// (narrower ones are for tests that compare the builds).
 pub(crate) fn warp_slice_isa<T: Pixel, O: OutPixel>(
     isa: Isa,
@@ -286,7 +329,10 @@ pub(crate) fn warp_slice_isa<T: Pixel, O: OutPixel>(
 ) {
     debug_assert_eq!(src.len(), lay.len());
     debug_assert_eq!(dst.len(), lay.len());
-    assert!(isa <= Isa::detect(), "{isa:?} is not available on this CPU");
+    assert!(
+        isa <= Isa::supported(),
+        "{isa:?} is not available on this CPU"
+    );
     #[cfg(target_arch = "x86_64")]
     match isa {
         // SAFETY: the assert above checked that the CPU has the build's features.
@@ -1063,7 +1109,7 @@ mod tests {
     fn builds() -> Vec<Isa> {
         [Isa::Portable, Isa::Avx2, Isa::Avx512]
             .into_iter()
-            .filter(|&i| i <= Isa::detect())
+            .filter(|&i| i <= Isa::supported())
             .collect()
     }
 
@@ -1093,7 +1139,7 @@ mod tests {
                 // SAFETY: the kernel writes every element.
                 out.into_iter().map(|v| unsafe { v.assume_init() }).collect::<Vec<f32>>()
             };
-            let widest = run(Isa::detect());
+            let widest = run(Isa::supported());
             let as_f32: Vec<f32> = src.iter().map(|&v| v as f32).collect();
             let plain = WarpOptions { scale: 1.0, ..opts };
             let want = reference(&as_f32, lay, &warp, &plain);
