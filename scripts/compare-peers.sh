@@ -193,7 +193,8 @@ print(f"- cpu: {model}; {count} logical cores in /proc/cpuinfo, {os.cpu_count()}
       f"({len(os.sched_getaffinity(0))} in this process's affinity); {platform.machine()}, "
       f"Linux {platform.release()}")
 print(f"- rust: {run('rustc', '--version')}; {run('cargo', '--version')}")
-print(f"- augflow {lock.get('augflow', '?')} (git {commit}); "
+kernel = aug.get("kernel", "?") if aug else "?"
+print(f"- augflow {lock.get('augflow', '?')} (git {commit}, kernel build {kernel}); "
       + ", ".join(f"{k} {lock.get(k, '?')}" for k in ("image", "ndarray", "rayon", "rand_chacha")))
 if peers:
     v = peers["versions"]

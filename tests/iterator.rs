@@ -4,8 +4,9 @@ use augflow::iterators::{Batch, Endless, NumpyArrayIterator, Subset};
 use augflow::{DynArray, Error, FillMode, ImageDataGenerator, Sequence};
 use ndarray::{Array1, Array4, Axis};
 
+/// 20 x 37: rows hold two sixteen-pixel steps of the widest kernel and a remainder.
 fn images(n: usize) -> Array4<u8> {
-    Array4::from_shape_fn((n, 16, 12, 3), |(i, r, c, k)| {
+    Array4::from_shape_fn((n, 20, 37, 3), |(i, r, c, k)| {
         ((i * 37 + r * 11 + c * 5 + k * 3) % 256) as u8
     })
 }
@@ -531,7 +532,7 @@ fn iterator_batches_equal_the_public_per_sample_path_bit_for_bit() {
                 .unwrap();
             let b = it.get(0).unwrap();
             for (k, &i) in b.index.iter().enumerate() {
-                let mut out = ndarray::Array3::<f32>::zeros((16, 12, 3));
+                let mut out = ndarray::Array3::<f32>::zeros((20, 37, 3));
                 let mut rng = augflow::rng::sample_rng(21, 0, i as u64);
                 datagen
                     .transform_sample_into(x.index_axis(Axis(0), i), out.view_mut(), &mut rng, true)
