@@ -41,7 +41,12 @@ fn params() -> TransformParams {
 fn single_image(c: &mut Criterion) {
     let pixels = random_u8(H * W * 3, 1);
     let x = Array3::from_shape_vec((H, W, 3), pixels.clone()).unwrap();
-    let mut group = c.benchmark_group("224x224x3 u8");
+    // The kernel build in the name, so reports from different CPUs are not mixed up.
+    let name = format!(
+        "224x224x3 u8, {} kernel",
+        augflow::transform::kernel_build()
+    );
+    let mut group = c.benchmark_group(name);
 
     // (a) The floor: a scaled u8 -> f32 copy into a preallocated buffer.
     let mut floor_out = vec![0f32; H * W * 3];
