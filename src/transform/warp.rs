@@ -235,6 +235,11 @@ pub(crate) fn warp_slice<T: Pixel, O: OutPixel>(
 
 /// [`warp_slice`] into memory that may be uninitialized: every element of `dst` is written
 /// (every channel of every pixel, on every path), so afterwards it is initialized.
+///
+/// A large channels-last image is cut into bands of rows that rayon may run on several
+/// threads: a batch smaller than the pool (or one image warped alone) still uses every core,
+/// and a batch's last images are shared out. Every pixel is computed the same way in any
+/// band, so the result does not depend on the cut.
 pub(crate) fn warp_slice_uninit<T: Pixel, O: OutPixel>(
     src: &[T],
     dst: &mut [MaybeUninit<O>],
@@ -242,7 +247,36 @@ pub(crate) fn warp_slice_uninit<T: Pixel, O: OutPixel>(
     warp: &Warp,
     opts: &WarpOptions,
 ) {
-    warp_slice_isa(Isa::detect(), src, dst, lay, warp, opts);
+    let isa = Isa::detect();
+    match band_rows(lay, rayon::current_num_threads()) {
+        Some(band) => {
+            use rayon::prelude::*;
+            dst.par_chunks_mut(band * lay.rs)
+                .enumerate()
+                .for_each(|(k, part)| {
+                    let r0 = k * band;
+                    let rows = (r0, (r0 + band).min(lay.h));
+                    warp_slice_rows(isa, src, part, lay, warp, opts, rows);
+                });
+        }
+        None => warp_slice_rows(isa, src, dst, lay, warp, opts, (0, lay.h)),
+    }
+}
+
+/// Images with fewer pixels are not cut into bands (the cut would cost more than it gains).
+const BAND_MIN_PIXELS: usize = 128 * 128;
+/// The fewest rows in a band.
+const BAND_MIN_ROWS: usize = 16;
+
+/// The rows per band for an image of `lay` on a pool of `threads` (two bands per thread, so
+/// that stealing can even out the load), or `None` to warp it whole: small images,
+/// channels-first layouts (a band of rows is not contiguous there) and one thread.
+fn band_rows(lay: Layout, threads: usize) -> Option<usize> {
+    if lay.chs != 1 || threads < 2 || lay.h * lay.w < BAND_MIN_PIXELS {
+        return None;
+    }
+    let bands = (2 * threads).min(lay.h / BAND_MIN_ROWS);
+    (bands >= 2).then(|| lay.h.div_ceil(bands))
 }
 
 /// The instruction sets the kernel has builds for, narrowest first.
@@ -318,7 +352,8 @@ pub fn kernel_build() -> &'static str {
 }
 
 /// [`warp_slice_uninit`] with the build chosen by the caller, at most [`Isa::supported`]
-/// (narrower ones are for tests that compare the builds).
+/// (narrower ones are for tests that compare the builds), in one piece.
+#[cfg(test)]
 pub(crate) fn warp_slice_isa<T: Pixel, O: OutPixel>(
     isa: Isa,
     src: &[T],
@@ -327,8 +362,24 @@ pub(crate) fn warp_slice_isa<T: Pixel, O: OutPixel>(
     warp: &Warp,
     opts: &WarpOptions,
 ) {
+    warp_slice_rows(isa, src, dst, lay, warp, opts, (0, lay.h));
+}
+
+/// Output rows `rows.0..rows.1` of the image into `dst`, which holds just those rows
+/// (channels-last), or the whole image when `rows` is `(0, h)`.
+fn warp_slice_rows<T: Pixel, O: OutPixel>(
+    isa: Isa,
+    src: &[T],
+    dst: &mut [MaybeUninit<O>],
+    lay: Layout,
+    warp: &Warp,
+    opts: &WarpOptions,
+    rows: (usize, usize),
+) {
     debug_assert_eq!(src.len(), lay.len());
-    debug_assert_eq!(dst.len(), lay.len());
+    debug_assert!(rows.0 < rows.1 && rows.1 <= lay.h || lay.len() == 0);
+    debug_assert!(rows == (0, lay.h) || lay.chs == 1);
+    debug_assert_eq!(dst.len(), lay.len() / lay.h.max(1) * (rows.1 - rows.0));
     assert!(
         isa <= Isa::supported(),
         "{isa:?} is not available on this CPU"
@@ -336,11 +387,11 @@ pub(crate) fn warp_slice_isa<T: Pixel, O: OutPixel>(
     #[cfg(target_arch = "x86_64")]
     match isa {
         // SAFETY: the assert above checked that the CPU has the build's features.
-        Isa::Avx512 => return unsafe { warp_avx512(src, dst, lay, warp, opts) },
-        Isa::Avx2 => return unsafe { warp_avx2(src, dst, lay, warp, opts) },
+        Isa::Avx512 => return unsafe { warp_avx512(src, dst, lay, warp, opts, rows) },
+        Isa::Avx2 => return unsafe { warp_avx2(src, dst, lay, warp, opts, rows) },
         Isa::Portable => {}
     }
-    warp_dispatch::<T, O, 0>(src, dst, lay, warp, opts);
+    warp_dispatch::<T, O, 0>(src, dst, lay, warp, opts, rows);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -351,9 +402,10 @@ fn warp_avx2<T: Pixel, O: OutPixel>(
     lay: Layout,
     warp: &Warp,
     opts: &WarpOptions,
+    rows: (usize, usize),
 ) {
     // Rust never contracts `a * b + c` into an FMA, so this build rounds like the portable one.
-    warp_dispatch::<T, O, 1>(src, dst, lay, warp, opts);
+    warp_dispatch::<T, O, 1>(src, dst, lay, warp, opts, rows);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -364,8 +416,9 @@ fn warp_avx512<T: Pixel, O: OutPixel>(
     lay: Layout,
     warp: &Warp,
     opts: &WarpOptions,
+    rows: (usize, usize),
 ) {
-    warp_dispatch::<T, O, 2>(src, dst, lay, warp, opts);
+    warp_dispatch::<T, O, 2>(src, dst, lay, warp, opts, rows);
 }
 
 /// `ISA`: 0 portable, 1 AVX2 lanes allowed (only inside [`warp_avx2`]), 2 AVX2 and AVX-512
@@ -377,12 +430,13 @@ fn warp_dispatch<T: Pixel, O: OutPixel, const ISA: u8>(
     lay: Layout,
     warp: &Warp,
     opts: &WarpOptions,
+    rows: (usize, usize),
 ) {
     match (lay.chs, lay.c) {
-        (1, 1) => warp_rows::<T, O, 1, ISA>(src, dst, lay, warp, opts),
-        (1, 3) => warp_rows::<T, O, 3, ISA>(src, dst, lay, warp, opts),
-        (1, 4) => warp_rows::<T, O, 4, ISA>(src, dst, lay, warp, opts),
-        _ => warp_rows::<T, O, 0, ISA>(src, dst, lay, warp, opts),
+        (1, 1) => warp_rows::<T, O, 1, ISA>(src, dst, lay, warp, opts, rows),
+        (1, 3) => warp_rows::<T, O, 3, ISA>(src, dst, lay, warp, opts, rows),
+        (1, 4) => warp_rows::<T, O, 4, ISA>(src, dst, lay, warp, opts, rows),
+        _ => warp_rows::<T, O, 0, ISA>(src, dst, lay, warp, opts, rows),
     }
 }
 
@@ -514,6 +568,7 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const ISA: u8>(
     lay: Layout,
     warp: &Warp,
     opts: &WarpOptions,
+    rows: (usize, usize),
 ) {
     let Layout { h, w, c, chs, .. } = lay;
     let nc = if C > 0 { C } else { c };
@@ -532,10 +587,10 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const ISA: u8>(
 
     let Some(m) = warp.map else {
         // No geometric factor: an exact copy, flips as permutations (spec §5.2, §7).
-        for r in 0..h {
+        for r in rows.0..rows.1 {
             let rr = src_row(r);
             for col in 0..w {
-                let (o, i) = (lay.at(r, col), lay.at(rr, src_col(col)));
+                let (o, i) = (lay.at(r - rows.0, col), lay.at(rr, src_col(col)));
                 for ch in 0..nc {
                     dst[o + ch * chs].write(O::from_f64(src[i + ch * chs].to_f64()) * sc);
                 }
@@ -575,12 +630,12 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const ISA: u8>(
         );
         (e0.min(e1), e0.max(e1))
     };
-    fetch.rows(rows_of(0));
-    for r in 0..h {
+    fetch.rows(rows_of(rows.0));
+    for r in rows.0..rows.1 {
         // Ask for the source rows PREFETCH_ROWS output rows on while this one is computed.
         fetch.rows(rows_of((r + PREFETCH_ROWS).min(h - 1)));
         let rr = src_row(r) as i64 as f64;
-        let row_end = (r + 1) * lay.rs;
+        let row_end = (r - rows.0 + 1) * lay.rs;
         // spec §5.5 step 1: t = offset; t += r·A[k][0]; t += c·A[k][1] (no FMA).
         let base = [m.offset[0] + rr * m.a[0][0], m.offset[1] + rr * m.a[1][0]];
         let at = |col: usize| {
@@ -601,7 +656,7 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const ISA: u8>(
                         lay,
                         base,
                         a,
-                        r,
+                        r - rows.0,
                         (0, w),
                         warp.flip_horizontal,
                         opts.scale,
@@ -619,7 +674,7 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const ISA: u8>(
                         lay,
                         base,
                         a,
-                        r,
+                        r - rows.0,
                         (done, w),
                         warp.flip_horizontal,
                         opts.scale,
@@ -633,7 +688,7 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const ISA: u8>(
                     dst32,
                     lay,
                     nc,
-                    lay.at(r, col),
+                    lay.at(r - rows.0, col),
                     at(col),
                     true,
                     opts.scale as f32,
@@ -650,7 +705,7 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const ISA: u8>(
         };
         let row = BorderRow {
             fast: fast_px,
-            r,
+            r: r - rows.0,
             base,
             a,
             row_end,
@@ -674,7 +729,7 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const ISA: u8>(
                     lay,
                     base,
                     a,
-                    r,
+                    r - rows.0,
                     (out_lo, out_hi),
                     warp.flip_horizontal,
                     opts.scale,
@@ -692,7 +747,7 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const ISA: u8>(
                     lay,
                     base,
                     a,
-                    r,
+                    r - rows.0,
                     (first, out_hi),
                     warp.flip_horizontal,
                     opts.scale,
@@ -707,7 +762,7 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const ISA: u8>(
                     lay,
                     base,
                     a,
-                    r,
+                    r - rows.0,
                     (out_lo, out_hi),
                     warp.flip_horizontal,
                     opts.scale,
@@ -722,7 +777,7 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const ISA: u8>(
                     dst32,
                     lay,
                     nc,
-                    lay.at(r, col),
+                    lay.at(r - rows.0, col),
                     at(col),
                     false,
                     opts.scale as f32,
@@ -734,7 +789,7 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const ISA: u8>(
             let cc = src_col(col) as i64 as f64;
             let t0 = base[0] + cc * a[0];
             let t1 = base[1] + cc * a[1];
-            let o = lay.at(r, col);
+            let o = lay.at(r - rows.0, col);
             if bilinear {
                 // Inside the span 0 <= t < n - 1, so truncation is floor and fits an i64.
                 // SAFETY: t0 and t1 are finite and in range (interior_span checked them).
@@ -883,6 +938,7 @@ pub(crate) fn fast_pixel<T: Pixel>(
 struct BorderRow<O> {
     /// Fast mode with `f32` output: interior pixels use [`fast_pixel`].
     fast: bool,
+    /// The output row within `dst` (relative to the band being written).
     r: usize,
     base: [f64; 2],
     a: [f64; 2],
@@ -1102,6 +1158,70 @@ mod tests {
                 }
             }
             prop_assert!(asked.iter().all(|&n| n <= 1));
+        }
+    }
+
+    #[test]
+    fn band_rows_cut_only_large_channels_last_images_on_several_threads() {
+        let last = |h, w| Layout::new(DataFormat::ChannelsLast, h, w, 3);
+        assert_eq!(band_rows(last(224, 224), 1), None);
+        assert_eq!(band_rows(last(64, 64), 8), None);
+        assert_eq!(
+            band_rows(Layout::new(DataFormat::ChannelsFirst, 224, 224, 3), 4),
+            None
+        );
+        // Two bands per thread, of at least BAND_MIN_ROWS rows, covering every row.
+        assert_eq!(band_rows(last(224, 224), 2), Some(56));
+        assert_eq!(band_rows(last(20, 1000), 8), None);
+        assert_eq!(band_rows(last(40, 1000), 8), Some(20));
+        assert_eq!(band_rows(last(225, 224), 2), Some(57));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        /// Cut into bands on a pool of several threads, an image gets the same bits as
+        /// warped in one piece: every path (exact, fast, borders, flips) is band-independent.
+        #[test]
+        fn bands_give_the_same_bits_as_one_piece(
+            h in 130usize..200, w in 128usize..180, c in prop_oneof![Just(1usize), Just(3), Just(4)],
+            theta in -40.0f64..40.0, shear in -20.0f64..20.0, zx in 0.7f64..1.4,
+            fh in any::<bool>(), fv in any::<bool>(), mode in fill_mode(), order0 in any::<bool>(),
+            seed in any::<u64>(), fast in any::<bool>(), float_src in any::<bool>(),
+        ) {
+            let lay = Layout::new(DataFormat::ChannelsLast, h, w, c);
+            let mut s = seed | 1;
+            let src: Vec<u8> = (0..lay.len()).map(|_| { s ^= s << 13; s ^= s >> 7; s ^= s << 17; s as u8 }).collect();
+            let p = TransformParams { theta, tx: 7.0, ty: -5.5, shear, zx, zy: 1.1, ..Default::default() };
+            let warp = Warp { map: sampling_map(&p, h, w, Geometry::Corrected), flip_horizontal: fh, flip_vertical: fv };
+            let opts = WarpOptions {
+                fill_mode: mode,
+                cval: 3.0,
+                interpolation: if order0 { Interpolation::Nearest } else { Interpolation::Bilinear },
+                fast,
+                scale: 1.0 / 255.0,
+                ..Default::default()
+            };
+            prop_assert!(band_rows(lay, 4).is_some());
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(4).build().unwrap();
+            let run = |f: &dyn Fn(&mut [MaybeUninit<f32>])| {
+                let mut out = vec![MaybeUninit::<f32>::uninit(); lay.len()];
+                f(&mut out);
+                // SAFETY: the kernel writes every element.
+                out.into_iter().map(|v| unsafe { v.assume_init() }.to_bits()).collect::<Vec<u32>>()
+            };
+            let (banded, whole) = if float_src {
+                let src: Vec<f32> = src.iter().map(|&v| v as f32).collect();
+                (
+                    run(&|o| pool.install(|| warp_slice_uninit(&src, o, lay, &warp, &opts))),
+                    run(&|o| warp_slice_isa(Isa::detect(), &src, o, lay, &warp, &opts)),
+                )
+            } else {
+                (
+                    run(&|o| pool.install(|| warp_slice_uninit(&src, o, lay, &warp, &opts))),
+                    run(&|o| warp_slice_isa(Isa::detect(), &src, o, lay, &warp, &opts)),
+                )
+            };
+            prop_assert!(banded == whole, "banded and whole differ");
         }
     }
 
