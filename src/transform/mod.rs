@@ -9,6 +9,8 @@ mod pixel;
 #[cfg(target_arch = "x86_64")]
 mod simd;
 #[cfg(target_arch = "x86_64")]
+mod simd256;
+#[cfg(target_arch = "x86_64")]
 mod simd512;
 mod warp;
 

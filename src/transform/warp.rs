@@ -611,13 +611,15 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const ISA: u8>(
         && T::KIND != PixelKind::F64
         && (ISA >= 1 || !cfg!(target_arch = "x86_64"));
     let fast_lanes = fast_px && lanes && lay.len() < i32::MAX as usize;
-    // AVX-512: sixteen pixels per step for u8 images with 1, 3 or 4 channels, channels-last.
-    let wide = fast_px
-        && ISA >= 2
+    // Gathering lanes for u8 images with 1, 3 or 4 channels, channels-last: eight pixels per
+    // step with AVX2, sixteen with AVX-512.
+    let gathers = fast_px
+        && ISA >= 1
         && cfg!(target_arch = "x86_64")
         && T::KIND == PixelKind::U8
         && (C == 1 || C == 3 || C == 4)
         && lay.len() < i32::MAX as usize;
+    let wide = gathers && ISA >= 2;
     // Nearest fill: clamping the coordinate gives scipy's clamped taps, so no border at all.
     let clamp_rows = fast_px && opts.fill_mode == FillMode::Nearest && h >= 2 && w >= 2;
     let mut fetch = RowPrefetch::new(src, lay);
@@ -658,6 +660,24 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const ISA: u8>(
                         a,
                         r - rows.0,
                         (0, w),
+                        warp.flip_horizontal,
+                        opts.scale,
+                    )
+                };
+            }
+            #[cfg(target_arch = "x86_64")]
+            if gathers {
+                // SAFETY: gathers implies AVX2 and FMA, u8 channels-last with C channels,
+                // sides >= 2 (clamp_rows), sizes checked.
+                done = unsafe {
+                    super::simd256::bilinear_span_u8::<C, true>(
+                        u8_slice(src),
+                        f32_slots(dst),
+                        lay,
+                        base,
+                        a,
+                        r - rows.0,
+                        (done, w),
                         warp.flip_horizontal,
                         opts.scale,
                     )
@@ -731,6 +751,23 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const ISA: u8>(
                     a,
                     r - rows.0,
                     (out_lo, out_hi),
+                    warp.flip_horizontal,
+                    opts.scale,
+                )
+            };
+        }
+        #[cfg(target_arch = "x86_64")]
+        if gathers {
+            // SAFETY: as above; first..out_hi is in this row's interior span.
+            first = unsafe {
+                super::simd256::bilinear_span_u8::<C, false>(
+                    u8_slice(src),
+                    f32_slots(dst),
+                    lay,
+                    base,
+                    a,
+                    r - rows.0,
+                    (first, out_hi),
                     warp.flip_horizontal,
                     opts.scale,
                 )
