@@ -196,17 +196,21 @@ impl<const C: usize, const CLAMP: bool> Sink<'_, C, CLAMP> {
                 }
             } else {
                 let dst = std::slice::from_raw_parts_mut(self.out, self.len);
-                for k in 0..STEP {
-                    let cc = if self.flip_h {
-                        lay.w - 1 - col - k
-                    } else {
-                        col + k
-                    } as i64 as f64;
-                    let t = (self.base[0] + cc * self.a[0], self.base[1] + cc * self.a[1]);
-                    let o = self.row_out * lay.rs + (col + k) * lay.cs;
-                    let scale = self.scale as f32;
-                    super::warp::fast_pixel(self.src, dst, lay, C, o, t, CLAMP, scale);
-                }
+                let cols = (col, col + STEP);
+                let (base, a, scale) = (self.base, self.a, self.scale as f32);
+                super::warp::fast_pixels(
+                    self.src,
+                    dst,
+                    lay,
+                    C,
+                    self.row_out,
+                    cols,
+                    base,
+                    a,
+                    self.flip_h,
+                    CLAMP,
+                    scale,
+                );
             }
         }
     }

@@ -610,16 +610,20 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const ISA: u8>(
         && O::KIND == PixelKind::F32
         && T::KIND != PixelKind::F64
         && (ISA >= 1 || !cfg!(target_arch = "x86_64"));
-    let fast_lanes = fast_px && lanes && lay.len() < i32::MAX as usize;
+    let small = lay.len() < i32::MAX as usize;
     // Gathering lanes for u8 images with 1, 3 or 4 channels, channels-last: eight pixels per
-    // step with AVX2, sixteen with AVX-512.
+    // step with AVX2, sixteen with AVX-512; then two pixels per register for the rest.
     let gathers = fast_px
         && ISA >= 1
         && cfg!(target_arch = "x86_64")
         && T::KIND == PixelKind::U8
         && (C == 1 || C == 3 || C == 4)
-        && lay.len() < i32::MAX as usize;
-    let wide = gathers && ISA >= 2;
+        && small;
+    let kinds = FastLanes {
+        wide: gathers && ISA >= 2,
+        gathers,
+        pairs: fast_px && lanes && small,
+    };
     // Nearest fill: clamping the coordinate gives scipy's clamped taps, so no border at all.
     let clamp_rows = fast_px && opts.fill_mode == FillMode::Nearest && h >= 2 && w >= 2;
     let mut fetch = RowPrefetch::new(src, lay);
@@ -640,80 +644,37 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const ISA: u8>(
         let row_end = (r - rows.0 + 1) * lay.rs;
         // spec §5.5 step 1: t = offset; t += r·A[k][0]; t += c·A[k][1] (no FMA).
         let base = [m.offset[0] + rr * m.a[0][0], m.offset[1] + rr * m.a[1][0]];
-        let at = |col: usize| {
-            let cc = src_col(col) as i64 as f64;
-            (base[0] + cc * a[0], base[1] + cc * a[1])
-        };
         if clamp_rows {
-            #[allow(unused_mut)]
-            let mut done = 0;
-            #[cfg(target_arch = "x86_64")]
-            if wide {
-                // SAFETY: wide implies AVX-512 F/BW/VBMI and FMA, u8 channels-last with C
-                // channels, sides >= 2 (clamp_rows), sizes checked.
-                done = unsafe {
-                    super::simd512::bilinear_span_u8::<C, true>(
-                        u8_slice(src),
-                        f32_slots(dst),
-                        lay,
-                        base,
-                        a,
-                        r - rows.0,
-                        (0, w),
-                        warp.flip_horizontal,
-                        opts.scale,
-                    )
-                };
-            }
-            #[cfg(target_arch = "x86_64")]
-            if gathers {
-                // SAFETY: gathers implies AVX2 and FMA, u8 channels-last with C channels,
-                // sides >= 2 (clamp_rows), sizes checked.
-                done = unsafe {
-                    super::simd256::bilinear_span_u8::<C, true>(
-                        u8_slice(src),
-                        f32_slots(dst),
-                        lay,
-                        base,
-                        a,
-                        r - rows.0,
-                        (done, w),
-                        warp.flip_horizontal,
-                        opts.scale,
-                    )
-                };
-            }
-            #[cfg(target_arch = "x86_64")]
-            if fast_lanes {
-                // SAFETY: fast_lanes implies AVX2 and FMA, channels-last 3 or 4, sizes checked.
-                done = unsafe {
-                    let dst32 = f32_slots(dst);
-                    super::simd::bilinear_span_f32::<T, true>(
-                        src,
-                        dst32,
-                        lay,
-                        base,
-                        a,
-                        r - rows.0,
-                        (done, w),
-                        warp.flip_horizontal,
-                        opts.scale,
-                    )
-                };
-            }
             let dst32 = f32_slots(dst);
-            for col in done..w {
-                fast_pixel(
+            // SAFETY: the flags imply the CPU features (see FastLanes); sides >= 2.
+            let done = unsafe {
+                fast_span::<T, C, true>(
+                    kinds,
                     src,
                     dst32,
                     lay,
-                    nc,
-                    lay.at(r - rows.0, col),
-                    at(col),
-                    true,
-                    opts.scale as f32,
-                );
-            }
+                    base,
+                    a,
+                    r - rows.0,
+                    (0, w),
+                    warp.flip_horizontal,
+                    opts.scale,
+                )
+            };
+            let (flip, scale) = (warp.flip_horizontal, opts.scale as f32);
+            fast_pixels(
+                src,
+                dst32,
+                lay,
+                nc,
+                r - rows.0,
+                (done, w),
+                base,
+                a,
+                flip,
+                true,
+                scale,
+            );
             continue;
         }
         let (lo, hi) = interior_span(base, a, last, w);
@@ -739,58 +700,39 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const ISA: u8>(
         }
         #[allow(unused_mut)]
         let mut first = out_lo;
-        #[cfg(target_arch = "x86_64")]
-        if wide {
+        if fast_px {
+            let dst32 = f32_slots(dst);
+            let (flip, scale) = (warp.flip_horizontal, opts.scale as f32);
             // SAFETY: as above; out_lo..out_hi is this row's interior span.
-            first = unsafe {
-                super::simd512::bilinear_span_u8::<C, false>(
-                    u8_slice(src),
-                    f32_slots(dst),
-                    lay,
-                    base,
-                    a,
-                    r - rows.0,
-                    (out_lo, out_hi),
-                    warp.flip_horizontal,
-                    opts.scale,
-                )
-            };
-        }
-        #[cfg(target_arch = "x86_64")]
-        if gathers {
-            // SAFETY: as above; first..out_hi is in this row's interior span.
-            first = unsafe {
-                super::simd256::bilinear_span_u8::<C, false>(
-                    u8_slice(src),
-                    f32_slots(dst),
-                    lay,
-                    base,
-                    a,
-                    r - rows.0,
-                    (first, out_hi),
-                    warp.flip_horizontal,
-                    opts.scale,
-                )
-            };
-        }
-        #[cfg(target_arch = "x86_64")]
-        if fast_lanes {
-            // SAFETY: as above; out_lo..out_hi is this row's interior span.
-            first = unsafe {
-                let dst32 = f32_slots(dst);
-                super::simd::bilinear_span_f32::<T, false>(
+            let done = unsafe {
+                fast_span::<T, C, false>(
+                    kinds,
                     src,
                     dst32,
                     lay,
                     base,
                     a,
                     r - rows.0,
-                    (first, out_hi),
-                    warp.flip_horizontal,
+                    (out_lo, out_hi),
+                    flip,
                     opts.scale,
                 )
             };
-        } else if lanes && bilinear && !fast_px && lay.len() < i32::MAX as usize {
+            fast_pixels(
+                src,
+                dst32,
+                lay,
+                nc,
+                r - rows.0,
+                (done, out_hi),
+                base,
+                a,
+                flip,
+                false,
+                scale,
+            );
+            first = out_hi;
+        } else if lanes && bilinear && lay.len() < i32::MAX as usize {
             // SAFETY: AVX2 was detected (lanes); out_lo..out_hi is this row's interior span.
             first = unsafe {
                 super::simd::bilinear_span(
@@ -805,22 +747,6 @@ fn warp_rows<T: Pixel, O: OutPixel, const C: usize, const ISA: u8>(
                     opts.scale,
                 )
             };
-        }
-        if fast_px {
-            let dst32 = f32_slots(dst);
-            for col in first..out_hi {
-                fast_pixel(
-                    src,
-                    dst32,
-                    lay,
-                    nc,
-                    lay.at(r - rows.0, col),
-                    at(col),
-                    false,
-                    opts.scale as f32,
-                );
-            }
-            first = out_hi;
         }
         for col in first..out_hi {
             let cc = src_col(col) as i64 as f64;
@@ -918,6 +844,113 @@ fn f32_slots<O: OutPixel>(dst: &mut [MaybeUninit<O>]) -> &mut [MaybeUninit<f32>]
     );
     // SAFETY: O is f32 (checked above), so the cast only renames the element type.
     unsafe { &mut *(dst as *mut [MaybeUninit<O>] as *mut [MaybeUninit<f32>]) }
+}
+
+/// Which fast lane kernels a row may use, decided once per image: set only inside the
+/// builds whose CPU features they need (`wide`: AVX-512, the others AVX2 and FMA).
+#[derive(Clone, Copy)]
+struct FastLanes {
+    /// `simd512::bilinear_span_u8`, sixteen pixels per step.
+    wide: bool,
+    /// `simd256::bilinear_span_u8`, eight pixels per step.
+    gathers: bool,
+    /// `simd::bilinear_span_f32`, four pixels per step, two per register.
+    pairs: bool,
+}
+
+/// The fast bilinear lanes over output columns `lo..hi` of output row `row_out` (counted
+/// within `dst`), widest first; returns the first column none of them did, for
+/// [`fast_pixels`].
+///
+/// # Safety
+/// The CPU features `kinds` implies; the images as the span functions require (channels-
+/// last with `C` channels where a flag is set, fewer than `i32::MAX` elements); without
+/// `CLAMP`, `lo..hi` in the row's interior span, with it both image sides at least 2.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(unused_mut, unused_variables))]
+unsafe fn fast_span<T: Pixel, const C: usize, const CLAMP: bool>(
+    kinds: FastLanes,
+    src: &[T],
+    dst: &mut [MaybeUninit<f32>],
+    lay: Layout,
+    base: [f64; 2],
+    a: [f64; 2],
+    row_out: usize,
+    (lo, hi): (usize, usize),
+    flip_h: bool,
+    scale: f64,
+) -> usize {
+    let mut done = lo;
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        use super::{simd, simd256, simd512};
+        if kinds.wide {
+            done = simd512::bilinear_span_u8::<C, CLAMP>(
+                u8_slice(src),
+                dst,
+                lay,
+                base,
+                a,
+                row_out,
+                (done, hi),
+                flip_h,
+                scale,
+            );
+        }
+        if kinds.gathers {
+            done = simd256::bilinear_span_u8::<C, CLAMP>(
+                u8_slice(src),
+                dst,
+                lay,
+                base,
+                a,
+                row_out,
+                (done, hi),
+                flip_h,
+                scale,
+            );
+        }
+        if kinds.pairs {
+            done = simd::bilinear_span_f32::<T, CLAMP>(
+                src,
+                dst,
+                lay,
+                base,
+                a,
+                row_out,
+                (done, hi),
+                flip_h,
+                scale,
+            );
+        }
+    }
+    done
+}
+
+/// [`fast_pixel`] for output columns `lo..hi` of output row `row_out` (counted within
+/// `dst`), whose sampling points are `base + cc·a` at source column `cc` (mirrored when
+/// `flip_h`): the per-pixel remainder and fallback of every fast path.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fast_pixels<T: Pixel>(
+    src: &[T],
+    dst: &mut [MaybeUninit<f32>],
+    lay: Layout,
+    nc: usize,
+    row_out: usize,
+    (lo, hi): (usize, usize),
+    base: [f64; 2],
+    a: [f64; 2],
+    flip_h: bool,
+    clamp: bool,
+    scale: f32,
+) {
+    for col in lo..hi {
+        let cc = if flip_h { lay.w - 1 - col } else { col } as i64 as f64;
+        let t = (base[0] + cc * a[0], base[1] + cc * a[1]);
+        fast_pixel(src, dst, lay, nc, lay.at(row_out, col), t, clamp, scale);
+    }
 }
 
 /// `src` as bytes, for the `u8` fast path (the check is a compile-time constant).
