@@ -432,10 +432,13 @@ fn warp_dispatch<T: Pixel, O: OutPixel, const ISA: u8>(
     opts: &WarpOptions,
     rows: (usize, usize),
 ) {
-    match (lay.chs, lay.c) {
-        (1, 1) => warp_rows::<T, O, 1, ISA>(src, dst, lay, warp, opts, rows),
-        (1, 3) => warp_rows::<T, O, 3, ISA>(src, dst, lay, warp, opts, rows),
-        (1, 4) => warp_rows::<T, O, 4, ISA>(src, dst, lay, warp, opts, rows),
+    // Channels-last specializations need the pixel stride to be the channel count: a 1x1
+    // channels-first image also has a unit channel stride, but a pixel stride of 1.
+    let channels_last = lay.chs == 1 && lay.cs == lay.c;
+    match (channels_last, lay.c) {
+        (true, 1) => warp_rows::<T, O, 1, ISA>(src, dst, lay, warp, opts, rows),
+        (true, 3) => warp_rows::<T, O, 3, ISA>(src, dst, lay, warp, opts, rows),
+        (true, 4) => warp_rows::<T, O, 4, ISA>(src, dst, lay, warp, opts, rows),
         _ => warp_rows::<T, O, 0, ISA>(src, dst, lay, warp, opts, rows),
     }
 }
