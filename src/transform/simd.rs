@@ -323,12 +323,21 @@ pub(crate) unsafe fn bilinear_span_f32<T: Pixel, const CLAMP: bool>(
                     _mm_storeu_ps(out.add(ob), _mm256_extractf128_ps(v, 1));
                 } else {
                     // The image's last pixel, or the row's: the same arithmetic, in scalar.
-                    for (kk, o) in [(k, oa), (kb, ob)] {
-                        let cc = cc0 + kk as f64 * step;
-                        let t = (base[0] + cc * a[0], base[1] + cc * a[1]);
-                        let dst = std::slice::from_raw_parts_mut(out_slots, len);
-                        super::warp::fast_pixel(src, dst, lay, c, o, t, CLAMP, scale as f32);
-                    }
+                    let dst = std::slice::from_raw_parts_mut(out_slots, len);
+                    let cols = (col + k, col + kb + 1);
+                    super::warp::fast_pixels(
+                        src,
+                        dst,
+                        lay,
+                        c,
+                        row_out,
+                        cols,
+                        base,
+                        a,
+                        flip_h,
+                        CLAMP,
+                        scale as f32,
+                    );
                 }
             }
             col += 4;
