@@ -11,8 +11,8 @@
 use std::hint::black_box;
 use std::time::Duration;
 
+use augflow::Sequence;
 use augflow::bench::{floor_copy, random_images, standard_generator};
-use augflow::{DynArray, Sequence};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 const BATCH: usize = 32;
@@ -21,12 +21,7 @@ const SIDE: usize = 224;
 fn batch_get(c: &mut Criterion) {
     let x = random_images(BATCH, SIDE);
     let datagen = standard_generator().expect("the standard generator is valid");
-    let flow = || {
-        datagen
-            .flow(x.clone(), None::<DynArray>)
-            .batch_size(BATCH)
-            .seed(1)
-    };
+    let flow = || datagen.flow(x.clone()).batch_size(BATCH).seed(1);
     let it = flow().build().expect("valid flow");
     let it16 = flow().output::<half::f16>().build().expect("valid flow");
     let mut group = c.benchmark_group("batch of 32 u8 224x224x3");

@@ -76,7 +76,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Shapes of one epoch.
     let mut it = datagen
-        .flow(x.clone(), Some(y.clone()))
+        .flow(x.clone())
+        .y(y.clone())
         .batch_size(4)
         .seed(42)
         .build()?;
@@ -108,7 +109,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // One epoch saved: the files show what the network sees (min-max stretched).
     let saving = datagen
-        .flow(x, Some(y))
+        .flow(x)
+        .y(y)
         .batch_size(4)
         .seed(42)
         .save_to_dir(&out, "flow", augflow::SaveFormat::Png)

@@ -8,7 +8,6 @@
 //! cargo run --release --example memory
 //! ```
 
-use augflow::DynArray;
 use augflow::bench::{random_images, standard_generator};
 
 const COUNT: usize = 512;
@@ -42,7 +41,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dataset = x.len() as u64;
     let batch_bytes = (BATCH * SIDE * SIDE * 3 * size_of::<f32>()) as u64;
     let it = standard_generator()?
-        .flow(x, None::<DynArray>)
+        .flow(x)
         .batch_size(BATCH)
         .seed(1)
         .build()?;

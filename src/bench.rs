@@ -11,7 +11,7 @@ use std::time::Instant;
 use ndarray::{Array4, Axis};
 use rayon::prelude::*;
 
-use crate::{DynArray, Error, FillMode, ImageDataGenerator, Result, Sequence};
+use crate::{Error, FillMode, ImageDataGenerator, Result, Sequence};
 
 /// What to measure: image side, image count, batch size, repeats and thread counts.
 ///
@@ -272,7 +272,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
     opts.validate()?;
     let x = random_images(opts.count, opts.size);
     let it = standard_generator()?
-        .flow(x.clone(), None::<DynArray>)
+        .flow(x.clone())
         .batch_size(opts.batch)
         .seed(1)
         .build()?;

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::DynArray;
 use crate::generator::{FitOptions, GeneratorConfig, ImageDataGenerator};
-use crate::iterators::{NumpyArrayIterator, Sequence, Subset, values_f64};
+use crate::iterators::{NumpyArrayIterator, Sequence, Subset};
 use crate::{Error, Geometry, Result, TransformParams};
 
 /// How one case ended.
@@ -362,9 +362,11 @@ fn build_flow(case: &Case<'_>, subset: Option<Subset>) -> Result<NumpyArrayItera
         .map_err(|e| format_err(&x_path, e.to_string()))?;
     let y = file("y").map(crate::array::read_npy).transpose()?;
     let flow = &case.v["flow"];
-    let mut b = case
-        .generator()?
-        .flow(x, y)
+    let mut b = case.generator()?.flow(x);
+    if let Some(y) = y {
+        b = b.y(y);
+    }
+    let mut b = b
         .batch_size(flow["batch_size"].as_u64().unwrap_or(32) as usize)
         .shuffle(flow["shuffle"].as_bool().unwrap_or(true));
     if let Some(s) = flow["seed"].as_u64() {
@@ -394,7 +396,7 @@ fn same_values(what: &str, got: Option<&DynArray>, want: &Value) -> Result<Optio
         return Ok(None);
     }
     let got = match got {
-        Some(g) => values_f64(g)?,
+        Some(g) => g.values_f64()?,
         None => return Ok(Some(format!("no {what} in the batch"))),
     };
     let want = json_f64s(want);

@@ -119,7 +119,8 @@ fn numpy_cases(out: &mut BTreeMap<String, String>) {
         ] {
             let datagen = augmenting(geometry, format);
             let mut it = datagen
-                .flow(images(22, format), Some(labels.clone()))
+                .flow(images(22, format))
+                .y(labels.clone())
                 .sample_weight(weights.clone())
                 .batch_size(5)
                 .seed(7)
@@ -131,7 +132,8 @@ fn numpy_cases(out: &mut BTreeMap<String, String>) {
     let datagen = augmenting(Geometry::Corrected, DataFormat::ChannelsLast);
     for subset in [Subset::Training, Subset::Validation] {
         let mut it = datagen
-            .flow(images(22, DataFormat::ChannelsLast), Some(labels.clone()))
+            .flow(images(22, DataFormat::ChannelsLast))
+            .y(labels.clone())
             .extra(weights.clone())
             .subset(subset)
             .augment_validation(true)
@@ -142,7 +144,7 @@ fn numpy_cases(out: &mut BTreeMap<String, String>) {
         out.insert(format!("numpy/subset/{subset:?}"), hash_epochs(&mut it, 2));
     }
     let mut it = datagen
-        .flow(images(9, DataFormat::ChannelsLast), None::<DynArray>)
+        .flow(images(9, DataFormat::ChannelsLast))
         .batch_size(4)
         .shuffle(false)
         .seed(3)
@@ -151,7 +153,7 @@ fn numpy_cases(out: &mut BTreeMap<String, String>) {
         .unwrap();
     out.insert("numpy/f16".into(), hash_epochs(&mut it, 1));
     let mut it = datagen
-        .flow(images(9, DataFormat::ChannelsLast), None::<DynArray>)
+        .flow(images(9, DataFormat::ChannelsLast))
         .batch_size(4)
         .seed(3)
         .output::<f64>()

@@ -1,7 +1,7 @@
 //! NumpyArrayIterator: determinism, subsets, alignment and errors.
 
 use augflow::iterators::{Batch, Endless, NumpyArrayIterator, Subset};
-use augflow::{DynArray, Error, FillMode, ImageDataGenerator, Sequence};
+use augflow::{Error, FillMode, ImageDataGenerator, Sequence};
 use ndarray::{Array1, Array4, Axis};
 
 /// 20 x 37: rows hold two sixteen-pixel steps of the widest kernel and a remainder.
@@ -28,7 +28,8 @@ fn standard() -> ImageDataGenerator {
 fn flow(n: usize, bs: usize, seed: u64) -> NumpyArrayIterator<u8> {
     let y = Array1::from_iter(0..n as i64);
     standard()
-        .flow(images(n), Some(y))
+        .flow(images(n))
+        .y(y)
         .batch_size(bs)
         .seed(seed)
         .build()
@@ -108,7 +109,8 @@ fn labels_weights_and_extras_stay_aligned_with_their_images() {
     let x = Array4::from_shape_fn((n, 2, 2, 1), |(i, _, _, _)| i as f32);
     let datagen = ImageDataGenerator::builder().build().unwrap();
     let it = datagen
-        .flow(x, Some(Array1::from_iter((0..n).map(|i| i as i64 * 10))))
+        .flow(x)
+        .y(Array1::from_iter((0..n).map(|i| i as i64 * 10)))
         .sample_weight(Array1::from_iter((0..n).map(|i| i as f64 / 2.0)))
         .extra(Array1::from_iter((0..n).map(|i| i as u8)))
         .batch_size(5)
@@ -158,7 +160,8 @@ fn validation_is_the_head_and_training_the_tail_with_aligned_weights() {
     let w = Array1::from_iter((0..n).map(|i| i as f64));
     let build = |s| {
         split_gen(0.3)
-            .flow(x.clone(), Some(y.clone()))
+            .flow(x.clone())
+            .y(y.clone())
             .sample_weight(w.clone())
             .shuffle(false)
             .subset(s)
@@ -185,14 +188,16 @@ fn class_split_check_and_its_escape_hatch() {
     let x = Array4::<u8>::zeros((10, 1, 1, 1));
     let sorted = Array1::from_iter((0..10).map(|i| (i / 5) as i64)); // 0,0,0,0,0,1,1,1,1,1
     let err = split_gen(0.5)
-        .flow(x.clone(), Some(sorted.clone()))
+        .flow(x.clone())
+        .y(sorted.clone())
         .subset(Subset::Training)
         .build()
         .unwrap_err();
     assert!(matches!(err, Error::ClassSplit { .. }), "{err}");
     assert!(
         split_gen(0.5)
-            .flow(x.clone(), Some(sorted.clone()))
+            .flow(x.clone())
+            .y(sorted.clone())
             .subset(Subset::Training)
             .ignore_class_split(true)
             .build()
@@ -200,7 +205,8 @@ fn class_split_check_and_its_escape_hatch() {
     );
     // Shuffling before the split mixes the classes, so the check passes.
     let it = split_gen(0.5)
-        .flow(x, Some(sorted))
+        .flow(x)
+        .y(sorted)
         .subset(Subset::Validation)
         .shuffle_before_split(1)
         .build()
@@ -217,7 +223,7 @@ fn validation_batches_are_not_augmented_unless_asked() {
         .build()
         .unwrap();
     let val = datagen
-        .flow(x.clone(), None::<DynArray>)
+        .flow(x.clone())
         .subset(Subset::Validation)
         .shuffle(false)
         .seed(1)
@@ -229,7 +235,7 @@ fn validation_batches_are_not_augmented_unless_asked() {
         x.slice(ndarray::s![0..5, .., .., ..]).mapv(|v| v as f32)
     );
     let aug = datagen
-        .flow(x.clone(), None::<DynArray>)
+        .flow(x.clone())
         .subset(Subset::Validation)
         .shuffle(false)
         .seed(1)
@@ -244,7 +250,8 @@ fn construction_errors_name_the_problem() {
     let datagen = ImageDataGenerator::builder().build().unwrap();
     let x = Array4::<u8>::zeros((4, 2, 2, 3));
     let err = datagen
-        .flow(x.clone(), Some(Array1::<i64>::zeros(3)))
+        .flow(x.clone())
+        .y(Array1::<i64>::zeros(3))
         .build()
         .unwrap_err();
     assert!(
@@ -252,7 +259,7 @@ fn construction_errors_name_the_problem() {
         "{err}"
     );
     let err = datagen
-        .flow(x.clone(), None::<DynArray>)
+        .flow(x.clone())
         .sample_weight(Array1::<f32>::zeros(5))
         .build()
         .unwrap_err();
@@ -261,7 +268,7 @@ fn construction_errors_name_the_problem() {
         "{err}"
     );
     let err = datagen
-        .flow(x.clone(), None::<DynArray>)
+        .flow(x.clone())
         .extra(Array1::<u8>::zeros(2))
         .build()
         .unwrap_err();
@@ -269,11 +276,7 @@ fn construction_errors_name_the_problem() {
         matches!(&err, Error::LengthMismatch { name, .. } if name == "extras[0]"),
         "{err}"
     );
-    let err = datagen
-        .flow(x.clone(), None::<DynArray>)
-        .batch_size(0)
-        .build()
-        .unwrap_err();
+    let err = datagen.flow(x.clone()).batch_size(0).build().unwrap_err();
     assert!(matches!(
         err,
         Error::InvalidParameter {
@@ -282,17 +285,17 @@ fn construction_errors_name_the_problem() {
         }
     ));
     let err = datagen
-        .flow(Array4::<u8>::zeros((0, 2, 2, 3)), None::<DynArray>)
+        .flow(Array4::<u8>::zeros((0, 2, 2, 3)))
         .build()
         .unwrap_err();
     assert!(matches!(err, Error::Empty { name: "x", .. }));
     let err = datagen
-        .flow(Array4::<u8>::zeros((2, 0, 2, 3)), None::<DynArray>)
+        .flow(Array4::<u8>::zeros((2, 0, 2, 3)))
         .build()
         .unwrap_err();
     assert!(matches!(err, Error::Shape { name: "x", .. }));
     let err = datagen
-        .flow(x.clone(), None::<DynArray>)
+        .flow(x.clone())
         .subset(Subset::Training)
         .build()
         .unwrap_err();
@@ -301,16 +304,12 @@ fn construction_errors_name_the_problem() {
         "{err}"
     );
     let err = split_gen(0.2)
-        .flow(x.clone(), None::<DynArray>)
+        .flow(x.clone())
         .subset(Subset::Validation)
         .build()
         .unwrap_err();
     assert!(matches!(err, Error::Empty { name: "subset", .. }), "{err}");
-    let it = datagen
-        .flow(x, None::<DynArray>)
-        .batch_size(3)
-        .build()
-        .unwrap();
+    let it = datagen.flow(x).batch_size(3).build().unwrap();
     let err = it.get(2).unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -322,19 +321,13 @@ fn construction_errors_name_the_problem() {
 fn f64_output_and_dtype_mismatch() {
     let x = images(3);
     let it = standard()
-        .flow(x.clone(), None::<DynArray>)
+        .flow(x.clone())
         .output::<f64>()
         .seed(2)
         .build()
         .unwrap();
     let b64 = it.get(0).unwrap();
-    let b32 = standard()
-        .flow(x, None::<DynArray>)
-        .seed(2)
-        .build()
-        .unwrap()
-        .get(0)
-        .unwrap();
+    let b32 = standard().flow(x).seed(2).build().unwrap().get(0).unwrap();
     for (a, b) in b64.x.iter().zip(b32.x.iter()) {
         assert!((a - *b as f64).abs() < 1e-5);
     }
@@ -342,10 +335,7 @@ fn f64_output_and_dtype_mismatch() {
         .dtype(augflow::DType::F64)
         .build()
         .unwrap();
-    let err = f64_gen
-        .flow(images(2), None::<DynArray>)
-        .build()
-        .unwrap_err();
+    let err = f64_gen.flow(images(2)).build().unwrap_err();
     assert!(matches!(err, Error::InvalidParameter { name: "dtype", .. }));
 }
 
@@ -366,15 +356,8 @@ fn endless_iteration_crosses_epochs_like_keras_next() {
 
 #[test]
 fn unseeded_iterators_report_a_seed_that_replays_them() {
-    let a = standard()
-        .flow(images(6), None::<DynArray>)
-        .build()
-        .unwrap();
-    let b = standard()
-        .flow(images(6), None::<DynArray>)
-        .seed(a.seed())
-        .build()
-        .unwrap();
+    let a = standard().flow(images(6)).build().unwrap();
+    let b = standard().flow(images(6)).seed(a.seed()).build().unwrap();
     assert_eq!(a.get(0).unwrap(), b.get(0).unwrap());
 }
 
@@ -386,25 +369,13 @@ fn channels_first_batches_hold_the_same_pixels_permuted() {
         .permuted_axes([0, 3, 1, 2])
         .as_standard_layout()
         .into_owned();
-    let last = standard()
-        .flow(x, None::<DynArray>)
-        .seed(4)
-        .build()
-        .unwrap()
-        .get(0)
-        .unwrap();
+    let last = standard().flow(x).seed(4).build().unwrap().get(0).unwrap();
     let cf = ImageDataGenerator::new(augflow::GeneratorConfig {
         data_format: augflow::DataFormat::ChannelsFirst,
         ..standard().config().clone()
     })
     .unwrap();
-    let first = cf
-        .flow(xf, None::<DynArray>)
-        .seed(4)
-        .build()
-        .unwrap()
-        .get(0)
-        .unwrap();
+    let first = cf.flow(xf).seed(4).build().unwrap().get(0).unwrap();
     assert_eq!(first.index, last.index);
     assert_eq!(first.x.permuted_axes([0, 2, 3, 1]), last.x);
 }
@@ -415,7 +386,8 @@ fn save_to_dir_writes_every_sample_once_with_deterministic_names() {
     let out = dir.path().join("aug"); // missing: build creates it
     let y = Array1::from_iter((0..6).map(|i| (i % 2) as i64));
     let it = standard()
-        .flow(images(6), Some(y))
+        .flow(images(6))
+        .y(y)
         .batch_size(4)
         .seed(3)
         .save_options(
@@ -444,7 +416,7 @@ fn save_to_dir_writes_every_sample_once_with_deterministic_names() {
     assert_eq!(names, want);
     // The batch is not modified by saving: same as without saving.
     let plain = standard()
-        .flow(images(6), None::<DynArray>)
+        .flow(images(6))
         .batch_size(4)
         .seed(3)
         .build()
@@ -472,7 +444,7 @@ fn an_unwritable_save_folder_fails_at_build() {
     let file = dir.path().join("a_file");
     std::fs::write(&file, b"x").unwrap();
     let err = standard()
-        .flow(images(2), None::<DynArray>)
+        .flow(images(2))
         .save_to_dir(file.join("sub"), "", augflow::SaveFormat::Jpg)
         .build()
         .unwrap_err();
@@ -486,7 +458,8 @@ fn f16_and_bf16_batches_are_the_f32_batches_rounded_at_1_and_2_threads() {
     let y = Array1::from_iter(0..21_i64);
     let build = || {
         standard()
-            .flow(images(21), Some(y.clone()))
+            .flow(images(21))
+            .y(y.clone())
             .batch_size(8)
             .seed(5)
     };
@@ -525,7 +498,7 @@ fn iterator_batches_equal_the_public_per_sample_path_bit_for_bit() {
             let datagen = ImageDataGenerator::new(cfg).unwrap();
             let x = images(9);
             let it = datagen
-                .flow(x.clone(), None::<DynArray>)
+                .flow(x.clone())
                 .batch_size(9)
                 .seed(21)
                 .build()

@@ -1,8 +1,8 @@
 //! Iterating a `u8` dataset holds the dataset as it is plus the batch being built: the peak
 //! resident memory of one epoch stays below the dataset plus 4 batches.
 
+use augflow::Sequence;
 use augflow::bench::{random_images, standard_generator};
-use augflow::{DynArray, Sequence};
 
 /// A `kB` field of `/proc/self/status`, in bytes; `None` without `/proc`.
 fn status_bytes(field: &str) -> Option<u64> {
@@ -32,7 +32,7 @@ fn one_epoch_peaks_below_the_dataset_plus_four_batches() {
     // Warm up on one tiny image first: resident memory also counts the pages of code run for
     // the first time and rayon's thread stacks, which are not the iterator's holdings.
     let warm = datagen
-        .flow(random_images(1, SIDE), None::<DynArray>)
+        .flow(random_images(1, SIDE))
         .batch_size(1)
         .build()
         .unwrap();
@@ -46,12 +46,7 @@ fn one_epoch_peaks_below_the_dataset_plus_four_batches() {
     let before = status_bytes("VmRSS:").expect("VmRSS in /proc/self/status");
     let x = random_images(N, SIDE);
     let dataset = x.len() as u64;
-    let it = datagen
-        .flow(x, None::<DynArray>)
-        .batch_size(BATCH)
-        .seed(3)
-        .build()
-        .unwrap();
+    let it = datagen.flow(x).batch_size(BATCH).seed(3).build().unwrap();
     let mut served = 0;
     for batch in it.epoch() {
         served += batch.unwrap().len();

@@ -3,6 +3,7 @@
 
 mod dtype;
 mod dyn_array;
+mod labels;
 mod npy;
 
 pub use dtype::{DType, Element};

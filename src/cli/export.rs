@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use augflow::transform::Pixel;
-use augflow::{DataFormat, DynArray, ImageDataGenerator, SaveFormat, SaveOptions, Saver, Sequence};
+use augflow::{DataFormat, ImageDataGenerator, SaveFormat, SaveOptions, Saver, Sequence};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ndarray::{Array4, Axis};
@@ -278,7 +278,7 @@ impl Job<'_> {
     ) -> CliResult<Stats> {
         let n = x.shape()[0];
         let mut it = datagen
-            .flow(x, None::<DynArray>)
+            .flow(x)
             .batch_size(batch_size)
             .shuffle(false)
             .seed(self.seed)

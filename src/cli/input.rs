@@ -480,7 +480,7 @@ fn class_names(y: &DynArray, n: usize, path: &Path) -> CliResult<Vec<String>> {
             y.shape()
         ));
     }
-    Ok(augflow::iterators::class_names(y)?)
+    Ok(y.class_names()?)
 }
 
 #[cfg(test)]

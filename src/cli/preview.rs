@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use augflow::transform::Pixel;
-use augflow::{DataFormat, DynArray, ImageDataGenerator, SaveFormat, Sequence};
+use augflow::{DataFormat, ImageDataGenerator, SaveFormat, Sequence};
 use clap::Args;
 use ndarray::{Array3, Array4, ArrayView3, Axis, s};
 
@@ -207,7 +207,7 @@ fn augment_versions<T: Pixel>(
 ) -> CliResult<Vec<Array4<f32>>> {
     let n = x.shape()[0];
     let mut it = datagen
-        .flow(x, None::<DynArray>)
+        .flow(x)
         .batch_size(n)
         .shuffle(false)
         .seed(seed)

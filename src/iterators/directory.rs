@@ -3,29 +3,50 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::decode::{WHITE_LIST_FORMATS, is_whitelisted};
-use super::files::{ClassMode, Common, FileBatches, Targets, common_setters, file_iterator_common};
-use super::{BatchElement, Subset};
+use super::decode::{LoadOptions, WHITE_LIST_FORMATS, is_whitelisted};
+use super::files::{ClassMode, FileSource, FileSpec, Targets};
+use super::subset::{empty_subset, split_range};
+use super::{BatchIterator, BatchOptions, IteratorBuilder, SourceSpec, Subset};
 use crate::generator::ImageDataGenerator;
 use crate::{Error, Result};
 
-/// Builds a [`DirectoryIterator`]: Keras' `flow_from_directory` arguments, validated in
-/// [`build`](Self::build).
+/// What [`ImageDataGenerator::flow_from_directory`] builds from: the folder, its classes,
+/// and how files are loaded.
 #[derive(Debug, Clone)]
-pub struct DirectoryBuilder<O = f32> {
-    datagen: ImageDataGenerator,
+pub struct DirectorySpec {
     directory: PathBuf,
     classes: Option<Vec<String>>,
     class_mode: ClassMode,
     follow_links: bool,
-    common: Common,
-    _out: PhantomData<O>,
+    load: LoadOptions,
 }
+
+/// What a folder of class sub-folders knows besides its files.
+#[derive(Debug, Clone)]
+pub struct ClassFolders {
+    filenames: Vec<PathBuf>,
+    classes: Vec<usize>,
+    class_names: Vec<String>,
+    class_indices: BTreeMap<String, usize>,
+    class_mode: ClassMode,
+}
+
+/// Builds a [`DirectoryIterator`]: Keras' `flow_from_directory` arguments, validated in
+/// [`build`](IteratorBuilder::build).
+pub type DirectoryBuilder<O = f32> = IteratorBuilder<DirectorySpec, O>;
+
+/// Keras' `DirectoryIterator`, made reproducible and parallel: batches of images read from
+/// class sub-folders, decoded and resized in parallel straight into the batch.
+///
+/// The transform of file `i` (an index into [`filenames`](BatchIterator::filenames)) in
+/// epoch `e` is a pure function of `(seed, e, i)`; batches are bit-identical for any thread
+/// count. A file that cannot be read or decoded makes the batch that holds it an error
+/// naming the file.
+pub type DirectoryIterator<O = f32> = BatchIterator<FileSource<ClassFolders>, O>;
 
 impl ImageDataGenerator {
     /// Keras' `flow_from_directory(directory)`: batches of the images under `directory`, one
@@ -58,67 +79,82 @@ impl ImageDataGenerator {
     /// assert_eq!(b.y.unwrap().view::<f32>()?.as_slice().unwrap(), &[1.0]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn flow_from_directory(&self, directory: impl AsRef<Path>) -> DirectoryBuilder<f32> {
-        DirectoryBuilder {
-            datagen: self.clone(),
+    pub fn flow_from_directory(&self, directory: impl AsRef<Path>) -> DirectoryBuilder {
+        let spec = DirectorySpec {
             directory: directory.as_ref().to_path_buf(),
             classes: None,
             class_mode: ClassMode::Categorical,
             follow_links: false,
-            common: Common::default(),
-            _out: PhantomData,
-        }
+            load: LoadOptions::new().target_size(256, 256),
+        };
+        IteratorBuilder::new(self, spec)
     }
 }
 
-impl<O: BatchElement> DirectoryBuilder<O> {
-    common_setters!();
+impl FileSpec for DirectorySpec {
+    fn load_options_mut(&mut self) -> &mut LoadOptions {
+        &mut self.load
+    }
+}
 
+impl<O> DirectoryBuilder<O> {
     /// The class sub-folders to use; their order defines the class indices. By default every
     /// sub-folder, sorted by name.
     pub fn classes<S: Into<String>>(mut self, classes: impl IntoIterator<Item = S>) -> Self {
-        self.classes = Some(classes.into_iter().map(Into::into).collect());
+        self.spec.classes = Some(classes.into_iter().map(Into::into).collect());
         self
     }
 
     /// What `y` holds (default categorical); `Raw` and `MultiOutput` are for dataframes.
     pub fn class_mode(mut self, mode: ClassMode) -> Self {
-        self.class_mode = mode;
+        self.spec.class_mode = mode;
         self
     }
 
     /// Follow symbolic links to folders inside the class folders (default false). A class
     /// folder that is itself a link is always followed, as in Keras.
     pub fn follow_links(mut self, on: bool) -> Self {
-        self.follow_links = on;
+        self.spec.follow_links = on;
         self
     }
+}
 
-    /// Output element type: `f32` (default), `f64`, or `half::f16` / `half::bf16` (computed in
-    /// `f32`, then rounded to nearest even; see [`BatchElement`]); overrides the generator's
-    /// `dtype`. With class mode `input`, `y` of a half-precision batch is `x` widened to
-    /// `f32` (exact).
-    pub fn output<O2: BatchElement>(self) -> DirectoryBuilder<O2> {
-        let mut common = self.common;
-        common.explicit_output = true;
-        DirectoryBuilder {
-            datagen: self.datagen,
-            directory: self.directory,
-            classes: self.classes,
-            class_mode: self.class_mode,
-            follow_links: self.follow_links,
-            common,
-            _out: PhantomData,
-        }
-    }
+impl SourceSpec for DirectorySpec {
+    type Source = FileSource<ClassFolders>;
 
-    /// Lists the files, checks every argument and builds the iterator.
+    /// Lists the files and checks every argument.
     ///
     /// Errors: an invalid argument ([`Error::InvalidParameter`]); a missing or unreadable
     /// folder ([`Error::Io`]); no class sub-folder, or no image in them, or an empty subset
     /// ([`Error::Empty`]).
-    pub fn build(self) -> Result<DirectoryIterator<O>> {
-        self.common.validate::<O>(&self.datagen)?;
+    fn into_source(
+        self,
+        datagen: &ImageDataGenerator,
+        options: &BatchOptions,
+    ) -> Result<(Self::Source, Option<Vec<usize>>)> {
+        self.load.validate()?;
+        let class_names = self.class_names()?;
+        let listed: Vec<Vec<PathBuf>> = class_names
+            .par_iter()
+            .map(|c| list_class(&self.directory, c, self.follow_links))
+            .collect::<Result<_>>()?;
+        let (filenames, classes) = self.split(listed, &class_names, datagen, options)?;
+        log::info!(
+            "Found {} images belonging to {} classes.",
+            filenames.len(),
+            class_names.len()
+        );
+        Ok((self.source(filenames, classes, class_names), None))
+    }
+
+    fn size_parameter(&self) -> &'static str {
+        "target_size"
+    }
+}
+
+impl DirectorySpec {
+    /// The class names, in index order, after checking the mode and the folder.
+    fn class_names(&self) -> Result<Vec<String>> {
         let mode = self.class_mode;
         if matches!(mode, ClassMode::Raw | ClassMode::MultiOutput) {
             return Err(Error::invalid(
@@ -136,8 +172,8 @@ impl<O: BatchElement> DirectoryBuilder<O> {
                 "a folder holding one sub-folder per class",
             ));
         }
-        let class_names = match self.classes {
-            Some(list) => checked_classes(dir, list)?,
+        let class_names = match &self.classes {
+            Some(list) => checked_classes(dir, list.clone())?,
             None => class_folders(dir)?,
         };
         if mode == ClassMode::Binary && class_names.len() != 2 {
@@ -147,11 +183,18 @@ impl<O: BatchElement> DirectoryBuilder<O> {
                 "exactly 2 classes (use categorical or sparse for more)",
             ));
         }
-        let follow = self.follow_links;
-        let listed: Vec<Vec<PathBuf>> = class_names
-            .par_iter()
-            .map(|c| list_class(dir, c, follow))
-            .collect::<Result<_>>()?;
+        Ok(class_names)
+    }
+
+    /// The files the subset serves and their class indices: spec §14.3 splits each class,
+    /// its first files being validation.
+    fn split(
+        &self,
+        listed: Vec<Vec<PathBuf>>,
+        class_names: &[String],
+        datagen: &ImageDataGenerator,
+        options: &BatchOptions,
+    ) -> Result<(Vec<PathBuf>, Vec<usize>)> {
         let total: usize = listed.iter().map(Vec::len).sum();
         if total == 0 {
             return Err(Error::Empty {
@@ -159,29 +202,23 @@ impl<O: BatchElement> DirectoryBuilder<O> {
                 expected: format!(
                     "image files ({}) in the class folders {class_names:?} of {}; found none",
                     WHITE_LIST_FORMATS.join(", "),
-                    dir.display()
+                    self.directory.display()
                 ),
             });
         }
-        let split = self.datagen.config().validation_split;
+        let split = datagen.config().validation_split;
         let mut filenames = Vec::new();
         let mut classes = Vec::new();
         for (k, files) in listed.into_iter().enumerate() {
-            // spec §14.3: the split is per class, the first files being validation.
-            let range = self.common.split_range(files.len(), split);
+            let range = split_range(files.len(), split, options.subset);
             for f in files.into_iter().skip(range.start).take(range.len()) {
                 filenames.push(f);
                 classes.push(k);
             }
         }
         if filenames.is_empty() {
-            let subset = self.common.subset.unwrap_or(Subset::Training);
-            return Err(Error::Empty {
-                name: "subset",
-                expected: format!(
-                    "the {subset:?} subset of the {total} images with validation_split {split} holds no image; use more images or another split"
-                ),
-            });
+            let subset = options.subset.unwrap_or(Subset::Training);
+            return Err(empty_subset(subset, total, "images", split));
         }
         if filenames.iter().any(|f| {
             f.extension()
@@ -191,11 +228,17 @@ impl<O: BatchElement> DirectoryBuilder<O> {
                 "Using \".tiff\" files with multiple bands will cause distortion. Please verify your output."
             );
         }
-        log::info!(
-            "Found {} images belonging to {} classes.",
-            filenames.len(),
-            class_names.len()
-        );
+        Ok((filenames, classes))
+    }
+
+    /// The source over the listed files, with their labels.
+    fn source(
+        self,
+        filenames: Vec<PathBuf>,
+        classes: Vec<usize>,
+        class_names: Vec<String>,
+    ) -> FileSource<ClassFolders> {
+        let mode = self.class_mode;
         let targets = match mode {
             ClassMode::Categorical => Targets::MultiHot {
                 labels: classes.iter().map(|&k| vec![k]).collect(),
@@ -205,22 +248,25 @@ impl<O: BatchElement> DirectoryBuilder<O> {
             ClassMode::Input => Targets::Input,
             _ => Targets::None,
         };
-        let paths = filenames.iter().map(|f| dir.join(f)).collect();
         let class_indices = class_names
             .iter()
             .enumerate()
             .map(|(i, c)| (c.clone(), i))
             .collect();
-        Ok(DirectoryIterator {
-            core: FileBatches::new(self.datagen, paths, targets, None, &self.common, || {
-                classes.iter().map(|&k| class_names[k].clone()).collect()
-            })?,
-            filenames,
-            classes,
-            class_names,
-            class_indices,
-            class_mode: mode,
-        })
+        FileSource {
+            paths: filenames.iter().map(|f| self.directory.join(f)).collect(),
+            load: self.load,
+            targets,
+            sample_weight: None,
+            save_classes: classes.iter().map(|&k| class_names[k].clone()).collect(),
+            meta: ClassFolders {
+                filenames,
+                classes,
+                class_names,
+                class_indices,
+                class_mode: mode,
+            },
+        }
     }
 }
 
@@ -316,49 +362,30 @@ fn list_class(dir: &Path, class: &str, follow_links: bool) -> Result<Vec<PathBuf
         .collect())
 }
 
-/// Keras' `DirectoryIterator`, made reproducible and parallel: batches of images read from
-/// class sub-folders, decoded and resized in parallel straight into the batch.
-///
-/// The transform of file `i` (an index into [`filenames`](Self::filenames)) in epoch `e` is
-/// a pure function of `(seed, e, i)`; batches are bit-identical for any thread count.
-/// Implements [`Sequence`](crate::Sequence); a file that cannot be read or decoded makes
-/// the batch that holds it an error naming the file.
-#[derive(Debug, Clone)]
-pub struct DirectoryIterator<O = f32> {
-    core: FileBatches<O>,
-    filenames: Vec<PathBuf>,
-    classes: Vec<usize>,
-    class_names: Vec<String>,
-    class_indices: BTreeMap<String, usize>,
-    class_mode: ClassMode,
-}
-
-file_iterator_common!(DirectoryIterator);
-
-impl<O: BatchElement> DirectoryIterator<O> {
+impl<O> DirectoryIterator<O> {
     /// The images served, relative to the directory (`"cats/sub/001.png"`), in class order
     /// then Keras' path order.
     pub fn filenames(&self) -> &[PathBuf] {
-        &self.filenames
+        &self.source.meta.filenames
     }
     /// The class index of each file of [`filenames`](Self::filenames).
     pub fn classes(&self) -> &[usize] {
-        &self.classes
+        &self.source.meta.classes
     }
     /// Class name → index.
     pub fn class_indices(&self) -> &BTreeMap<String, usize> {
-        &self.class_indices
+        &self.source.meta.class_indices
     }
     /// The class names in index order.
     pub fn class_names(&self) -> &[String] {
-        &self.class_names
+        &self.source.meta.class_names
     }
     /// Number of classes (also those without images).
     pub fn num_classes(&self) -> usize {
-        self.class_names.len()
+        self.source.meta.class_names.len()
     }
     /// The label mode.
     pub fn class_mode(&self) -> ClassMode {
-        self.class_mode
+        self.source.meta.class_mode
     }
 }

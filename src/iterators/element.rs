@@ -35,14 +35,14 @@ mod sealed {
 /// and just as deterministic.
 ///
 /// ```
-/// use augflow::{DynArray, ImageDataGenerator, Sequence};
+/// use augflow::{ImageDataGenerator, Sequence};
 /// use half::f16;
 /// use ndarray::Array4;
 ///
 /// let datagen = ImageDataGenerator::builder().rotation_range(30.0).rescale(1.0 / 255.0).build()?;
 /// let x = Array4::<u8>::from_shape_fn((4, 6, 6, 3), |(n, r, c, k)| (n * 50 + r * 7 + c * 3 + k) as u8);
-/// let wide = datagen.flow(x.clone(), None::<DynArray>).seed(3).build()?.get(0)?;
-/// let half = datagen.flow(x, None::<DynArray>).seed(3).output::<f16>().build()?.get(0)?;
+/// let wide = datagen.flow(x.clone()).seed(3).build()?.get(0)?;
+/// let half = datagen.flow(x).seed(3).output::<f16>().build()?.get(0)?;
 /// assert_eq!(half.x, wide.x.mapv(f16::from_f32));
 /// # Ok::<(), augflow::Error>(())
 /// ```

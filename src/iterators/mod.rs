@@ -1,24 +1,32 @@
 //! Iterators: sequences of augmented batches over arrays or files.
-//! They pick the samples of batch `b` of epoch `e` and hand each one to the generator.
+//! One engine ([`BatchIterator`]) batches any [`BatchSource`]: array rows, class folders, CSV rows.
 
 mod batch;
+mod builder;
 mod dataframe;
 mod decode;
 mod directory;
 mod element;
+mod engine;
 mod files;
 mod numpy;
+mod options;
 mod sequence;
+mod source;
+mod subset;
 
 pub use batch::Batch;
-pub use dataframe::{DataFrameBuilder, DataFrameIterator};
+pub use builder::IteratorBuilder;
+pub use dataframe::{CsvRows, DataFrameBuilder, DataFrameIterator, DataFrameSpec};
 pub use decode::{
     ColorMode, Crop, LoadOptions, ResizeFilter, WHITE_LIST_FORMATS, is_whitelisted, load_img,
 };
-pub use directory::{DirectoryBuilder, DirectoryIterator};
+pub use directory::{ClassFolders, DirectoryBuilder, DirectoryIterator, DirectorySpec};
 pub use element::BatchElement;
-pub use files::ClassMode;
-pub use numpy::{FlowBuilder, NumpyArrayIterator, Subset, class_names};
+pub use engine::BatchIterator;
+pub use files::{ClassMode, FileSource, FileSpec};
+pub use numpy::{ArraySource, ArraySpec, FlowBuilder, NumpyArrayIterator};
+pub use options::BatchOptions;
 pub use sequence::{Endless, Sequence, check_index};
-
-pub(crate) use numpy::values_f64;
+pub use source::{BatchSource, Labels, SourceSpec};
+pub use subset::Subset;

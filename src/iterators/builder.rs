@@ -1,0 +1,143 @@
+//! `IteratorBuilder`: one builder for every iterator. It holds the generator, a description
+//! of the source (`S`, a [`SourceSpec`]) and the [`BatchOptions`]; the options' setters and
+//! `output::<O>()` are written here once, the source's own setters beside each source.
+
+use std::marker::PhantomData;
+use std::path::PathBuf;
+
+use super::{BatchElement, BatchIterator, BatchOptions, SourceSpec, Subset};
+use crate::Result;
+use crate::generator::ImageDataGenerator;
+use crate::save::{SaveFormat, SaveOptions};
+
+/// Builds an iterator of augmented batches over any source: Keras' `flow`,
+/// `flow_from_directory` and `flow_from_dataframe` arguments, validated in
+/// [`build`](Self::build). [`FlowBuilder`](super::FlowBuilder),
+/// [`DirectoryBuilder`](super::DirectoryBuilder) and
+/// [`DataFrameBuilder`](super::DataFrameBuilder) are this type for their sources.
+///
+/// ```
+/// use augflow::{ImageDataGenerator, Sequence};
+/// use ndarray::Array4;
+///
+/// let datagen = ImageDataGenerator::builder().horizontal_flip(true).build()?;
+/// let it = datagen
+///     .flow(Array4::<u8>::zeros((10, 8, 8, 3)))
+///     .batch_size(4)
+///     .drop_remainder(true)
+///     .seed(1)
+///     .build()?;
+/// assert_eq!(it.len(), 2); // the last two samples make a short batch, dropped
+/// # Ok::<(), augflow::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct IteratorBuilder<S, O = f32> {
+    pub(crate) datagen: ImageDataGenerator,
+    pub(crate) spec: S,
+    pub(crate) options: BatchOptions,
+    _out: PhantomData<O>,
+}
+
+impl<S> IteratorBuilder<S, f32> {
+    /// A builder over `spec` with Keras' default options and `f32` output.
+    pub fn new(datagen: &ImageDataGenerator, spec: S) -> Self {
+        IteratorBuilder {
+            datagen: datagen.clone(),
+            spec,
+            options: BatchOptions::default(),
+            _out: PhantomData,
+        }
+    }
+}
+
+impl<S, O> IteratorBuilder<S, O> {
+    /// Samples per batch (default 32).
+    pub fn batch_size(mut self, n: usize) -> Self {
+        self.options.batch_size = n;
+        self
+    }
+    /// Shuffle the samples every epoch (default true, as Keras).
+    pub fn shuffle(mut self, on: bool) -> Self {
+        self.options.shuffle = on;
+        self
+    }
+    /// Seed of the permutations and the augmentation; without it one is drawn from the OS
+    /// and reported by the iterator's `seed()`.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.options.seed = Some(seed);
+        self
+    }
+    /// Serve only one part of the generator's `validation_split`.
+    pub fn subset(mut self, s: Subset) -> Self {
+        self.options.subset = Some(s);
+        self
+    }
+    /// Beyond Keras: randomly augment the validation subset too. By default validation
+    /// batches are standardized but not augmented (keras-preprocessing#218).
+    pub fn augment_validation(mut self, on: bool) -> Self {
+        self.options.augment_validation = on;
+        self
+    }
+    /// Turn random augmentation off altogether (standardization only).
+    pub fn augment(mut self, on: bool) -> Self {
+        self.options.augment = on;
+        self
+    }
+    /// Drop the last batch of each epoch when it holds fewer than `batch_size` samples, as
+    /// tf.data's `drop_remainder` and torch's `drop_last` (default false: Keras serves it).
+    /// An iterator that would then serve no batch at all fails to build.
+    pub fn drop_remainder(mut self, on: bool) -> Self {
+        self.options.drop_remainder = on;
+        self
+    }
+    /// Keras' `save_to_dir`, `save_prefix`, `save_format`: every augmented sample is also
+    /// written to `dir` (created if missing; an unwritable folder fails `build`), as
+    /// `{prefix}_e{epoch:03}_i{index:06}.{ext}` — deterministic and unique, unlike Keras'
+    /// random suffix (keras#8249); `index` is the sample's `Batch::index`. Images are min–max
+    /// scaled as Keras' `array_to_img`; files are written atomically and the batch is not
+    /// modified.
+    pub fn save_to_dir(
+        mut self,
+        dir: impl Into<PathBuf>,
+        prefix: impl Into<String>,
+        format: SaveFormat,
+    ) -> Self {
+        self.options.save = Some(SaveOptions::new(dir).prefix(prefix).format(format));
+        self
+    }
+    /// Like [`save_to_dir`](Self::save_to_dir) with every option, e.g. one sub-folder per
+    /// class (named after the sample's class: its folder, or the label of `y` — its value,
+    /// or the index of the largest entry of a one-hot row).
+    pub fn save_options(mut self, options: SaveOptions) -> Self {
+        self.options.save = Some(options);
+        self
+    }
+    /// Output element type: `f32` (default), `f64`, or `half::f16` / `half::bf16` for
+    /// mixed-precision training (computed in `f32`, then rounded to nearest even; see
+    /// [`BatchElement`]); overrides the generator's `dtype`. With class mode `input`, `y` of
+    /// a half-precision batch is `x` widened to `f32` (exact).
+    pub fn output<O2: BatchElement>(mut self) -> IteratorBuilder<S, O2> {
+        self.options.explicit_output = true;
+        IteratorBuilder {
+            datagen: self.datagen,
+            spec: self.spec,
+            options: self.options,
+            _out: PhantomData,
+        }
+    }
+    /// The options set so far.
+    pub fn options(&self) -> &BatchOptions {
+        &self.options
+    }
+}
+
+impl<S: SourceSpec, O: BatchElement> IteratorBuilder<S, O> {
+    /// Validates everything (Keras' errors, never a panic), reads what the source needs
+    /// and builds the iterator.
+    pub fn build(self) -> Result<BatchIterator<S::Source, O>> {
+        self.options.validate::<O>(&self.datagen)?;
+        let size_parameter = self.spec.size_parameter();
+        let (source, members) = self.spec.into_source(&self.datagen, &self.options)?;
+        BatchIterator::new(self.datagen, source, members, self.options, size_parameter)
+    }
+}

@@ -1,0 +1,88 @@
+//! `BatchOptions`: the options every iterator has, whatever its source, with Keras' defaults.
+
+use super::{BatchElement, Subset, subset::check_split};
+use crate::generator::ImageDataGenerator;
+use crate::save::SaveOptions;
+use crate::{Error, Result};
+
+/// The options every iterator has, whatever its source: batching, order, seed, subset,
+/// augmentation and `save_to_dir`. Builders set them through their setters
+/// ([`IteratorBuilder::batch_size`](super::IteratorBuilder::batch_size), …).
+///
+/// ```
+/// use augflow::iterators::BatchOptions;
+/// let o = BatchOptions::default();
+/// assert_eq!((o.batch_size, o.shuffle, o.drop_remainder), (32, true, false));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct BatchOptions {
+    /// Samples per batch (default 32).
+    pub batch_size: usize,
+    /// Shuffle the samples every epoch (default true).
+    pub shuffle: bool,
+    /// Seed of the permutations and the augmentation; `None` draws one from the OS.
+    pub seed: Option<u64>,
+    /// Serve only one part of the generator's `validation_split`.
+    pub subset: Option<Subset>,
+    /// Randomly augment (default true); off leaves standardization only.
+    pub augment: bool,
+    /// Augment the validation subset too (default false, unlike Keras).
+    pub augment_validation: bool,
+    /// Drop the last batch of an epoch when it is short (default false).
+    pub drop_remainder: bool,
+    /// Keras' `save_to_dir` and friends.
+    pub save: Option<SaveOptions>,
+    /// Whether the output type was chosen with `output::<O>()`, overriding the generator's
+    /// `dtype`.
+    pub explicit_output: bool,
+}
+
+impl Default for BatchOptions {
+    fn default() -> Self {
+        BatchOptions {
+            batch_size: 32,
+            shuffle: true,
+            seed: None,
+            subset: None,
+            augment: true,
+            augment_validation: false,
+            drop_remainder: false,
+            save: None,
+            explicit_output: false,
+        }
+    }
+}
+
+impl BatchOptions {
+    /// Whether samples are augmented: on, unless the validation subset is served without
+    /// [`augment_validation`](Self::augment_validation).
+    pub fn augments(&self) -> bool {
+        self.augment && (self.subset != Some(Subset::Validation) || self.augment_validation)
+    }
+
+    /// Whether samples are saved into one sub-folder per class.
+    pub fn saves_per_class(&self) -> bool {
+        self.save.as_ref().is_some_and(|s| s.per_class_subfolders)
+    }
+
+    /// Checks what does not depend on the source: the output type against the generator's
+    /// `dtype`, the batch size, and a subset without a split.
+    pub(crate) fn validate<O: BatchElement>(&self, datagen: &ImageDataGenerator) -> Result<()> {
+        let cfg = datagen.config();
+        if cfg.dtype != O::DTYPE && !self.explicit_output {
+            return Err(Error::invalid(
+                "dtype",
+                format!("{} in the generator", cfg.dtype),
+                format!(
+                    "the iterator's output type {} (use `.output::<f64>()` for float64)",
+                    O::NAME
+                ),
+            ));
+        }
+        if self.batch_size == 0 {
+            return Err(Error::invalid("batch_size", 0, "an integer >= 1"));
+        }
+        check_split(self.subset, cfg.validation_split)
+    }
+}

@@ -1,0 +1,133 @@
+//! What a source of samples is to the batch engine: how many samples it has, how to show
+//! sample `i`'s pixels, and which labels travel with a batch of samples. Everything else
+//! (order, subsets, augmentation, saving, output type, errors) is the engine's.
+
+use ndarray::ArrayView3;
+
+use super::BatchOptions;
+use crate::generator::ImageDataGenerator;
+use crate::transform::{DataFormat, Pixel};
+use crate::{DynArray, Result};
+
+/// A source of samples for the batch engine ([`BatchIterator`](super::BatchIterator)): an
+/// array's rows, the files of a folder, the rows of a CSV file.
+///
+/// A source is indexed `0..num_samples()`; the engine decides which of those indices an
+/// epoch serves and in which order, and draws sample `i`'s transform from `(seed, epoch, i)`.
+///
+/// ```
+/// use augflow::iterators::{BatchSource, Labels};
+/// use augflow::{DataFormat, Result};
+/// use ndarray::{Array3, ArrayView3};
+///
+/// /// Flat grey images, sample `i` of brightness `i`.
+/// #[derive(Debug, Clone)]
+/// struct Greys(usize);
+/// impl BatchSource for Greys {
+///     type Pixel = u8;
+///     type Scratch = ();
+///     fn num_samples(&self) -> usize { self.0 }
+///     fn image_shape(&self, _: DataFormat) -> [usize; 3] { [4, 4, 1] }
+///     fn new_scratch(&self) {}
+///     fn with_image<R>(&self, i: usize, _: DataFormat, _: &mut (),
+///                      f: impl FnOnce(ArrayView3<'_, u8>) -> Result<R>) -> Result<R> {
+///         f(Array3::from_elem((4, 4, 1), i as u8).view())
+///     }
+///     fn labels(&self, _: &[usize]) -> Result<Labels> { Ok(Labels::default()) }
+/// }
+/// let datagen = augflow::ImageDataGenerator::builder().build()?;
+/// let it = augflow::iterators::IteratorBuilder::new(&datagen, Greys(5)).batch_size(2).shuffle(false).build()?;
+/// use augflow::Sequence;
+/// assert_eq!(it.get(2)?.x[[0, 0, 0, 0]], 4.0);
+/// # Ok::<(), augflow::Error>(())
+/// ```
+pub trait BatchSource: Sync + Send + Clone {
+    /// The element type of the images before augmentation.
+    type Pixel: Pixel;
+    /// Per-thread working memory (a resizer, a decode buffer), made once per thread and task.
+    type Scratch;
+
+    /// Number of samples, indexed `0..num_samples()`.
+    fn num_samples(&self) -> usize;
+
+    /// The shape of one output image: `(H, W, C)`, or `(C, H, W)` channels-first.
+    fn image_shape(&self, format: DataFormat) -> [usize; 3];
+
+    /// Makes one thread's scratch.
+    fn new_scratch(&self) -> Self::Scratch;
+
+    /// Calls `f` with sample `i`'s image, in `format`'s layout and of
+    /// [`image_shape`](Self::image_shape). Errors (an unreadable file) name the sample.
+    fn with_image<R>(
+        &self,
+        i: usize,
+        format: DataFormat,
+        scratch: &mut Self::Scratch,
+        f: impl FnOnce(ArrayView3<'_, Self::Pixel>) -> Result<R>,
+    ) -> Result<R>;
+
+    /// The labels, weights and extra arrays of samples `index`, row `k` belonging to sample
+    /// `index[k]`.
+    fn labels(&self, index: &[usize]) -> Result<Labels>;
+
+    /// The class name of each of samples `index`, for `save_to_dir` with one sub-folder per
+    /// class; `y` is the batch's labels. By default the class of each row of `y` (its value,
+    /// or the index of the largest entry of a one-hot row), or none without labels. An empty
+    /// name saves into the folder itself.
+    fn save_classes(&self, index: &[usize], y: Option<&DynArray>) -> Result<Vec<String>> {
+        match y {
+            Some(y) => y.class_names(),
+            None => Ok(vec![String::new(); index.len()]),
+        }
+    }
+}
+
+/// What travels with a batch's images, aligned with its samples.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Labels {
+    /// The labels or targets (`Batch::y`). [`Labels::y_is_x`] asks for the images instead.
+    pub y: Option<DynArray>,
+    /// Whether `y` is a copy of the batch's images (Keras' class mode `input`).
+    pub y_is_x: bool,
+    /// Per-sample weights.
+    pub sample_weight: Option<DynArray>,
+    /// Arrays passed through untouched (`Batch::extras`).
+    pub extras: Vec<DynArray>,
+}
+
+/// How a builder's description of a source becomes the source: reads, lists and checks
+/// what it needs (the files of a folder, the rows of a CSV file), and says which samples
+/// the iterator serves.
+pub trait SourceSpec: Sized {
+    /// The source it builds.
+    type Source: BatchSource;
+
+    /// Validates the description against the generator and the options and builds the
+    /// source. Returns the sample indices the iterator serves (a subset's members), in
+    /// input order; `None` serves every sample.
+    fn into_source(
+        self,
+        datagen: &ImageDataGenerator,
+        options: &BatchOptions,
+    ) -> Result<(Self::Source, Option<Vec<usize>>)>;
+
+    /// The name of the parameter that sets the image size, for errors about batch memory.
+    fn size_parameter(&self) -> &'static str;
+}
+
+/// A source is its own description: it serves every sample.
+impl<S: BatchSource> SourceSpec for S {
+    type Source = S;
+
+    fn into_source(
+        self,
+        _: &ImageDataGenerator,
+        _: &BatchOptions,
+    ) -> Result<(S, Option<Vec<usize>>)> {
+        Ok((self, None))
+    }
+
+    fn size_parameter(&self) -> &'static str {
+        "the source's image_shape"
+    }
+}
