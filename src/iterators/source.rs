@@ -5,6 +5,7 @@
 use ndarray::ArrayView3;
 
 use super::BatchOptions;
+use super::subset::split_rows;
 use crate::generator::ImageDataGenerator;
 use crate::transform::{DataFormat, Pixel};
 use crate::{DynArray, Result};
@@ -115,16 +116,19 @@ pub trait SourceSpec: Sized {
     fn size_parameter(&self) -> &'static str;
 }
 
-/// A source is its own description: it serves every sample.
+/// A source is its own description: it serves every sample, or a subset's part of them
+/// by Keras' rule (validation is the first `int(n · validation_split)` samples).
 impl<S: BatchSource> SourceSpec for S {
     type Source = S;
 
     fn into_source(
         self,
-        _: &ImageDataGenerator,
-        _: &BatchOptions,
+        datagen: &ImageDataGenerator,
+        options: &BatchOptions,
     ) -> Result<(S, Option<Vec<usize>>)> {
-        Ok((self, None))
+        let split = datagen.config().validation_split;
+        let members = split_rows(self.num_samples(), split, options.subset, None, None)?;
+        Ok((self, Some(members)))
     }
 
     fn size_parameter(&self) -> &'static str {
