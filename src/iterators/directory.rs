@@ -1,14 +1,13 @@
 //! `DirectoryIterator`: Keras' `flow_from_directory`, one sub-folder per class, decoded and
 //! augmented in parallel, deterministic for a seed.
 
-use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
 use super::decode::{LoadOptions, WHITE_LIST_FORMATS, is_whitelisted};
-use super::files::{ClassMode, FileSource, FileSpec, Targets};
+use super::files::{ClassList, ClassMode, FileSource, FileSpec, Targets};
 use super::subset::{empty_subset, split_range};
 use super::{BatchIterator, BatchOptions, IteratorBuilder, SourceSpec, Subset};
 use crate::generator::ImageDataGenerator;
@@ -30,9 +29,6 @@ pub struct DirectorySpec {
 pub struct ClassFolders {
     filenames: Vec<PathBuf>,
     classes: Vec<usize>,
-    class_names: Vec<String>,
-    class_indices: BTreeMap<String, usize>,
-    class_mode: ClassMode,
 }
 
 /// Builds a [`DirectoryIterator`]: Keras' `flow_from_directory` arguments, validated in
@@ -248,24 +244,14 @@ impl DirectorySpec {
             ClassMode::Input => Targets::Input,
             _ => Targets::None,
         };
-        let class_indices = class_names
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.clone(), i))
-            .collect();
         FileSource {
             paths: filenames.iter().map(|f| self.directory.join(f)).collect(),
             load: self.load,
             targets,
             sample_weight: None,
             save_classes: classes.iter().map(|&k| class_names[k].clone()).collect(),
-            meta: ClassFolders {
-                filenames,
-                classes,
-                class_names,
-                class_indices,
-                class_mode: mode,
-            },
+            class_list: ClassList::new(class_names, mode),
+            meta: ClassFolders { filenames, classes },
         }
     }
 }
@@ -371,21 +357,5 @@ impl<O> DirectoryIterator<O> {
     /// The class index of each file of [`filenames`](Self::filenames).
     pub fn classes(&self) -> &[usize] {
         &self.source.meta.classes
-    }
-    /// Class name → index.
-    pub fn class_indices(&self) -> &BTreeMap<String, usize> {
-        &self.source.meta.class_indices
-    }
-    /// The class names in index order.
-    pub fn class_names(&self) -> &[String] {
-        &self.source.meta.class_names
-    }
-    /// Number of classes (also those without images).
-    pub fn num_classes(&self) -> usize {
-        self.source.meta.class_names.len()
-    }
-    /// The label mode.
-    pub fn class_mode(&self) -> ClassMode {
-        self.source.meta.class_mode
     }
 }

@@ -2,6 +2,7 @@
 //! `BatchFromFilesMixin`, spec §14.2): the label modes, the loading options, and decoding
 //! sample `i` for the engine.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use fast_image_resize::Resizer;
@@ -163,6 +164,7 @@ pub struct FileSource<M> {
     pub(crate) sample_weight: Option<DynArray>,
     /// The class folder name of each file, for `save_to_dir` with class sub-folders.
     pub(crate) save_classes: Vec<String>,
+    pub(crate) class_list: ClassList,
     pub(crate) meta: M,
 }
 
@@ -267,5 +269,48 @@ impl<M, O> BatchIterator<FileSource<M>, O> {
     /// list.
     pub fn filepaths(&self) -> &[PathBuf] {
         &self.source.paths
+    }
+}
+
+/// The classes of a file source: their names in index order, name → index, and the label
+/// mode.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassList {
+    names: Vec<String>,
+    indices: BTreeMap<String, usize>,
+    mode: ClassMode,
+}
+
+impl ClassList {
+    pub(crate) fn new(names: Vec<String>, mode: ClassMode) -> Self {
+        let indices = names
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.clone(), i))
+            .collect();
+        ClassList {
+            names,
+            indices,
+            mode,
+        }
+    }
+}
+
+impl<M, O> BatchIterator<FileSource<M>, O> {
+    /// Class name → index (empty for the modes without classes).
+    pub fn class_indices(&self) -> &BTreeMap<String, usize> {
+        &self.source.class_list.indices
+    }
+    /// The class names in index order.
+    pub fn class_names(&self) -> &[String] {
+        &self.source.class_list.names
+    }
+    /// Number of classes (also those without images).
+    pub fn num_classes(&self) -> usize {
+        self.source.class_list.names.len()
+    }
+    /// The label mode.
+    pub fn class_mode(&self) -> ClassMode {
+        self.source.class_list.mode
     }
 }

@@ -24,7 +24,7 @@ pub use decode::{
 pub use directory::{ClassFolders, DirectoryBuilder, DirectoryIterator, DirectorySpec};
 pub use element::BatchElement;
 pub use engine::BatchIterator;
-pub use files::{ClassMode, FileSource, FileSpec};
+pub use files::{ClassList, ClassMode, FileSource, FileSpec};
 pub use numpy::{ArraySource, ArraySpec, FlowBuilder, NumpyArrayIterator};
 pub use options::BatchOptions;
 pub use sequence::{Endless, Sequence, check_index};

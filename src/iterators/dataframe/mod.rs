@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use ndarray::{Array1, Array2};
 
 use super::decode::{LoadOptions, is_whitelisted};
-use super::files::{ClassMode, FileSource, FileSpec, Targets};
+use super::files::{ClassList, ClassMode, FileSource, FileSpec, Targets};
 use super::subset::{empty_subset, split_range};
 use super::{BatchIterator, BatchOptions, IteratorBuilder, SourceSpec, Subset};
 use crate::generator::ImageDataGenerator;
@@ -38,9 +38,6 @@ pub struct DataFrameSpec {
 pub struct CsvRows {
     filenames: Vec<String>,
     classes: Vec<Vec<usize>>,
-    class_names: Vec<String>,
-    class_indices: BTreeMap<String, usize>,
-    class_mode: ClassMode,
     subset: Option<Subset>,
 }
 
@@ -418,6 +415,7 @@ impl DataFrameSpec {
             targets,
             sample_weight,
             save_classes,
+            class_list: ClassList::new(class_names, mode),
             meta: CsvRows {
                 filenames,
                 classes: if mode.uses_classes() {
@@ -425,9 +423,6 @@ impl DataFrameSpec {
                 } else {
                     Vec::new()
                 },
-                class_names,
-                class_indices,
-                class_mode: mode,
                 subset,
             },
         }
@@ -456,18 +451,6 @@ impl<O> DataFrameIterator<O> {
     /// the modes without classes (input, raw, multi_output, None).
     pub fn classes(&self) -> &[Vec<usize>] {
         &self.source.meta.classes
-    }
-    /// Class name → index (empty for the modes without classes).
-    pub fn class_indices(&self) -> &BTreeMap<String, usize> {
-        &self.source.meta.class_indices
-    }
-    /// The class names in index order.
-    pub fn class_names(&self) -> &[String] {
-        &self.source.meta.class_names
-    }
-    /// The label mode.
-    pub fn class_mode(&self) -> ClassMode {
-        self.source.meta.class_mode
     }
     /// The subset served, if any.
     pub fn subset(&self) -> Option<Subset> {
