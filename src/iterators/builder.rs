@@ -5,7 +5,7 @@
 use std::marker::PhantomData;
 use std::path::PathBuf;
 
-use super::{BatchElement, BatchIterator, BatchOptions, SourceSpec, Subset};
+use super::{BatchElement, BatchIterator, BatchOptions, Shard, ShardRemainder, SourceSpec, Subset};
 use crate::Result;
 use crate::generator::ImageDataGenerator;
 use crate::save::{SaveFormat, SaveOptions};
@@ -88,6 +88,27 @@ impl<S, O> IteratorBuilder<S, O> {
     /// An iterator that would then serve no batch at all fails to build.
     pub fn drop_remainder(mut self, on: bool) -> Self {
         self.options.drop_remainder = on;
+        self
+    }
+    /// Serve only shard `index` of `num_shards` of every epoch, for data-parallel training
+    /// (one shard per process, as torch's `DistributedSampler`): the epoch's global order is
+    /// dealt out position by position, so shards are disjoint and a sample is transformed
+    /// identically whichever shard reads it. Subsets are split first, then sharded. The
+    /// remainder is padded by default; see [`shard_remainder`](Self::shard_remainder).
+    pub fn shard(mut self, num_shards: usize, index: usize) -> Self {
+        let policy = self
+            .options
+            .shard
+            .map(|s| s.remainder_policy())
+            .unwrap_or_default();
+        self.options.shard = Some(Shard::unchecked(num_shards, index, policy));
+        self
+    }
+    /// What to do when an epoch does not divide by the shard count (default
+    /// [`ShardRemainder::Pad`]); used with [`shard`](Self::shard).
+    pub fn shard_remainder(mut self, policy: ShardRemainder) -> Self {
+        let shard = self.options.shard.unwrap_or(Shard::unchecked(1, 0, policy));
+        self.options.shard = Some(shard.remainder(policy));
         self
     }
     /// Keras' `save_to_dir`, `save_prefix`, `save_format`: every augmented sample is also

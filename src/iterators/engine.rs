@@ -46,9 +46,12 @@ pub struct BatchIterator<S, O = f32> {
     pub(crate) source: S,
     members: Vec<usize>,
     options: BatchOptions,
-    seed: u64,
+    pub(crate) seed: u64,
     epoch: u64,
+    /// This epoch's samples, in order: the shard's part of the global order.
     order: Vec<usize>,
+    /// How many of the last samples of `order` are a shard's padding.
+    padding: usize,
     saver: Option<Saver>,
     _out: PhantomData<O>,
 }
@@ -73,28 +76,47 @@ impl<S: BatchSource, O: BatchElement> BatchIterator<S, O> {
             options,
             epoch: 0,
             order: Vec::new(),
+            padding: 0,
             _out: PhantomData,
         };
+        it.set_epoch(0);
         it.check_batch_memory(size_parameter)?;
-        if it.is_empty() {
-            return Err(Error::invalid(
-                "drop_remainder",
-                format!(
-                    "true with {} samples and batch_size {}",
-                    it.num_samples(),
-                    it.options.batch_size
-                ),
-                "at least one full batch (lower batch_size, or keep the short batch)",
-            ));
-        }
+        it.check_not_empty()?;
         it.saver = it
             .options
             .save
             .clone()
             .map(SaveOptions::build)
             .transpose()?;
-        it.set_epoch(0);
         Ok(it)
+    }
+
+    /// Refuses an iterator that would serve no batch, naming the option that emptied it.
+    fn check_not_empty(&self) -> Result<()> {
+        if !self.is_empty() {
+            return Ok(());
+        }
+        let m = self.members.len();
+        if let Some(s) = self.options.shard.filter(|_| self.order.is_empty()) {
+            return Err(Error::invalid(
+                "num_shards",
+                format!(
+                    "{} with {m} samples and remainder policy {:?}",
+                    s.count(),
+                    s.remainder_policy()
+                ),
+                "at most as many shards as samples (or the pad policy)",
+            ));
+        }
+        Err(Error::invalid(
+            "drop_remainder",
+            format!(
+                "true with {} samples and batch_size {}",
+                self.order.len(),
+                self.options.batch_size
+            ),
+            "at least one full batch (lower batch_size, or keep the short batch)",
+        ))
     }
 
     /// Refuses a batch whose memory cannot be reserved, naming the parameter that sized it.
@@ -114,9 +136,10 @@ impl<S: BatchSource, O: BatchElement> BatchIterator<S, O> {
     pub fn current_epoch(&self) -> u64 {
         self.epoch
     }
-    /// Number of samples served per epoch (the subset's size under a split).
+    /// Number of samples served per epoch: the subset's size under a split, this shard's
+    /// part (padding included) under [`shard`](super::IteratorBuilder::shard).
     pub fn num_samples(&self) -> usize {
-        self.members.len()
+        self.order.len()
     }
     /// Samples per batch.
     pub fn batch_size(&self) -> usize {
@@ -147,7 +170,7 @@ impl<S: BatchSource, O: BatchElement> BatchIterator<S, O> {
     pub fn set_epoch(&mut self, e: u64) {
         self.epoch = e;
         let m = self.members.len();
-        self.order = if self.options.shuffle {
+        let global: Vec<usize> = if self.options.shuffle {
             permutation(self.seed, Stream::Permutation, e, m)
                 .into_iter()
                 .map(|p| self.members[p])
@@ -155,6 +178,21 @@ impl<S: BatchSource, O: BatchElement> BatchIterator<S, O> {
         } else {
             self.members.clone()
         };
+        (self.order, self.padding) = match self.options.shard {
+            Some(shard) => shard.select(&global),
+            None => (global, 0),
+        };
+    }
+    /// How many of the last samples of batch `idx` are a shard's padding: repeats of samples
+    /// that another shard serves in this epoch, there only so that every shard has as many
+    /// batches (see [`ShardRemainder::Pad`](super::ShardRemainder::Pad)). Drop them when
+    /// exact counts matter, e.g. in evaluation.
+    pub fn batch_padding(&self, idx: usize) -> Result<usize> {
+        check_index(idx, self.len())?;
+        let start = idx * self.options.batch_size;
+        let end = (start + self.options.batch_size).min(self.order.len());
+        let first_pad = self.order.len() - self.padding;
+        Ok(end.saturating_sub(first_pad.max(start)))
     }
     /// Back to epoch 0: the run replays from its start.
     pub fn reset(&mut self) {
@@ -227,7 +265,7 @@ impl<S: BatchSource, O: BatchElement> Sequence for BatchIterator<S, O> {
     type Item = Batch<O>;
 
     fn len(&self) -> usize {
-        let (m, b) = (self.members.len(), self.options.batch_size);
+        let (m, b) = (self.order.len(), self.options.batch_size);
         if self.options.drop_remainder {
             m / b
         } else {

@@ -9,6 +9,7 @@ use fast_image_resize::Resizer;
 use ndarray::{Array1, Array2, ArrayView3};
 
 use super::decode::{ColorMode, LoadOptions, ResizeFilter, decode_resized};
+use super::state::fnv_bytes;
 use super::{BatchIterator, BatchSource, IteratorBuilder, Labels};
 use crate::{DataFormat, DynArray, Error, Result};
 
@@ -224,6 +225,20 @@ impl<M: Clone + Send + Sync> BatchSource for FileSource<M> {
                 .transpose()?,
             extras,
         })
+    }
+
+    fn fingerprint(&self) -> String {
+        let names = self.paths.iter().flat_map(|p| {
+            let bytes = p.as_os_str().as_encoded_bytes().to_vec();
+            bytes.into_iter().chain([0])
+        });
+        format!(
+            "{} files {:016x}, {:?}, classes {:?}",
+            self.paths.len(),
+            fnv_bytes(names),
+            self.load,
+            self.class_list
+        )
     }
 
     fn save_classes(&self, index: &[usize], _: Option<&DynArray>) -> Result<Vec<String>> {

@@ -12,7 +12,9 @@ mod files;
 mod numpy;
 mod options;
 mod sequence;
+mod shard;
 mod source;
+mod state;
 mod subset;
 
 pub use batch::Batch;
@@ -28,5 +30,7 @@ pub use files::{ClassList, ClassMode, FileSource, FileSpec};
 pub use numpy::{ArraySource, ArraySpec, FlowBuilder, NumpyArrayIterator};
 pub use options::BatchOptions;
 pub use sequence::{Endless, Sequence, check_index};
+pub use shard::{Shard, ShardRemainder};
 pub use source::{BatchSource, Labels, SourceSpec};
+pub use state::IteratorState;
 pub use subset::Subset;

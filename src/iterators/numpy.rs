@@ -204,6 +204,22 @@ impl<T: Pixel> BatchSource for ArraySource<T> {
         f(self.x.index_axis(Axis(0), i))
     }
 
+    fn fingerprint(&self) -> String {
+        let shape = |a: &Option<DynArray>| a.as_ref().map(|a| (a.dtype(), a.shape().to_vec()));
+        let extras: Vec<_> = self
+            .extras
+            .iter()
+            .map(|a| (a.dtype(), a.shape().to_vec()))
+            .collect();
+        format!(
+            "x {:?} of {}, y {:?}, sample_weight {:?}, extras {extras:?}",
+            self.x.shape(),
+            std::any::type_name::<T>(),
+            shape(&self.y),
+            shape(&self.sample_weight),
+        )
+    }
+
     fn labels(&self, index: &[usize]) -> Result<Labels> {
         let pick = |a: &DynArray| a.select(index);
         Ok(Labels {

@@ -1,6 +1,6 @@
 //! `BatchOptions`: the options every iterator has, whatever its source, with Keras' defaults.
 
-use super::{BatchElement, Subset, subset::check_split};
+use super::{BatchElement, Shard, Subset, subset::check_split};
 use crate::generator::ImageDataGenerator;
 use crate::save::SaveOptions;
 use crate::{Error, Result};
@@ -31,6 +31,8 @@ pub struct BatchOptions {
     pub augment_validation: bool,
     /// Drop the last batch of an epoch when it is short (default false).
     pub drop_remainder: bool,
+    /// This process's shard of every epoch, for data-parallel training.
+    pub shard: Option<Shard>,
     /// Keras' `save_to_dir` and friends.
     pub save: Option<SaveOptions>,
     /// Whether the output type was chosen with `output::<O>()`, overriding the generator's
@@ -48,6 +50,7 @@ impl Default for BatchOptions {
             augment: true,
             augment_validation: false,
             drop_remainder: false,
+            shard: None,
             save: None,
             explicit_output: false,
         }
@@ -82,6 +85,9 @@ impl BatchOptions {
         }
         if self.batch_size == 0 {
             return Err(Error::invalid("batch_size", 0, "an integer >= 1"));
+        }
+        if let Some(s) = self.shard {
+            Shard::new(s.count(), s.index())?;
         }
         check_split(self.subset, cfg.validation_split)
     }

@@ -86,6 +86,38 @@ impl<'a, S: Sequence> Endless<'a, S> {
     pub fn new(seq: &'a mut S) -> Self {
         Endless { seq, pos: 0 }
     }
+
+    /// Starts at batch `position` of the sequence's current epoch, e.g. where a restored
+    /// [`IteratorState`](super::IteratorState) says a run stopped.
+    ///
+    /// ```
+    /// use augflow::iterators::Endless;
+    /// use augflow::{ImageDataGenerator, Sequence};
+    /// let datagen = ImageDataGenerator::builder().build()?;
+    /// let mut it = datagen.flow(ndarray::Array4::<u8>::zeros((5, 2, 2, 1))).batch_size(2).seed(1).build()?;
+    /// let mut run = Endless::new(&mut it);
+    /// run.next();
+    /// let state = run.sequence().state(run.position());
+    ///
+    /// let mut again = datagen.flow(ndarray::Array4::<u8>::zeros((5, 2, 2, 1))).batch_size(2).seed(1).build()?;
+    /// let position = again.restore(&state)?;
+    /// let mut resumed = Endless::at(&mut again, position);
+    /// assert_eq!(resumed.next().unwrap()?, run.next().unwrap()?);
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
+    pub fn at(seq: &'a mut S, position: usize) -> Self {
+        Endless { seq, pos: position }
+    }
+
+    /// Batches of the current epoch served so far: the index of the next one.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// The sequence iterated.
+    pub fn sequence(&self) -> &S {
+        self.seq
+    }
 }
 
 impl<S: Sequence> Iterator for Endless<'_, S> {

@@ -71,6 +71,13 @@ pub trait BatchSource: Sync + Send + Clone {
     /// `index[k]`.
     fn labels(&self, index: &[usize]) -> Result<Labels>;
 
+    /// A short description of the data that changes when the data does (shapes, types, file
+    /// names), stored in an [`IteratorState`](super::IteratorState) so that a state is not
+    /// restored over other data. By default the number of samples.
+    fn fingerprint(&self) -> String {
+        format!("{} samples", self.num_samples())
+    }
+
     /// The class name of each of samples `index`, for `save_to_dir` with one sub-folder per
     /// class; `y` is the batch's labels. By default the class of each row of `y` (its value,
     /// or the index of the largest entry of a one-hot row), or none without labels. An empty
