@@ -92,7 +92,7 @@ impl<'a, S: Sequence> Endless<'a, S> {
     ///
     /// ```
     /// use augflow::iterators::Endless;
-    /// use augflow::{ImageDataGenerator, Sequence};
+    /// use augflow::ImageDataGenerator;
     /// let datagen = ImageDataGenerator::builder().build()?;
     /// let mut it = datagen.flow(ndarray::Array4::<u8>::zeros((5, 2, 2, 1))).batch_size(2).seed(1).build()?;
     /// let mut run = Endless::new(&mut it);
