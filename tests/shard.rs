@@ -209,3 +209,34 @@ fn shard_arguments_are_checked_by_name() {
     let it = datagen().flow(images(3)).shard(4, 3).build().unwrap();
     assert_eq!((it.num_samples(), it.batch_padding(0).unwrap()), (1, 1));
 }
+
+#[test]
+fn a_prefetched_run_resumes_where_the_consumer_stopped_not_where_the_workers_were() {
+    use augflow::Prefetch;
+    let shard = Some((2, 0, ShardRemainder::Pad));
+    let straight: Vec<augflow::Batch> = {
+        let mut pf = Prefetch::new(build(23, 2, None, shard), 3, 5).unwrap();
+        let mut all: Vec<_> = pf.epoch().unwrap().map(|b| b.unwrap()).collect();
+        pf.on_epoch_end();
+        all.extend(pf.epoch().unwrap().map(|b| b.unwrap()));
+        all
+    };
+    let per_epoch = straight.len() / 2;
+    for stop in [0, 1, 3, per_epoch - 1] {
+        let mut pf = Prefetch::new(build(23, 2, None, shard), 3, 5).unwrap();
+        let mut epoch = pf.epoch().unwrap();
+        let mut got: Vec<_> = epoch.by_ref().take(stop).map(|b| b.unwrap()).collect();
+        let position = epoch.position();
+        drop(epoch); // the workers had built batches past `stop`: they must not count
+        let json = serde_json::to_string(&pf.state(position)).unwrap();
+
+        let mut fresh = Prefetch::new(build(23, 2, None, shard), 2, 2).unwrap();
+        let state: IteratorState = serde_json::from_str(&json).unwrap();
+        let from = fresh.restore(&state).unwrap();
+        assert_eq!(from, stop);
+        got.extend(fresh.epoch_from(from).unwrap().map(|b| b.unwrap()));
+        fresh.on_epoch_end();
+        got.extend(fresh.epoch().unwrap().map(|b| b.unwrap()));
+        assert_eq!(got, straight, "stopped after {stop}");
+    }
+}

@@ -32,5 +32,5 @@ pub use options::BatchOptions;
 pub use sequence::{Endless, Sequence, check_index};
 pub use shard::{Shard, ShardRemainder};
 pub use source::{BatchSource, Labels, SourceSpec};
-pub use state::IteratorState;
+pub use state::{IteratorState, Resumable};
 pub use subset::Subset;

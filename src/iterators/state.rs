@@ -44,6 +44,35 @@ pub struct IteratorState {
     pub config: BTreeMap<String, String>,
 }
 
+/// A [`Sequence`] whose run can be saved and resumed: what [`Prefetch`](crate::Prefetch)
+/// needs to checkpoint the sequence it wraps. [`BatchIterator`] implements it.
+///
+/// ```
+/// use augflow::iterators::Resumable;
+/// fn checkpoint<S: Resumable>(seq: &S, consumed: usize) -> String {
+///     serde_json::to_string(&seq.state(consumed)).unwrap()
+/// }
+/// let datagen = augflow::ImageDataGenerator::builder().build()?;
+/// let it = datagen.flow(ndarray::Array4::<u8>::zeros((4, 2, 2, 1))).seed(5).build()?;
+/// assert!(checkpoint(&it, 0).contains("\"seed\":5"));
+/// # Ok::<(), augflow::Error>(())
+/// ```
+pub trait Resumable: Sequence {
+    /// The state of a run that has consumed `position` items of the current epoch.
+    fn state(&self, position: usize) -> IteratorState;
+    /// Continues the run `state` describes; returns the index of the next item.
+    fn restore(&mut self, state: &IteratorState) -> Result<usize>;
+}
+
+impl<S: BatchSource, O: BatchElement> Resumable for BatchIterator<S, O> {
+    fn state(&self, position: usize) -> IteratorState {
+        BatchIterator::state(self, position)
+    }
+    fn restore(&mut self, state: &IteratorState) -> Result<usize> {
+        BatchIterator::restore(self, state)
+    }
+}
+
 impl<S: BatchSource, O: BatchElement> BatchIterator<S, O> {
     /// The state of a run that has consumed `position` batches of the current epoch.
     pub fn state(&self, position: usize) -> IteratorState {

@@ -8,6 +8,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
 use std::thread::JoinHandle;
 
 use super::panic_message;
+use crate::iterators::{IteratorState, Resumable};
 use crate::{Error, Result, Sequence};
 
 /// The work an [`OrderedPool`] runs: item `i` from index `i`.
@@ -330,13 +331,40 @@ where
     /// # Ok::<(), augflow::Error>(())
     /// ```
     pub fn epoch(&mut self) -> Result<PrefetchEpoch<'_, S::Item>> {
+        self.epoch_from(0)
+    }
+
+    /// Like [`epoch`](Self::epoch), starting at item `start` of the current epoch: where a
+    /// run restored with [`restore`](Self::restore) continues.
+    ///
+    /// ```
+    /// # use augflow::{Result, Sequence};
+    /// # struct S;
+    /// # impl Sequence for S {
+    /// #     type Item = usize;
+    /// #     fn len(&self) -> usize { 5 }
+    /// #     fn get(&self, i: usize) -> Result<usize> { Ok(i) }
+    /// #     fn on_epoch_end(&mut self) {}
+    /// # }
+    /// let mut pf = augflow::pipeline::Prefetch::new(S, 2, 2)?;
+    /// let mut rest = pf.epoch_from(3)?;
+    /// assert_eq!(rest.position(), 3);
+    /// assert_eq!(rest.next().unwrap()?, 3);
+    /// assert_eq!(rest.position(), 4);
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
+    pub fn epoch_from(&mut self, start: usize) -> Result<PrefetchEpoch<'_, S::Item>> {
         let seq = Arc::clone(&self.seq);
-        let len = self.len();
-        let job: Job<S::Item> =
-            Arc::new(move |i| seq.read().unwrap_or_else(PoisonError::into_inner).get(i));
+        let len = self.len().saturating_sub(start);
+        let job: Job<S::Item> = Arc::new(move |i| {
+            seq.read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(i + start)
+        });
         Ok(PrefetchEpoch {
             pool: OrderedPool::start(job, Some(len), self.workers, self.capacity, "Sequence::get")?,
             len,
+            position: start,
             _prefetch: PhantomData,
         })
     }
@@ -396,6 +424,30 @@ where
     }
 }
 
+impl<S> Prefetch<S>
+where
+    S: Resumable + Send + 'static,
+    S::Item: 'static,
+{
+    /// The state of a run that has consumed `position` items of the current epoch (take it
+    /// from [`PrefetchEpoch::position`]).
+    pub fn state(&self, position: usize) -> IteratorState {
+        self.seq
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .state(position)
+    }
+
+    /// Restores the wrapped sequence from `state` and returns the position to continue
+    /// from with [`epoch_from`](Self::epoch_from).
+    pub fn restore(&mut self, state: &IteratorState) -> Result<usize> {
+        self.seq
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .restore(state)
+    }
+}
+
 /// One prefetched pass over a [`Prefetch`]'s sequence: yields `Result<Item>` in index order.
 /// Dropping it stops and joins the worker threads.
 ///
@@ -417,7 +469,18 @@ where
 pub struct PrefetchEpoch<'a, T: Send + 'static> {
     pool: OrderedPool<T>,
     len: usize,
+    /// Items of the epoch handed to the consumer so far (those built ahead do not count).
+    position: usize,
     _prefetch: PhantomData<&'a mut ()>,
+}
+
+impl<T: Send + 'static> PrefetchEpoch<'_, T> {
+    /// Items of the epoch consumed so far: the index of the next item. Items that workers
+    /// built ahead but the consumer has not taken do not count, so this is the position to
+    /// store in a checkpoint.
+    pub fn position(&self) -> usize {
+        self.position
+    }
 }
 
 impl<T: Send + 'static> Iterator for PrefetchEpoch<'_, T> {
@@ -427,6 +490,7 @@ impl<T: Send + 'static> Iterator for PrefetchEpoch<'_, T> {
         let r = self.pool.next_item();
         if r.is_some() {
             self.len -= 1;
+            self.position += 1;
         }
         r
     }
