@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use ndarray::{Array, Dimension};
 
-use super::prefetch::{Job, OrderedPool};
-use super::user_fn::UserFn;
+use crate::pipeline::prefetch::{Job, OrderedPool};
+use crate::pipeline::user_fn::UserFn;
 use crate::array::{DynArray, Element};
 use crate::{Error, Result};
 
