@@ -200,18 +200,25 @@ mod tests {
         assert_eq!(run(3), one);
     }
 
+    /// The error of the first batch of 4 rows in batches of 2 mapped by `f`.
+    fn first_batch_error(f: UserFn, threads: usize) -> Error {
+        numpy_input_fn(arange(4))
+            .batch_size(2)
+            .num_threads(threads)
+            .shuffle(false)
+            .map(f)
+            .build()
+            .unwrap()
+            .next_batch()
+            .unwrap_err()
+    }
+
     #[test]
     fn map_that_changes_the_row_count_is_a_contract_error() {
         let f = UserFn::new("first_only", [DType::I64], |x: &[DynArray]| {
             Ok(vec![x[0].select(&[0])?])
         });
-        let mut input = numpy_input_fn(arange(4))
-            .batch_size(2)
-            .shuffle(false)
-            .map(f)
-            .build()
-            .unwrap();
-        let err = input.next_batch().unwrap_err();
+        let err = first_batch_error(f, 1);
         assert!(matches!(err, Error::Contract { .. }), "{err}");
         assert!(err.to_string().contains("2 rows"), "{err}");
     }
@@ -226,14 +233,7 @@ mod tests {
             },
         )
         .stateful(false);
-        let mut input = numpy_input_fn(arange(4))
-            .batch_size(2)
-            .num_threads(2)
-            .shuffle(false)
-            .map(f)
-            .build()
-            .unwrap();
-        let err = input.next_batch().unwrap_err();
+        let err = first_batch_error(f, 2);
         assert!(matches!(err, Error::UserFunction { .. }), "{err}");
         assert!(err.to_string().contains("user bug"), "{err}");
     }
