@@ -15,7 +15,7 @@ use crate::{Error, Result};
 ///
 /// `shuffle` must be set before [`InputFnBuilder::build`]; every other setting has
 /// TensorFlow's default: `batch_size` 128, `num_epochs` `Some(1)`, `queue_capacity` 1000,
-/// `num_threads` 1.
+/// `num_threads` 1; `drop_remainder` (not in TensorFlow's numpy_input_fn) is off.
 ///
 /// ```
 /// use std::collections::BTreeMap;
@@ -42,6 +42,7 @@ pub fn numpy_input_fn(x: impl Into<Columns>) -> InputFnBuilder {
         x: x.into(),
         y: None,
         batch_size: 128,
+        drop_remainder: false,
         num_epochs: Some(1),
         shuffle: None,
         queue_capacity: 1000,
@@ -65,6 +66,7 @@ pub struct InputFnBuilder {
     x: Columns,
     y: Option<Columns>,
     batch_size: usize,
+    drop_remainder: bool,
     num_epochs: Option<u64>,
     shuffle: Option<bool>,
     queue_capacity: usize,
@@ -87,7 +89,8 @@ impl InputFnBuilder {
         self
     }
 
-    /// Rows per batch (default 128). Only the very last batch of the run may be shorter.
+    /// Rows per batch (default 128). Only the very last batch of the run may be shorter (see
+    /// [`drop_remainder`](Self::drop_remainder)).
     ///
     /// ```
     /// let mut input = augflow::pipeline::numpy_input_fn(ndarray::array![1_u8, 2, 3])
@@ -97,6 +100,27 @@ impl InputFnBuilder {
     /// ```
     pub fn batch_size(mut self, batch_size: usize) -> Self {
         self.batch_size = batch_size;
+        self
+    }
+
+    /// Whether to drop the last batch of the run when it holds fewer than `batch_size` rows
+    /// (default `false`), like tf.data's `batch(drop_remainder=True)` after `repeat` and
+    /// torch's `drop_last`.
+    ///
+    /// Batches run across epoch boundaries (spec §16), so only the very last batch of the
+    /// whole run can be short: it is the only one dropped, and with `num_epochs(None)` none
+    /// is. A run of fewer than `batch_size` rows then yields no batch.
+    ///
+    /// ```
+    /// let input = augflow::pipeline::numpy_input_fn(ndarray::array![1_u8, 2, 3, 4, 5])
+    ///     .batch_size(2).drop_remainder(true).shuffle(false).build()?;
+    /// assert_eq!(input.num_batches(), Some(2));
+    /// let rows: Vec<Vec<usize>> = input.map(|b| b.map(|b| b.rows)).collect::<augflow::Result<_>>()?;
+    /// assert_eq!(rows, [[0, 1], [2, 3]]);
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
+    pub fn drop_remainder(mut self, drop_remainder: bool) -> Self {
+        self.drop_remainder = drop_remainder;
         self
     }
 
@@ -276,7 +300,8 @@ impl InputFnBuilder {
             (true, None) => crate::rng::os_seed(),
             (false, None) => 0,
         };
-        let order = Order::new(n, self.batch_size, self.num_epochs, shuffle, seed);
+        let order = Order::new(n, self.batch_size, self.num_epochs, shuffle, seed)
+            .drop_remainder(self.drop_remainder);
         let window = (self.queue_capacity / self.batch_size).max(1);
         InputFn::start(
             x,

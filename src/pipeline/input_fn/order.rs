@@ -44,6 +44,15 @@ impl Order {
         }
     }
 
+    /// Ends the run at the last whole batch when `drop` (tf.data's `drop_remainder`): only the
+    /// run's last batch can be short, so it is the one cut.
+    pub(super) fn drop_remainder(mut self, drop: bool) -> Self {
+        if drop {
+            self.total_rows = self.total_rows.map(|t| t - t % self.batch_size);
+        }
+        self
+    }
+
     /// Total number of batches (`None` when the order runs forever).
     pub(super) fn num_batches(&self) -> Option<u64> {
         self.total_rows.map(|t| t.div_ceil(self.batch_size))
@@ -192,5 +201,54 @@ mod tests {
         assert_eq!(both, expected);
         assert_eq!(order.num_batches(), Some(3));
         assert_eq!(order.rows(2).len(), 2);
+    }
+
+    fn kept(n: i64, bs: usize, epochs: Option<u64>, threads: usize) -> Vec<Vec<i64>> {
+        let input = numpy_input_fn(arange(n))
+            .batch_size(bs)
+            .num_epochs(epochs)
+            .num_threads(threads)
+            .drop_remainder(true)
+            .shuffle(false)
+            .build()
+            .unwrap();
+        batches(input)
+    }
+
+    #[test]
+    fn drop_remainder_drops_only_the_last_short_batch_of_the_run() {
+        for threads in [1, 3] {
+            assert_eq!(kept(5, 2, Some(1), threads), [vec![0, 1], vec![2, 3]]);
+            // Batches still cross epoch boundaries: only the run's last batch is short.
+            assert_eq!(
+                kept(3, 2, Some(3), threads),
+                [vec![0, 1], vec![2, 0], vec![1, 2], vec![0, 1]]
+            );
+            // Nothing is short, nothing is dropped.
+            assert_eq!(kept(4, 2, Some(1), threads), [vec![0, 1], vec![2, 3]]);
+            // Fewer rows than one batch: no batch at all, as tf.data yields none.
+            assert!(kept(3, 4, Some(1), threads).is_empty());
+        }
+    }
+
+    #[test]
+    fn drop_remainder_counts_only_whole_batches_and_leaves_forever_alone() {
+        let built = |epochs| {
+            numpy_input_fn(arange(5))
+                .batch_size(2)
+                .num_epochs(epochs)
+                .drop_remainder(true)
+                .shuffle(true)
+                .seed(4)
+                .build()
+                .unwrap()
+        };
+        let finite = built(Some(3));
+        assert_eq!(finite.num_batches(), Some(7));
+        assert_eq!(finite.size_hint(), (7, Some(7)));
+        assert!(finite.map(|b| b.unwrap().len()).all(|len| len == 2));
+        let forever = built(None);
+        assert_eq!(forever.num_batches(), None);
+        assert_eq!(forever.take(9).map(|b| b.unwrap().len()).sum::<usize>(), 18);
     }
 }
