@@ -10,7 +10,7 @@ mod files;
 mod numpy;
 mod sequence;
 
-pub use batch::Batch;
+pub use batch::{Batch, BatchParts};
 pub use dataframe::{DataFrameBuilder, DataFrameIterator};
 pub use decode::{
     ColorMode, Crop, LoadOptions, ResizeFilter, WHITE_LIST_FORMATS, is_whitelisted, load_img,
