@@ -172,4 +172,13 @@ mod tests {
         let ptr = x.as_ptr();
         assert_eq!(batch(x).into_parts().x.as_ptr(), ptr);
     }
+
+    #[test]
+    fn into_x_vec_of_images_sliced_in_place_holds_only_those_images() {
+        let mut x = Array4::from_shape_fn((4, 1, 1, 2), |(n, _, _, c)| (n * 10 + c) as f32);
+        x.slice_collapse(ndarray::s![2.., .., .., ..]);
+        let mut b = batch(Array4::zeros((2, 1, 1, 2)));
+        b.x = x;
+        assert_eq!(b.into_x_vec(), (vec![20.0, 21.0, 30.0, 31.0], [2, 1, 1, 2]));
+    }
 }
