@@ -177,4 +177,21 @@ mod tests {
             permutation(1, Stream::Permutation, 1, 50)
         );
     }
+
+    #[test]
+    fn fisher_yates_is_unbiased_on_three_elements() {
+        // 6 orderings of 3 rows, each expected 1/6 of the time over many (seed, epoch) pairs.
+        let mut counts = std::collections::BTreeMap::new();
+        let trials = 6000;
+        for e in 0..trials {
+            *counts
+                .entry(permutation(99, Stream::Other, e, 3))
+                .or_insert(0) += 1;
+        }
+        assert_eq!(counts.len(), 6);
+        for (perm, c) in counts {
+            // Binomial(6000, 1/6): sd ≈ 29; 6 sd either side.
+            assert!((826..=1174).contains(&c), "{perm:?} seen {c} times");
+        }
+    }
 }

@@ -380,6 +380,47 @@ impl DynArray {
     }
 }
 
+impl DynArray {
+    /// Moves the elements out in row-major (C) order as one contiguous `Vec<T>`: the buffer
+    /// another framework's tensor constructor takes (candle's `Tensor::from_vec(v, shape,
+    /// &device)`, burn's `TensorData::new(v, shape)`, tch's `Tensor::from_slice(&v)`), with
+    /// [`shape`](Self::shape) read before. No copy when the array owns exactly its elements in
+    /// that order, as every array augflow builds does; one copy otherwise.
+    ///
+    /// Fails with [`Error::InvalidParameter`] naming the dtype found and the one asked for (no
+    /// casting).
+    ///
+    /// ```
+    /// use augflow::array::DynArray;
+    ///
+    /// let y = DynArray::from(ndarray::array![[1_i64, 2, 3], [4, 5, 6]]);
+    /// let shape = y.shape().to_vec();
+    /// assert_eq!((y.clone().into_vec::<i64>()?, shape), (vec![1, 2, 3, 4, 5, 6], vec![2, 3]));
+    /// assert!(y.into_vec::<f32>().is_err());
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
+    pub fn into_vec<T: Element>(self) -> Result<Vec<T>> {
+        Ok(into_row_major_vec(self.into_array::<T>()?))
+    }
+}
+
+/// The elements of `a` in row-major (C) order: its own buffer, without a copy, when `a` is in
+/// standard layout (the elements then sit contiguously from its first one), a copy otherwise.
+pub(crate) fn into_row_major_vec<T: Clone, D: Dimension>(a: Array<T, D>) -> Vec<T> {
+    if !a.is_standard_layout() {
+        return a.iter().cloned().collect();
+    }
+    let len = a.len();
+    let (mut v, offset) = a.into_raw_vec_and_offset();
+    // An array sliced in place keeps its whole buffer: its elements start at `offset`.
+    let offset = offset.unwrap_or(0);
+    if offset > 0 {
+        v.drain(..offset);
+    }
+    v.truncate(len);
+    v
+}
+
 fn dtype_error(found: DType, expected: DType) -> Error {
     Error::invalid(
         "dtype",
@@ -478,5 +519,33 @@ mod tests {
         let err = ArrayD::<f32>::try_from(DynArray::from(vec![1.0_f64])).unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("float64") && msg.contains("float32"), "{msg}");
+    }
+
+    #[test]
+    fn into_vec_gives_row_major_order_whatever_the_memory_order() {
+        let a = array![[1_u16, 2, 3], [4, 5, 6]];
+        let t = DynArray::from(a.clone().reversed_axes());
+        assert_eq!(t.shape(), &[3, 2]);
+        assert_eq!(t.into_vec::<u16>().unwrap(), [1, 4, 2, 5, 3, 6]);
+        let f = DynArray::from(a.t().as_standard_layout().reversed_axes().into_owned());
+        assert_eq!(f.into_vec::<u16>().unwrap(), [1, 2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn into_vec_of_an_array_sliced_in_place_holds_only_its_elements() {
+        let mut a = Array2::from_shape_vec((4, 2), (0..8_i32).collect()).unwrap();
+        a.slice_collapse(ndarray::s![1..3, ..]);
+        assert!(a.is_standard_layout());
+        assert_eq!(DynArray::from(a).into_vec::<i32>().unwrap(), [2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn into_vec_moves_a_standard_layout_buffer_without_copying() {
+        let v: Vec<f64> = (0..12).map(f64::from).collect();
+        let ptr = v.as_ptr();
+        let a = DynArray::from_shape_vec(&[3, 4], v).unwrap();
+        let back = a.into_vec::<f64>().unwrap();
+        assert_eq!(back.as_ptr(), ptr);
+        assert_eq!(back[11], 11.0);
     }
 }

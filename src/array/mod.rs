@@ -8,4 +8,5 @@ mod npy;
 
 pub use dtype::{DType, Element};
 pub use dyn_array::DynArray;
+pub(crate) use dyn_array::into_row_major_vec;
 pub use npy::{read_npy, read_npz, write_npy, write_npz};

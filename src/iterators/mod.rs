@@ -17,7 +17,7 @@ mod source;
 mod state;
 mod subset;
 
-pub use batch::Batch;
+pub use batch::{Batch, BatchParts};
 pub use builder::IteratorBuilder;
 pub use dataframe::{CsvRows, DataFrameBuilder, DataFrameIterator, DataFrameSpec};
 pub use decode::{

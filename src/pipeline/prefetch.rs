@@ -3,11 +3,10 @@
 
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
 use std::thread::JoinHandle;
 
-use super::panic_message;
+use super::catch_panic;
 use crate::iterators::{IteratorState, Resumable};
 use crate::{Error, Result, Sequence};
 
@@ -170,12 +169,7 @@ fn worker<T>(shared: &Shared<T>, job: &(dyn Fn(usize) -> Result<T> + Send + Sync
         }
         st.next_claim += 1;
         drop(st);
-        let r = catch_unwind(AssertUnwindSafe(|| job(i))).unwrap_or_else(|p| {
-            Err(Error::UserFunction {
-                what: format!("{what}({i})"),
-                message: format!("panicked: {}", panic_message(&*p)),
-            })
-        });
+        let r = catch_panic(|| format!("{what}({i})"), || job(i));
         st = shared.lock();
         if st.stop {
             return;

@@ -2,10 +2,9 @@
 //! (spec §17), and [`MapSequence`] to apply one to every item of a [`Sequence`].
 
 use std::fmt;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::panic_message;
+use super::catch_panic;
 use crate::array::{DType, DynArray};
 use crate::{BoxError, Error, Result, Sequence};
 
@@ -246,28 +245,23 @@ impl UserFn {
     /// assert!(matches!(fails.call(&[]), Err(Error::UserFunction { .. })));
     /// ```
     pub fn call(&self, inputs: &[DynArray]) -> Result<Vec<DynArray>> {
-        let run = || catch_unwind(AssertUnwindSafe(|| (self.func)(inputs)));
-        let result = if self.stateful {
+        let run = || {
+            catch_panic(
+                || self.name.clone(),
+                || {
+                    (self.func)(inputs).map_err(|e| Error::UserFunction {
+                        what: self.name.clone(),
+                        message: e.to_string(),
+                    })
+                },
+            )
+        };
+        let outputs = if self.stateful {
             // The panic is caught inside the lock, so the lock is never poisoned by it.
             let _serial = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
-            run()
+            run()?
         } else {
-            run()
-        };
-        let outputs = match result {
-            Ok(Ok(outputs)) => outputs,
-            Ok(Err(e)) => {
-                return Err(Error::UserFunction {
-                    what: self.name.clone(),
-                    message: e.to_string(),
-                });
-            }
-            Err(payload) => {
-                return Err(Error::UserFunction {
-                    what: self.name.clone(),
-                    message: format!("panicked: {}", panic_message(&*payload)),
-                });
-            }
+            run()?
         };
         self.check(&outputs)?;
         Ok(outputs)
@@ -474,12 +468,7 @@ where
 
     fn get(&self, idx: usize) -> Result<F::Output> {
         let item = self.inner.get(idx)?;
-        catch_unwind(AssertUnwindSafe(|| self.f.apply(item))).unwrap_or_else(|p| {
-            Err(Error::UserFunction {
-                what: format!("map step on item {idx}"),
-                message: format!("panicked: {}", panic_message(&*p)),
-            })
-        })
+        catch_panic(|| format!("map step on item {idx}"), || self.f.apply(item))
     }
 
     fn on_epoch_end(&mut self) {
