@@ -255,3 +255,68 @@ fn a_users_source_gets_order_subsets_and_options_from_the_engine() {
         .unwrap();
     assert_eq!(val.members(), &[0, 1, 2]);
 }
+
+#[test]
+fn class_labels_come_in_the_dtype_asked_for() {
+    use augflow::DType;
+    let dir = tempfile::tempdir().unwrap();
+    let csv = files(dir.path());
+    let folder = |mode, dtype| {
+        plain()
+            .flow_from_directory(dir.path())
+            .class_mode(mode)
+            .label_dtype(dtype)
+            .target_size(5, 6)
+            .batch_size(7)
+            .shuffle(false)
+            .build()
+    };
+    let ids = folder(ClassMode::Sparse, DType::I64)
+        .unwrap()
+        .get(0)
+        .unwrap()
+        .y
+        .unwrap();
+    assert_eq!(ids.into_vec::<i64>().unwrap(), [0, 0, 0, 0, 1, 1, 1]);
+    let ids = folder(ClassMode::Binary, DType::U32)
+        .unwrap()
+        .get(0)
+        .unwrap()
+        .y
+        .unwrap();
+    assert_eq!(ids.into_vec::<u32>().unwrap(), [0, 0, 0, 0, 1, 1, 1]);
+    let hot = folder(ClassMode::Categorical, DType::I32)
+        .unwrap()
+        .get(0)
+        .unwrap()
+        .y
+        .unwrap();
+    assert_eq!((hot.dtype(), hot.shape()), (DType::I32, &[7, 2][..]));
+    let default = folder(ClassMode::Sparse, DType::F32)
+        .unwrap()
+        .get(0)
+        .unwrap()
+        .y
+        .unwrap();
+    assert_eq!(default.dtype(), DType::F32);
+    let e = folder(ClassMode::Sparse, DType::Bool).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::InvalidParameter {
+                name: "label_dtype",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let frame = plain()
+        .flow_from_dataframe(&csv)
+        .directory(dir.path())
+        .class_mode(ClassMode::Sparse)
+        .label_dtype(DType::I64)
+        .target_size(5, 6)
+        .build()
+        .unwrap();
+    assert_eq!(frame.get(0).unwrap().y.unwrap().dtype(), DType::I64);
+}

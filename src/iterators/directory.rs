@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use super::decode::{LoadOptions, WHITE_LIST_FORMATS, is_whitelisted};
-use super::files::{ClassList, ClassMode, FileSource, FileSpec, Targets};
+use super::files::{ClassList, ClassMode, FileSource, FileSpec, Targets, check_label_dtype};
 use super::subset::{empty_subset, split_range};
 use super::{BatchIterator, BatchOptions, IteratorBuilder, SourceSpec, Subset};
+use crate::DType;
 use crate::generator::ImageDataGenerator;
 use crate::{Error, Result};
 
@@ -22,6 +23,7 @@ pub struct DirectorySpec {
     class_mode: ClassMode,
     follow_links: bool,
     load: LoadOptions,
+    label_dtype: DType,
 }
 
 /// What a folder of class sub-folders knows besides its files.
@@ -82,6 +84,7 @@ impl ImageDataGenerator {
             class_mode: ClassMode::Categorical,
             follow_links: false,
             load: LoadOptions::new().target_size(256, 256),
+            label_dtype: DType::F32,
         };
         IteratorBuilder::new(self, spec)
     }
@@ -90,6 +93,9 @@ impl ImageDataGenerator {
 impl FileSpec for DirectorySpec {
     fn load_options_mut(&mut self) -> &mut LoadOptions {
         &mut self.load
+    }
+    fn label_dtype_mut(&mut self) -> &mut DType {
+        &mut self.label_dtype
     }
 }
 
@@ -129,6 +135,7 @@ impl SourceSpec for DirectorySpec {
         options: &BatchOptions,
     ) -> Result<(Self::Source, Option<Vec<usize>>)> {
         self.load.validate()?;
+        check_label_dtype(self.label_dtype)?;
         let class_names = self.class_names()?;
         let listed: Vec<Vec<PathBuf>> = class_names
             .par_iter()
@@ -251,6 +258,7 @@ impl DirectorySpec {
             sample_weight: None,
             save_classes: classes.iter().map(|&k| class_names[k].clone()).collect(),
             class_list: ClassList::new(class_names, mode),
+            label_dtype: self.label_dtype,
             meta: ClassFolders { filenames, classes },
         }
     }

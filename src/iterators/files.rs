@@ -11,7 +11,7 @@ use ndarray::{Array1, Array2, ArrayView3};
 use super::decode::{ColorMode, LoadOptions, ResizeFilter, decode_resized};
 use super::state::fnv_bytes;
 use super::{BatchIterator, BatchSource, IteratorBuilder, Labels};
-use crate::{DataFormat, DynArray, Error, Result};
+use crate::{DType, DataFormat, DynArray, Error, Result};
 
 /// What `y` holds in each batch of a file iterator: Keras' `class_mode`.
 ///
@@ -121,26 +121,56 @@ pub(crate) enum Targets {
     MultiOutput(Vec<DynArray>),
 }
 
+/// The element types class labels can be delivered in ([`IteratorBuilder::label_dtype`]).
+const LABEL_DTYPES: [DType; 5] = [DType::F32, DType::F64, DType::I32, DType::I64, DType::U32];
+
+/// Checks a requested label dtype.
+pub(crate) fn check_label_dtype(dtype: DType) -> Result<()> {
+    if LABEL_DTYPES.contains(&dtype) {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        "label_dtype",
+        dtype,
+        "one of float32, float64, int32, int64, uint32",
+    ))
+}
+
+/// Class labels (ids or one-hot rows, all small non-negative integers) as `dtype`.
+fn class_labels(labels: ndarray::ArrayD<u32>, dtype: DType) -> DynArray {
+    match dtype {
+        DType::F64 => DynArray::from(labels.mapv(f64::from)),
+        DType::I32 => DynArray::from(labels.mapv(|v| v as i32)),
+        DType::I64 => DynArray::from(labels.mapv(i64::from)),
+        DType::U32 => DynArray::from(labels),
+        _ => DynArray::from(labels.mapv(|v| v as f32)),
+    }
+}
+
 impl Targets {
-    /// `y` and the extra arrays of files `index`.
-    fn select(&self, index: &[usize]) -> Result<(Option<DynArray>, Vec<DynArray>)> {
+    /// `y` and the extra arrays of files `index`, class labels as `label_dtype`.
+    fn select(
+        &self,
+        index: &[usize],
+        label_dtype: DType,
+    ) -> Result<(Option<DynArray>, Vec<DynArray>)> {
         Ok(match self {
             Targets::None | Targets::Input => (None, Vec::new()),
             Targets::Index(c) => {
-                let y: Array1<f32> = index.iter().map(|&i| c[i] as f32).collect();
-                (Some(DynArray::from(y)), Vec::new())
+                let ids = Array1::from_iter(index.iter().map(|&i| c[i] as u32));
+                (Some(class_labels(ids.into_dyn(), label_dtype)), Vec::new())
             }
             Targets::MultiHot {
                 labels,
                 num_classes,
             } => {
-                let mut m = Array2::<f32>::zeros((index.len(), *num_classes));
+                let mut m = Array2::<u32>::zeros((index.len(), *num_classes));
                 for (row, &i) in index.iter().enumerate() {
                     for &k in &labels[i] {
-                        m[[row, k]] = 1.0;
+                        m[[row, k]] = 1;
                     }
                 }
-                (Some(DynArray::from(m)), Vec::new())
+                (Some(class_labels(m.into_dyn(), label_dtype)), Vec::new())
             }
             Targets::Raw(a) => (Some(a.select(index)?), Vec::new()),
             Targets::MultiOutput(cols) => {
@@ -166,6 +196,8 @@ pub struct FileSource<M> {
     /// The class folder name of each file, for `save_to_dir` with class sub-folders.
     pub(crate) save_classes: Vec<String>,
     pub(crate) class_list: ClassList,
+    /// The element type of class labels in `Batch::y`.
+    pub(crate) label_dtype: DType,
     pub(crate) meta: M,
 }
 
@@ -214,7 +246,7 @@ impl<M: Clone + Send + Sync> BatchSource for FileSource<M> {
     }
 
     fn labels(&self, index: &[usize]) -> Result<Labels> {
-        let (y, extras) = self.targets.select(index)?;
+        let (y, extras) = self.targets.select(index, self.label_dtype)?;
         Ok(Labels {
             y,
             y_is_x: matches!(self.targets, Targets::Input),
@@ -254,6 +286,8 @@ impl<M: Clone + Send + Sync> BatchSource for FileSource<M> {
 pub trait FileSpec {
     /// The loading options to set.
     fn load_options_mut(&mut self) -> &mut LoadOptions;
+    /// The element type of class labels to set.
+    fn label_dtype_mut(&mut self) -> &mut DType;
 }
 
 impl<S: FileSpec, O> IteratorBuilder<S, O> {
@@ -275,6 +309,14 @@ impl<S: FileSpec, O> IteratorBuilder<S, O> {
     /// Centre-crop each image to the target's aspect ratio before resizing (spec §15).
     pub fn keep_aspect_ratio(mut self, on: bool) -> Self {
         self.spec.load_options_mut().keep_aspect_ratio = on;
+        self
+    }
+    /// The element type of class labels in `Batch::y` (class modes categorical, binary,
+    /// sparse): `float32` by default, as Keras; `int64` or `uint32` class ids, for example,
+    /// go straight into a framework's cross-entropy without a conversion. Also
+    /// `float64` and `int32`; other types fail `build`.
+    pub fn label_dtype(mut self, dtype: DType) -> Self {
+        *self.spec.label_dtype_mut() = dtype;
         self
     }
 }

@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 use ndarray::{Array1, Array2};
 
 use super::decode::{LoadOptions, is_whitelisted};
-use super::files::{ClassList, ClassMode, FileSource, FileSpec, Targets};
+use super::files::{ClassList, ClassMode, FileSource, FileSpec, Targets, check_label_dtype};
 use super::subset::{empty_subset, split_range};
 use super::{BatchIterator, BatchOptions, IteratorBuilder, SourceSpec, Subset};
+use crate::DType;
 use crate::generator::ImageDataGenerator;
 use crate::{DynArray, Error, Result};
 use rows::Row;
@@ -31,6 +32,7 @@ pub struct DataFrameSpec {
     validate_filenames: bool,
     separator: Option<char>,
     load: LoadOptions,
+    label_dtype: DType,
 }
 
 /// What a dataframe knows besides its files.
@@ -97,6 +99,7 @@ impl ImageDataGenerator {
             validate_filenames: true,
             separator: Some('|'),
             load: LoadOptions::new().target_size(256, 256),
+            label_dtype: DType::F32,
         };
         IteratorBuilder::new(self, spec)
     }
@@ -105,6 +108,9 @@ impl ImageDataGenerator {
 impl FileSpec for DataFrameSpec {
     fn load_options_mut(&mut self) -> &mut LoadOptions {
         &mut self.load
+    }
+    fn label_dtype_mut(&mut self) -> &mut DType {
+        &mut self.label_dtype
     }
 }
 
@@ -178,6 +184,7 @@ impl SourceSpec for DataFrameSpec {
         options: &BatchOptions,
     ) -> Result<(Self::Source, Option<Vec<usize>>)> {
         self.load.validate()?;
+        check_label_dtype(self.label_dtype)?;
         self.check_params()?;
         let mut rows = self.read_rows()?;
         self.check_binary(&rows)?;
@@ -416,6 +423,7 @@ impl DataFrameSpec {
             sample_weight,
             save_classes,
             class_list: ClassList::new(class_names, mode),
+            label_dtype: self.label_dtype,
             meta: CsvRows {
                 filenames,
                 classes: if mode.uses_classes() {
