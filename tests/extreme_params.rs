@@ -4,8 +4,8 @@
 use augflow::generator::{ANGLE_LIMIT, PIXEL_LIMIT, SHIFT_LIMIT, ZOOM_LIMIT};
 use augflow::rng::sample_rng;
 use augflow::{
-    Error, FillMode, FitOptions, GeneratorConfig, Geometry, ImageDataGenerator, ShiftRange,
-    ZoomRange,
+    Error, FillMode, FitOptions, GeneratorConfig, Geometry, ImageDataGenerator, Sequence,
+    ShiftRange, ZoomRange,
 };
 use ndarray::{Array3, Array4};
 use proptest::prelude::*;
@@ -108,8 +108,8 @@ fn a_usize_max_shift_is_reported_with_its_value_not_as_minus_one() {
 }
 
 #[test]
-fn limits_themselves_are_accepted() {
-    ImageDataGenerator::builder()
+fn limits_themselves_are_accepted_and_give_finite_pixels() {
+    let datagen = ImageDataGenerator::builder()
         .rotation_range(ANGLE_LIMIT)
         .shear_range(ANGLE_LIMIT)
         .width_shift_range(SHIFT_LIMIT)
@@ -119,8 +119,23 @@ fn limits_themselves_are_accepted() {
         .brightness_range(-PIXEL_LIMIT, PIXEL_LIMIT)
         .cval(PIXEL_LIMIT)
         .channel_shift_range(PIXEL_LIMIT)
+        .samplewise_std_normalization(true)
         .build()
         .unwrap();
+    for (k, fill) in [
+        FillMode::Reflect,
+        FillMode::Wrap,
+        FillMode::Constant,
+        FillMode::Nearest,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut cfg = datagen.config().clone();
+        cfg.fill_mode = fill;
+        let g = ImageDataGenerator::new(cfg).unwrap();
+        assert_finite_output(&g, &image(9, 40, PIXEL_LIMIT as f32), k as u64).unwrap();
+    }
 }
 
 #[test]
@@ -338,11 +353,17 @@ proptest! {
     fn extreme_accepted_parameters_give_finite_pixels(
         cfg in accepted_config(),
         seed in any::<u64>(),
-        (h, w) in (1usize..12, 1usize..12),
+        (h, w) in (1usize..24, 1usize..48),
         scale in scale(),
     ) {
         let datagen = ImageDataGenerator::new(cfg).unwrap();
-        assert_finite_output(&datagen, &image(h, w, scale), seed)?;
+        let x = image(h, w, scale);
+        assert_finite_output(&datagen, &x, seed)?;
+        // The iterators' path (rescale folded into the warp where it can be) too.
+        let batch = ndarray::stack![ndarray::Axis(0), x, x];
+        let it = datagen.flow(batch, None::<augflow::DynArray>).seed(seed).build().unwrap();
+        let b = it.get(0).unwrap();
+        prop_assert!(b.x.iter().all(|v| v.is_finite()), "flow: {:?}", b.x);
     }
 
     /// Every configuration is either refused at `build()`, naming one of its fields, or gives
