@@ -1,9 +1,14 @@
 //! Replays a folder of golden conformance cases (the format of `shared/conformance`) against
-//! augflow under `Geometry::Keras` and prints one line per failing case.
+//! augflow under `Geometry::Keras` and prints one line per failing case, and one per
+//! documented deviation a passing case showed.
 //!
 //! ```sh
 //! cargo run --release --example conformance -- ../shared/conformance
 //! ```
+//!
+//! The public set is not part of the crate: it is the `shared/conformance` folder next to the
+//! repository checkout (hence the default path), generated from Keras 2.9. Any folder in its
+//! format can be passed, such as `tests/data/conformance-extra`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +38,9 @@ fn main() -> ExitCode {
             } => println!("FAIL {} (max error {max_abs_err:.3e}): {detail}", r.id),
             Outcome::Skipped(why) if verbose => println!("skip {}: {why}", r.id),
             _ => {}
+        }
+        if let Some(note) = &r.note {
+            println!("deviation {}: {note}", r.id);
         }
     }
     println!(

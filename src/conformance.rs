@@ -38,6 +38,9 @@ pub struct CaseResult {
     pub kind: String,
     /// How it ended.
     pub outcome: Outcome,
+    /// A documented deviation from the reference that the case showed (for example Keras'
+    /// misaligned `sample_weight` rows under a validation split, which augflow keeps aligned).
+    pub note: Option<String>,
 }
 
 /// All results of one folder.
@@ -201,9 +204,31 @@ impl Case<'_> {
 /// Replays every case of `dir/index.json` and returns the results.
 ///
 /// Kinds `apply_transform`, `standardize`, `fit_standardize`, `iterator` and
-/// `iterator_error` are replayed; other kinds are reported as skipped. A case whose replay errors counts as failed.
+/// `iterator_error` are replayed; other kinds are reported as skipped. A case whose replay
+/// errors counts as failed. An `iterator_error` case passes only when augflow refuses the
+/// construction with the error mapped to Keras' message (the rank of `x`, the lengths of `y`,
+/// `sample_weight` and the extra arrays, the subset name, the `validation_split` range, the
+/// class split). Batches' `sample_weight` is checked against the rows of the batch's own
+/// samples; where Keras' rows differ, the case passes with that deviation in
+/// [`CaseResult::note`].
+///
+/// A folder without `index.json` is an error that says where the public set comes from:
+///
+/// ```
+/// let err = augflow::conformance::replay_dir(std::path::Path::new("no/such/folder")).unwrap_err();
+/// assert!(err.to_string().contains("shared/conformance"));
+/// ```
 pub fn replay_dir(dir: &Path) -> Result<Report> {
     let index = dir.join("index.json");
+    if !index.is_file() {
+        return Err(format_err(
+            &index,
+            format!(
+                "no conformance set here. `{}` should be a folder of golden cases in the format of `shared/conformance/README.md`: `index.json`, `inputs/`, `expected/`. The public set is generated from Keras 2.9 and kept outside the crate, in the `shared/conformance` folder next to the repository checkout (hence the default `../shared/conformance`); pass the path of your copy as the first argument",
+                dir.display()
+            ),
+        ));
+    }
     let text = std::fs::read_to_string(&index).map_err(|e| Error::io(&index, e))?;
     let root: Value = serde_json::from_str(&text).map_err(|e| format_err(&index, e.to_string()))?;
     let cases = root["cases"]
@@ -218,29 +243,31 @@ pub fn replay_dir(dir: &Path) -> Result<Report> {
         };
         let id = case.str("id")?.to_string();
         let kind = case.str("kind")?.to_string();
-        let outcome = match replay(&case, &kind) {
-            Ok(o) => o,
-            Err(e) => Outcome::Failed {
-                max_abs_err: f64::NAN,
-                mismatches: 0,
-                detail: format!("error: {e}"),
-            },
+        let (outcome, note) = match replay(&case, &kind) {
+            Ok(r) => r,
+            Err(e) => (failed(format!("error: {e}")), None),
         };
-        report.results.push(CaseResult { id, kind, outcome });
+        report.results.push(CaseResult {
+            id,
+            kind,
+            outcome,
+            note,
+        });
     }
     Ok(report)
 }
 
-fn replay(case: &Case<'_>, kind: &str) -> Result<Outcome> {
+fn replay(case: &Case<'_>, kind: &str) -> Result<(Outcome, Option<String>)> {
+    let plain = |o: Result<Outcome>| o.map(|o| (o, None));
     match kind {
-        "apply_transform" => replay_apply(case),
-        "standardize" => replay_standardize(case),
-        "fit_standardize" => replay_fit(case),
+        "apply_transform" => plain(replay_apply(case)),
+        "standardize" => plain(replay_standardize(case)),
+        "fit_standardize" => plain(replay_fit(case)),
         "iterator" => replay_iterator(case),
-        "iterator_error" => replay_iterator_error(case),
-        other => Ok(Outcome::Skipped(format!(
+        "iterator_error" => plain(replay_iterator_error(case)),
+        other => plain(Ok(Outcome::Skipped(format!(
             "kind `{other}` is not replayed yet"
-        ))),
+        )))),
     }
 }
 
@@ -352,17 +379,18 @@ fn failed(detail: String) -> Outcome {
     }
 }
 
-/// Builds the iterator a case describes, for one subset (or none).
-fn build_flow(case: &Case<'_>, subset: Option<Subset>) -> Result<NumpyArrayIterator<f32>> {
+/// Builds the iterator a case describes, for one subset (or none): the generator, then `x`
+/// (any rank: a wrong one is augflow's rank error, as for any user), then `flow`. Every
+/// construction error is returned, for `iterator_error` cases to check.
+fn build_flow(case: &Case<'_>, subset: Option<&str>) -> Result<NumpyArrayIterator<f32>> {
+    let datagen = case.generator()?;
     let inputs = &case.v["flow_inputs"];
     let file = |key: &str| -> Option<PathBuf> { inputs[key].as_str().map(|f| case.dir.join(f)) };
     let x_path = file("x").ok_or_else(|| format_err(&case.index, "flow_inputs without x"))?;
-    let x = read_npy_f32(&x_path)?
-        .into_dimensionality::<Ix4>()
-        .map_err(|e| format_err(&x_path, e.to_string()))?;
+    let x = datagen.batch_array(read_npy_f32(&x_path)?)?;
     let y = file("y").map(crate::array::read_npy).transpose()?;
     let flow = &case.v["flow"];
-    let mut b = case.generator()?.flow(x);
+    let mut b = datagen.flow(x);
     if let Some(y) = y {
         b = b.y(y);
     }
@@ -380,53 +408,101 @@ fn build_flow(case: &Case<'_>, subset: Option<Subset>) -> Result<NumpyArrayItera
         b = b.extra(crate::array::read_npy(p)?);
     }
     if let Some(s) = subset {
-        b = b.subset(s);
+        b = b.subset(s.parse::<Subset>()?);
     }
     b.build()
 }
 
+/// The numbers of a JSON value, nested lists flattened in order (a 2-D `y` of one-hot rows
+/// gives its rows one after the other, as a C-order array does).
 fn json_f64s(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .map(|a| a.iter().filter_map(Value::as_f64).collect())
-        .unwrap_or_default()
+    fn walk(v: &Value, out: &mut Vec<f64>) {
+        match v {
+            Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+            other => out.extend(other.as_f64()),
+        }
+    }
+    let mut out = Vec::new();
+    walk(v, &mut out);
+    out
 }
 
+/// Compares a batch array with the JSON list the case gives for it: the same number of rows
+/// and the same values in C order.
 fn same_values(what: &str, got: Option<&DynArray>, want: &Value) -> Result<Option<String>> {
     if want.is_null() {
         return Ok(None);
     }
-    let got = match got {
-        Some(g) => g.values_f64()?,
-        None => return Ok(Some(format!("no {what} in the batch"))),
+    let Some(got) = got else {
+        return Ok(Some(format!("no {what} in the batch")));
     };
+    let rows = want.as_array().map_or(0, Vec::len);
+    let (got_rows, got) = (got.len(), got.values_f64()?);
     let want = json_f64s(want);
-    Ok((got != want).then(|| format!("{what} {got:?}, expected {want:?}")))
+    Ok((got != want || got_rows != rows)
+        .then(|| format!("{what} {got:?} ({got_rows} rows), expected {want:?} ({rows} rows)")))
 }
 
-/// Checks one iterator against the expected `len` and `batches` of `spec`.
-fn check_iterator(case: &Case<'_>, it: &NumpyArrayIterator<f32>, spec: &Value) -> Result<Outcome> {
+/// Checks the batch's `sample_weight` against the rows of the full `sample_weight` array
+/// that belong to the batch's own samples (augflow keeps weights aligned, as its README
+/// documents). Where Keras' rows differ (it does not split `sample_weight` under a
+/// validation split, spec §13 step 5), returns that deviation as a note.
+fn check_weights(
+    k: usize,
+    got: Option<&DynArray>,
+    want: &Value,
+    full: &[f64],
+    samples: &[usize],
+) -> Result<std::result::Result<Option<String>, String>> {
+    if want.is_null() {
+        return Ok(Ok(None));
+    }
+    let aligned: Option<Vec<f64>> = samples.iter().map(|&i| full.get(i).copied()).collect();
+    let Some(aligned) = aligned else {
+        return Ok(Err(format!(
+            "batch {k}: samples {samples:?} outside sample_weight of length {}",
+            full.len()
+        )));
+    };
+    let got = match got {
+        Some(g) => g.values_f64()?,
+        None => return Ok(Err(format!("batch {k}: no sample_weight in the batch"))),
+    };
+    if got != aligned {
+        return Ok(Err(format!(
+            "batch {k}: sample_weight {got:?}, expected the rows of its samples {samples:?}: {aligned:?}"
+        )));
+    }
+    let keras = json_f64s(want);
+    Ok(Ok((keras != aligned).then(|| {
+        format!(
+            "batch {k}: Keras gives the weights {keras:?} (rows of sample_weight that are not the batch's samples, as it does not split sample_weight); augflow gives the batch's own {aligned:?}, the documented deviation"
+        )
+    })))
+}
+
+/// Checks one iterator against the expected `len` and `batches` of `spec`; returns the
+/// outcome and the documented deviations seen.
+fn check_iterator(
+    case: &Case<'_>,
+    it: &NumpyArrayIterator<f32>,
+    spec: &Value,
+) -> Result<(Outcome, Vec<String>)> {
     let want_len = spec["len"].as_u64().unwrap_or(0) as usize;
     if it.len() != want_len {
-        return Ok(failed(format!("len {}, expected {want_len}", it.len())));
+        return Ok((
+            failed(format!("len {}, expected {want_len}", it.len())),
+            vec![],
+        ));
     }
     if case.v["informational"].as_bool() == Some(true) {
-        // Keras' numpy-RandomState order is not reproduced; each epoch must be a permutation.
-        let mut it = it.clone();
-        for epoch in 0..2 {
-            let mut seen: Vec<usize> = Vec::new();
-            for b in it.epoch() {
-                seen.extend(b?.index);
-            }
-            seen.sort_unstable();
-            if seen != (0..it.num_samples()).collect::<Vec<_>>() {
-                return Ok(failed(format!(
-                    "epoch {epoch} is not a permutation: {seen:?}"
-                )));
-            }
-            it.on_epoch_end();
-        }
-        return Ok(Outcome::Passed);
+        return Ok((check_permutations(it)?, vec![]));
     }
+    let weights = match case.v["flow_inputs"]["sample_weight"].as_str() {
+        Some(f) => flat_values(read_npy_f64(&case.dir.join(f))?),
+        None => Vec::new(),
+    };
+    let mut notes = Vec::new();
     let batches = spec["batches"].as_array().cloned().unwrap_or_default();
     for (k, want) in batches.iter().enumerate() {
         let b = it.get(k)?;
@@ -435,22 +511,20 @@ fn check_iterator(case: &Case<'_>, it: &NumpyArrayIterator<f32>, spec: &Value) -
             .map(|&v| v as usize)
             .collect();
         if b.index != want_idx {
-            return Ok(failed(format!(
-                "batch {k}: samples {:?}, expected {want_idx:?}",
-                b.index
-            )));
+            let msg = format!("batch {k}: samples {:?}, expected {want_idx:?}", b.index);
+            return Ok((failed(msg), notes));
         }
-        for (what, got, key) in [
-            ("y", b.y.as_ref(), "y"),
-            ("sample_weight", b.sample_weight.as_ref(), "sample_weight"),
-        ] {
-            if let Some(msg) = same_values(what, got, &want[key])? {
-                return Ok(failed(format!("batch {k}: {msg}")));
-            }
+        if let Some(msg) = same_values("y", b.y.as_ref(), &want["y"])? {
+            return Ok((failed(format!("batch {k}: {msg}")), notes));
+        }
+        let sw = b.sample_weight.as_ref();
+        match check_weights(k, sw, &want["sample_weight"], &weights, &want_idx)? {
+            Ok(note) => notes.extend(note),
+            Err(msg) => return Ok((failed(msg), notes)),
         }
         for (m, want_m) in want["x_misc"].as_array().into_iter().flatten().enumerate() {
             if let Some(msg) = same_values("x_misc", b.extras.get(m), want_m)? {
-                return Ok(failed(format!("batch {k}: {msg}")));
+                return Ok((failed(format!("batch {k}: {msg}")), notes));
             }
         }
         let file = want["x"]
@@ -463,47 +537,130 @@ fn check_iterator(case: &Case<'_>, it: &NumpyArrayIterator<f32>, spec: &Value) -
             &case.tolerance(),
             None,
         ) {
-            return Ok(o);
+            return Ok((o, notes));
         }
+    }
+    Ok((Outcome::Passed, notes))
+}
+
+fn flat_values(a: ArrayD<f64>) -> Vec<f64> {
+    a.iter().copied().collect()
+}
+
+/// Keras' numpy-RandomState order is not reproduced; each epoch must be a permutation.
+fn check_permutations(it: &NumpyArrayIterator<f32>) -> Result<Outcome> {
+    let mut it = it.clone();
+    for epoch in 0..2 {
+        let mut seen: Vec<usize> = Vec::new();
+        for b in it.epoch() {
+            seen.extend(b?.index);
+        }
+        seen.sort_unstable();
+        if seen != (0..it.num_samples()).collect::<Vec<_>>() {
+            return Ok(failed(format!(
+                "epoch {epoch} is not a permutation: {seen:?}"
+            )));
+        }
+        it.on_epoch_end();
     }
     Ok(Outcome::Passed)
 }
 
-fn replay_iterator(case: &Case<'_>) -> Result<Outcome> {
-    match case.v["subsets"].as_object() {
-        None => check_iterator(case, &build_flow(case, None)?, case.v),
-        Some(subsets) => {
-            for (name, spec) in subsets {
-                let it = build_flow(case, Some(name.parse()?))?;
-                if let o @ Outcome::Failed { .. } = check_iterator(case, &it, spec)? {
-                    return Ok(o);
-                }
-            }
-            Ok(Outcome::Passed)
+fn replay_iterator(case: &Case<'_>) -> Result<(Outcome, Option<String>)> {
+    let specs: Vec<(Option<&str>, &Value)> = match case.v["subsets"].as_object() {
+        None => vec![(None, case.v)],
+        Some(subsets) => subsets.iter().map(|(k, v)| (Some(k.as_str()), v)).collect(),
+    };
+    let mut notes = Vec::new();
+    for (subset, spec) in specs {
+        let (outcome, n) = check_iterator(case, &build_flow(case, subset)?, spec)?;
+        let prefix = subset.map(|s| format!("{s} ")).unwrap_or_default();
+        notes.extend(n.into_iter().map(|n| format!("{prefix}{n}")));
+        if let o @ Outcome::Failed { .. } = outcome {
+            return Ok((o, None));
         }
     }
+    Ok((
+        Outcome::Passed,
+        (!notes.is_empty()).then(|| notes.join("; ")),
+    ))
+}
+
+/// The augflow error each construction error of Keras maps to (spec §2 step 5, §13), found
+/// by a phrase of Keras' message: the phrase, the error in words, and the test.
+type ErrorMapping = (&'static str, &'static str, ErrorTest);
+
+/// Whether an augflow error is the one a mapping expects.
+type ErrorTest = fn(&Error) -> bool;
+
+const KERAS_ERRORS: [ErrorMapping; 7] = [
+    ("should have rank 4", "Error::Shape naming `x`", |e| {
+        matches!(e, Error::Shape { name: "x", .. })
+    }),
+    (
+        "and `y` (labels) should have the same length",
+        "Error::LengthMismatch naming `y`",
+        |e| matches!(e, Error::LengthMismatch { name, .. } if name == "y"),
+    ),
+    (
+        "and `sample_weight` (sample weights) should have the same length",
+        "Error::LengthMismatch naming `sample_weight`",
+        |e| matches!(e, Error::LengthMismatch { name, .. } if name == "sample_weight"),
+    ),
+    (
+        "All of the arrays in `x` should have the same length",
+        "Error::LengthMismatch naming an extra array (x_misc)",
+        |e| {
+            matches!(e, Error::LengthMismatch { name, .. }
+                if name.starts_with("extras") || name.starts_with("x_misc"))
+        },
+    ),
+    (
+        "Invalid subset name",
+        "Error::InvalidParameter naming `subset`",
+        |e| matches!(e, Error::InvalidParameter { name: "subset", .. }),
+    ),
+    (
+        "`validation_split` must be strictly between 0 and 1",
+        "Error::InvalidParameter naming `validation_split`",
+        |e| {
+            matches!(
+                e,
+                Error::InvalidParameter {
+                    name: "validation_split",
+                    ..
+                }
+            )
+        },
+    ),
+    (
+        "different number of classes after the split",
+        "Error::ClassSplit",
+        |e| matches!(e, Error::ClassSplit { .. }),
+    ),
+];
+
+/// The augflow error (in words, and its test) that Keras' construction error `message`
+/// maps to, or `None` for a message no mapping covers.
+fn expected_error(message: &str) -> Option<(&'static str, ErrorTest)> {
+    KERAS_ERRORS
+        .iter()
+        .find(|(phrase, _, _)| message.contains(phrase))
+        .map(|&(_, what, test)| (what, test))
 }
 
 fn replay_iterator_error(case: &Case<'_>) -> Result<Outcome> {
-    let subset = case.v["flow"]["subset"]
-        .as_str()
-        .map(str::parse)
-        .transpose()?;
-    match build_flow(case, subset) {
-        Ok(_) => Ok(failed(format!(
-            "built, expected {}",
-            case.v["raises"]["message"]
-        ))),
-        Err(Error::ClassSplit { .. })
-            if case.v["raises"]["message"]
-                .as_str()
-                .is_some_and(|m| m.contains("different number of classes")) =>
-        {
-            Ok(Outcome::Passed)
-        }
-        Err(e) => Ok(failed(format!(
-            "error `{e}`, expected {}",
-            case.v["raises"]["message"]
-        ))),
-    }
+    let message = case.v["raises"]["message"].as_str().unwrap_or_default();
+    let Some((what, test)) = expected_error(message) else {
+        return Ok(failed(format!(
+            "no augflow error is mapped to Keras' {:?}: {message:?}",
+            case.v["raises"]["type"].as_str().unwrap_or("error")
+        )));
+    };
+    let subset = case.v["flow"]["subset"].as_str();
+    Ok(match build_flow(case, subset) {
+        Ok(_) => failed(format!("built, expected {what} (Keras: {message:?})")),
+        Err(e) if test(&e) => Outcome::Passed,
+        Err(e) => failed(format!("error `{e}`, expected {what} (Keras: {message:?})")),
+    })
 }

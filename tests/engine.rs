@@ -320,3 +320,36 @@ fn class_labels_come_in_the_dtype_asked_for() {
         .unwrap();
     assert_eq!(frame.get(0).unwrap().y.unwrap().dtype(), DType::I64);
 }
+
+/// Collects every log message, so a test can check what a user is told.
+struct Collect(std::sync::Mutex<Vec<String>>);
+impl log::Log for Collect {
+    fn enabled(&self, _: &log::Metadata) -> bool {
+        true
+    }
+    fn log(&self, r: &log::Record) {
+        self.0.lock().unwrap().push(r.args().to_string());
+    }
+    fn flush(&self) {}
+}
+static LOGS: Collect = Collect(std::sync::Mutex::new(Vec::new()));
+
+#[test]
+fn channels_last_data_under_channels_first_is_reported() {
+    let _ = log::set_logger(&LOGS);
+    log::set_max_level(log::LevelFilter::Warn);
+    let datagen = ImageDataGenerator::builder()
+        .data_format(DataFormat::ChannelsFirst)
+        .build()
+        .unwrap();
+    datagen
+        .flow(Array4::<u8>::zeros((4, 32, 32, 3)))
+        .build()
+        .unwrap();
+    let logs = LOGS.0.lock().unwrap().clone();
+    assert!(
+        logs.iter()
+            .any(|l| l.contains("channels_last") && l.contains("(32 channels)")),
+        "{logs:?}"
+    );
+}

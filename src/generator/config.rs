@@ -106,13 +106,43 @@ impl Default for GeneratorConfig {
     }
 }
 
-fn non_negative(name: &'static str, v: f64, what: &str) -> Result<()> {
+/// The largest magnitude accepted for `rotation_range` and `shear_range`, in degrees.
+///
+/// Angles repeat every 360 degrees, so a larger range adds nothing; the bound only keeps the
+/// drawn angle (`uniform(-r, r)`, which needs `2r` finite) precise to well under a degree.
+pub const ANGLE_LIMIT: f64 = 1e6;
+
+/// The largest magnitude accepted for `rescale`, `brightness_range`, `cval` and
+/// `channel_shift_range`: pixel values are assumed to stay within `±PIXEL_LIMIT` (every
+/// `u8` and `u16` image, and float images on any usual scale, do).
+///
+/// With pixels, `cval`, `rescale` and brightness each at most `1e6` in magnitude, an
+/// augmented and rescaled value is at most `1e18`, and its square (the samplewise std) at
+/// most `1e36`: both finite in `f32` (max `3.4e38`), so finite input never gives a
+/// non-finite output in `f32` or `f64`. (Half-precision outputs hold only up to 65504.)
+pub const PIXEL_LIMIT: f64 = 1e6;
+
+fn non_negative(name: &'static str, v: f64, limit: f64, what: &str) -> Result<()> {
     check_finite(name, v)?;
-    if v < 0.0 {
+    if !(0.0..=limit).contains(&v) {
         return Err(Error::invalid(
             name,
             v,
-            format!("a finite number >= 0 ({what})"),
+            format!("a finite number in [0, {limit:e}] ({what})"),
+        ));
+    }
+    Ok(())
+}
+
+fn magnitude(name: &'static str, v: f64, what: &str) -> Result<()> {
+    check_finite(name, v)?;
+    if v.abs() > PIXEL_LIMIT {
+        return Err(Error::invalid(
+            name,
+            v,
+            format!(
+                "a finite number with magnitude <= {PIXEL_LIMIT:e} ({what}); larger values overflow the pixels"
+            ),
         ));
     }
     Ok(())
@@ -130,20 +160,30 @@ impl GeneratorConfig {
     /// ```
     pub fn validated(&self) -> Result<GeneratorConfig> {
         let mut c = self.clone();
-        non_negative("rotation_range", c.rotation_range, "degrees")?;
-        non_negative("shear_range", c.shear_range, "degrees")?;
-        non_negative("channel_shift_range", c.channel_shift_range, "an intensity")?;
-        non_negative("zca_epsilon", c.zca_epsilon, "added to singular values")?;
+        non_negative("rotation_range", c.rotation_range, ANGLE_LIMIT, "degrees")?;
+        non_negative("shear_range", c.shear_range, ANGLE_LIMIT, "degrees")?;
+        non_negative(
+            "channel_shift_range",
+            c.channel_shift_range,
+            PIXEL_LIMIT,
+            "an intensity",
+        )?;
+        non_negative(
+            "zca_epsilon",
+            c.zca_epsilon,
+            f64::MAX,
+            "added to singular values",
+        )?;
         c.width_shift_range.validate("width_shift_range")?;
         c.height_shift_range.validate("height_shift_range")?;
         c.zoom_range.validate()?;
-        check_finite("cval", c.cval)?;
+        magnitude("cval", c.cval, "a pixel value")?;
         if let Some([a, b]) = c.brightness_range {
-            check_finite("brightness_range", a)?;
-            check_finite("brightness_range", b)?;
+            magnitude("brightness_range", a, "a brightness factor")?;
+            magnitude("brightness_range", b, "a brightness factor")?;
         }
         if let Some(r) = c.rescale {
-            check_finite("rescale", r)?;
+            magnitude("rescale", r, "a factor, e.g. 1/255")?;
         }
         let v = c.validation_split;
         if !v.is_finite() || !(0.0..1.0).contains(&v) {

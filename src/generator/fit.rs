@@ -97,7 +97,7 @@ impl ImageDataGenerator {
         }
         let n0 = shape[0];
         // spec §10 step 4: a float copy, then rescale (f32 multiply).
-        let mut data: Vec<f32> = Vec::with_capacity(n0 * d);
+        let mut data: Vec<f32> = alloc_f32(n0, d, "x", n0)?;
         for img in x.axis_iter(Axis(0)) {
             let img = img.as_standard_layout();
             data.extend(img.iter().map(|v| v.to_f64() as f32));
@@ -109,7 +109,9 @@ impl ImageDataGenerator {
         if opts.augment {
             let seed = opts.seed.unwrap_or_else(os_seed);
             let lay = Layout::new(fmt, h, w, c);
-            let mut aug = vec![0f32; opts.rounds * n0 * d];
+            let rows = opts.rounds.saturating_mul(n0);
+            let mut aug = alloc_f32(rows, d, "rounds", opts.rounds)?;
+            aug.resize(rows * d, 0.0); // allocated, so rows · d did not overflow
             aug.par_chunks_mut(d)
                 .enumerate()
                 .try_for_each(|(k, out)| -> Result<()> {
@@ -153,6 +155,25 @@ impl ImageDataGenerator {
         }
         self.stats = stats;
         Ok(())
+    }
+}
+
+/// An empty vector with room for `rows × d` values, or an error naming `name` (whose value is
+/// `value`) when that many cannot be allocated: the size comes from the user (`rounds`, or
+/// the number of images), so it is checked, never left to abort the process.
+fn alloc_f32(rows: usize, d: usize, name: &'static str, value: usize) -> Result<Vec<f32>> {
+    let mut v = Vec::new();
+    let len = rows.checked_mul(d);
+    match len.map(|len| v.try_reserve_exact(len)) {
+        Some(Ok(())) => Ok(v),
+        _ => Err(Error::invalid(
+            name,
+            value,
+            format!(
+                "a value whose copies fit in memory: fit needs {rows} x {d} f32 values ({} bytes), which cannot be allocated",
+                (rows as u128) * (d as u128) * 4
+            ),
+        )),
     }
 }
 

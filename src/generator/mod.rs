@@ -3,6 +3,7 @@
 
 mod config;
 mod fit;
+mod layout;
 mod preprocess;
 mod ranges;
 mod standardize;
@@ -12,9 +13,10 @@ use std::sync::Arc;
 use ndarray::{Array2, Array3, ArrayView3, ArrayViewMut3};
 
 pub use config::GeneratorConfig;
+pub use config::{ANGLE_LIMIT, PIXEL_LIMIT};
 pub use fit::FitOptions;
 pub use preprocess::Preprocess;
-pub use ranges::{ShiftRange, ZoomRange};
+pub use ranges::{SHIFT_LIMIT, ShiftRange, ZOOM_LIMIT, ZoomRange};
 
 pub(crate) use preprocess::run_user;
 
@@ -242,7 +244,7 @@ impl ImageDataGenerator {
                 expected: format!("the image's shape {:?}", x.shape()),
             });
         }
-        params.validate()?;
+        check_params(params)?;
         let lay = Layout::new(fmt, h, w, c);
         let src = x.as_standard_layout();
         let src = src.as_slice().expect("standard layout is contiguous");
@@ -327,7 +329,7 @@ impl ImageDataGenerator {
         } else {
             TransformParams::default()
         };
-        params.validate()?;
+        check_params(&params)?;
         let src = x.as_standard_layout();
         let src = src.as_slice().expect("standard layout is contiguous");
         // Keras rescales right after the augmentation (spec §9 step 2). When nothing runs in
@@ -398,6 +400,40 @@ impl ImageDataGenerator {
     }
 }
 
+/// The largest shift of explicit parameters, in pixels (`2^50`): coordinates keep their
+/// integer part exact in `f64` below `2^52`. Drawn shifts are far smaller (see [`SHIFT_LIMIT`]).
+const PARAM_SHIFT_LIMIT: f64 = (1u64 << 50) as f64;
+
+/// Checks parameters (drawn, or given to `apply_transform`) before they reach the warp:
+/// finite, zoom and shift within what keeps every sampling coordinate finite and exact,
+/// brightness and channel shift within [`PIXEL_LIMIT`]. Every draw of a valid configuration
+/// passes; explicit parameters beyond these limits would give non-finite pixels.
+fn check_params(p: &TransformParams) -> Result<()> {
+    p.validate()?;
+    let within = |name: &'static str, v: f64, limit: f64, what: &str| {
+        if v.abs() <= limit {
+            Ok(())
+        } else {
+            Err(crate::Error::invalid(
+                name,
+                v,
+                format!("a magnitude <= {limit:e} ({what})"),
+            ))
+        }
+    };
+    within("zx", p.zx, ZOOM_LIMIT, "a zoom factor")?;
+    within("zy", p.zy, ZOOM_LIMIT, "a zoom factor")?;
+    within("tx", p.tx, PARAM_SHIFT_LIMIT, "pixels")?;
+    within("ty", p.ty, PARAM_SHIFT_LIMIT, "pixels")?;
+    if let Some(b) = p.brightness {
+        within("brightness", b, PIXEL_LIMIT, "a factor")?;
+    }
+    if let Some(c) = p.channel_shift_intensity {
+        within("channel_shift_intensity", c, PIXEL_LIMIT, "an intensity")?;
+    }
+    Ok(())
+}
+
 /// Builds an [`ImageDataGenerator`]; setters are named after Keras' arguments and
 /// [`build`](Self::build) validates everything at once.
 ///
@@ -412,18 +448,6 @@ pub struct ImageDataGeneratorBuilder {
     preprocessing: Option<Arc<dyn Preprocess>>,
 }
 
-macro_rules! setters {
-    ($($(#[$doc:meta])* $name:ident: $ty:ty;)*) => {
-        $(
-            $(#[$doc])*
-            pub fn $name(mut self, v: $ty) -> Self {
-                self.config.$name = v;
-                self
-            }
-        )*
-    };
-}
-
 impl ImageDataGeneratorBuilder {
     /// Starts from an existing configuration (for example one read from a JSON file).
     pub fn from_config(config: GeneratorConfig) -> Self {
@@ -433,45 +457,118 @@ impl ImageDataGeneratorBuilder {
         }
     }
 
-    setters! {
-        /// Subtract the dataset's per-channel mean (call `fit` first).
-        featurewise_center: bool;
-        /// Subtract each image's mean.
-        samplewise_center: bool;
-        /// Divide by the dataset's per-channel std (call `fit` first).
-        featurewise_std_normalization: bool;
-        /// Divide each image by its std.
-        samplewise_std_normalization: bool;
-        /// ZCA whitening (call `fit` first).
-        zca_whitening: bool;
-        /// Epsilon of ZCA (default 1e-6).
-        zca_epsilon: f64;
-        /// Degrees: rotation uniform in `[-r, r]`.
-        rotation_range: f64;
-        /// Degrees: shear uniform in `[-s, s]`.
-        shear_range: f64;
-        /// Channel shift intensity range.
-        channel_shift_range: f64;
-        /// Boundary handling.
-        fill_mode: FillMode;
-        /// Fill value for `FillMode::Constant`.
-        cval: f64;
-        /// Random horizontal flips.
-        horizontal_flip: bool;
-        /// Random vertical flips.
-        vertical_flip: bool;
-        /// Layout of the images.
-        data_format: DataFormat;
-        /// Fraction of the data held out for validation.
-        validation_split: f64;
-        /// Spline order 0 or 1.
-        interpolation_order: u32;
-        /// Output element type.
-        dtype: DType;
-        /// Corrected (default) or Keras-exact geometry.
-        geometry: Geometry;
-        /// Byte budget for the ZCA matrix (default 2 GiB).
-        zca_memory_budget: u64;
+    /// Subtract the dataset's per-channel mean (call `fit` first).
+    pub fn featurewise_center(mut self, v: bool) -> Self {
+        self.config.featurewise_center = v;
+        self
+    }
+
+    /// Subtract each image's mean.
+    pub fn samplewise_center(mut self, v: bool) -> Self {
+        self.config.samplewise_center = v;
+        self
+    }
+
+    /// Divide by the dataset's per-channel std (call `fit` first).
+    pub fn featurewise_std_normalization(mut self, v: bool) -> Self {
+        self.config.featurewise_std_normalization = v;
+        self
+    }
+
+    /// Divide each image by its std.
+    pub fn samplewise_std_normalization(mut self, v: bool) -> Self {
+        self.config.samplewise_std_normalization = v;
+        self
+    }
+
+    /// ZCA whitening (call `fit` first).
+    pub fn zca_whitening(mut self, v: bool) -> Self {
+        self.config.zca_whitening = v;
+        self
+    }
+
+    /// Epsilon of ZCA (default 1e-6).
+    pub fn zca_epsilon(mut self, v: f64) -> Self {
+        self.config.zca_epsilon = v;
+        self
+    }
+
+    /// Degrees: rotation uniform in `[-r, r]`.
+    pub fn rotation_range(mut self, v: f64) -> Self {
+        self.config.rotation_range = v;
+        self
+    }
+
+    /// Degrees: shear uniform in `[-s, s]`.
+    pub fn shear_range(mut self, v: f64) -> Self {
+        self.config.shear_range = v;
+        self
+    }
+
+    /// Channel shift intensity range.
+    pub fn channel_shift_range(mut self, v: f64) -> Self {
+        self.config.channel_shift_range = v;
+        self
+    }
+
+    /// Boundary handling.
+    pub fn fill_mode(mut self, v: FillMode) -> Self {
+        self.config.fill_mode = v;
+        self
+    }
+
+    /// Fill value for `FillMode::Constant`.
+    pub fn cval(mut self, v: f64) -> Self {
+        self.config.cval = v;
+        self
+    }
+
+    /// Random horizontal flips.
+    pub fn horizontal_flip(mut self, v: bool) -> Self {
+        self.config.horizontal_flip = v;
+        self
+    }
+
+    /// Random vertical flips.
+    pub fn vertical_flip(mut self, v: bool) -> Self {
+        self.config.vertical_flip = v;
+        self
+    }
+
+    /// Layout of the images.
+    pub fn data_format(mut self, v: DataFormat) -> Self {
+        self.config.data_format = v;
+        self
+    }
+
+    /// Fraction of the data held out for validation.
+    pub fn validation_split(mut self, v: f64) -> Self {
+        self.config.validation_split = v;
+        self
+    }
+
+    /// Spline order 0 or 1.
+    pub fn interpolation_order(mut self, v: u32) -> Self {
+        self.config.interpolation_order = v;
+        self
+    }
+
+    /// Output element type.
+    pub fn dtype(mut self, v: DType) -> Self {
+        self.config.dtype = v;
+        self
+    }
+
+    /// Corrected (default) or Keras-exact geometry.
+    pub fn geometry(mut self, v: Geometry) -> Self {
+        self.config.geometry = v;
+        self
+    }
+
+    /// Byte budget for the ZCA matrix (default 2 GiB).
+    pub fn zca_memory_budget(mut self, v: u64) -> Self {
+        self.config.zca_memory_budget = v;
+        self
     }
 
     /// Horizontal shift range: a fraction (`< 1`), pixels, an integer or a list.

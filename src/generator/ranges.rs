@@ -2,9 +2,28 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::Result;
 use crate::error::check_finite;
 use crate::rng::{SampleRng, below, uniform};
+use crate::{Error, Result};
+
+/// The largest magnitude of a shift-range value: `1e6` pixels, or `1e6` image sizes for a
+/// (negative) fraction.
+///
+/// Far beyond any image side that fits in memory (a shift past the image only repeats the
+/// fill), it keeps every sampling coordinate `zoom · (index + shift)` below `2^52` for
+/// images up to `2^30` pixels a side with zoom up to [`ZOOM_LIMIT`], so coordinates keep
+/// their integer part exact in `f64` and the fill modes' arithmetic stays finite.
+pub const SHIFT_LIMIT: f64 = 1e6;
+
+/// The largest zoom factor accepted, and the inverse of the smallest: zoom factors lie in
+/// `[1e-6, 1e6]`.
+///
+/// A factor of `0` (or one through which a range passes, such as Keras' `zoom_range = 1.0`,
+/// `[0, 2]`) gives a singular matrix that collapses the image to a line; a negative one
+/// mirrors through such a collapse. Factors beyond `1e6` (or under `1e-6`) show less than a
+/// millionth of the image per pixel (or a million images per pixel), nothing a training set
+/// needs, and would push coordinates past the range where `f64` keeps them exact.
+pub const ZOOM_LIMIT: f64 = 1e6;
 
 /// `width_shift_range` / `height_shift_range` (spec §3.2).
 ///
@@ -65,8 +84,16 @@ impl From<u32> for ShiftRange {
     }
 }
 impl From<usize> for ShiftRange {
+    /// A pixel count. One above `i64::MAX` (far over [`SHIFT_LIMIT`], so `build()` refuses
+    /// it) is kept as the nearest float, so the error reports the value given, not a wrapped one.
     fn from(v: usize) -> Self {
-        ShiftRange::Int(v as i64)
+        i64::try_from(v).map_or(ShiftRange::Float(v as f64), ShiftRange::Int)
+    }
+}
+impl From<u64> for ShiftRange {
+    /// As `From<usize>`.
+    fn from(v: u64) -> Self {
+        i64::try_from(v).map_or(ShiftRange::Float(v as f64), ShiftRange::Int)
     }
 }
 impl From<Vec<f64>> for ShiftRange {
@@ -96,20 +123,21 @@ impl ShiftRange {
     }
 
     pub(crate) fn validate(&self, name: &'static str) -> Result<()> {
-        match self {
-            ShiftRange::Int(n) if *n < 0 => Err(crate::Error::invalid(
-                name,
-                n,
-                "an integer >= 0 (pixels), a float (fraction if < 1, else pixels) or a list of floats",
-            )),
-            ShiftRange::Int(_) => Ok(()),
-            ShiftRange::Float(r) => check_finite(name, *r).map(|_| ()),
-            ShiftRange::List(l) => {
-                for v in l {
-                    check_finite(name, *v)?;
-                }
+        const ACCEPTED: &str = "an integer in 0..=1000000 (pixels), a float (fraction of the image if < 1, else pixels) or a list of floats, each finite with magnitude <= 1e6";
+        let check = |v: f64| {
+            if v.is_finite() && v.abs() <= SHIFT_LIMIT {
                 Ok(())
+            } else {
+                Err(crate::Error::invalid(name, v, ACCEPTED))
             }
+        };
+        match self {
+            ShiftRange::Int(n) if !(0..=SHIFT_LIMIT as i64).contains(n) => {
+                Err(crate::Error::invalid(name, n, ACCEPTED))
+            }
+            ShiftRange::Int(_) => Ok(()),
+            ShiftRange::Float(r) => check(*r),
+            ShiftRange::List(l) => l.iter().try_for_each(|v| check(*v)),
         }
     }
 
@@ -199,10 +227,24 @@ impl ZoomRange {
         self.bounds() == (1.0, 1.0)
     }
 
+    /// Both bounds must lie in `[1/ZOOM_LIMIT, ZOOM_LIMIT]` (see [`ZOOM_LIMIT`]): every drawn
+    /// factor, between the bounds, is then positive and finite, so the matrix is invertible.
     pub(crate) fn validate(&self) -> Result<()> {
         let (a, b) = self.bounds();
-        check_finite("zoom_range", a)?;
-        check_finite("zoom_range", b)?;
+        for v in [a, b] {
+            check_finite("zoom_range", v)?;
+            if !(1.0 / ZOOM_LIMIT..=ZOOM_LIMIT).contains(&v) {
+                let value = match *self {
+                    ZoomRange::Scalar(z) => format!("{z} (the range [{a}, {b}])"),
+                    ZoomRange::Pair(..) => format!("[{a}, {b}]"),
+                };
+                return Err(Error::invalid(
+                    "zoom_range",
+                    value,
+                    "zoom factors in [1e-6, 1e6]: a scalar z in [-0.999999, 0.999999] (for [1 - z, 1 + z]) or a pair of factors in [1e-6, 1e6]; a factor of 0 or below collapses or mirrors the image",
+                ));
+            }
+        }
         Ok(())
     }
 }

@@ -123,8 +123,29 @@ direct_element!(f64, DType::F64, "f64");
 
 thread_local! {
     /// Each thread's `f32` scratch sample for the half-precision outputs; grown to the
-    /// largest sample seen, so steady state allocates nothing.
+    /// largest sample seen up to [`SCRATCH_KEEP`] elements, so steady state allocates nothing.
     static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The largest scratch buffer (in `f32` elements, 16 MiB) a thread keeps between samples: a
+/// 2048x2048 RGB-less image, or a 1182x1182 RGB one. A larger sample gets its own buffer,
+/// freed as soon as it is converted, so one huge batch does not leave every pool thread
+/// holding its size for the life of the process. Such samples cost far more to warp than to
+/// allocate.
+const SCRATCH_KEEP: usize = 1 << 22;
+
+/// Puts `buf` back as this thread's scratch when it is within [`SCRATCH_KEEP`] and larger
+/// than the one there (a nested sample may have stored one meanwhile); otherwise frees it.
+fn keep_scratch(buf: Vec<f32>) {
+    if buf.capacity() > SCRATCH_KEEP {
+        return;
+    }
+    SCRATCH.with(|s| {
+        let mut s = s.borrow_mut();
+        if buf.capacity() > s.capacity() {
+            *s = buf;
+        }
+    });
 }
 
 /// Elements converted per step: a stack buffer the bulk converter (F16C where the CPU has
@@ -165,12 +186,7 @@ macro_rules! half_element {
                         }
                     }
                 }
-                SCRATCH.with(|s| {
-                    let mut s = s.borrow_mut();
-                    if buf.capacity() > s.capacity() {
-                        *s = buf;
-                    }
-                });
+                keep_scratch(buf);
                 result.map(|_| ())
             }
             fn save_sample(
@@ -206,6 +222,30 @@ mod tests {
         out.into_iter()
             .map(|v| unsafe { v.assume_init() })
             .collect()
+    }
+
+    fn scratch_capacity() -> usize {
+        SCRATCH.with(|s| s.borrow().capacity())
+    }
+
+    #[test]
+    fn a_huge_half_sample_does_not_stay_resident_in_the_scratch() {
+        // Runs on its own test thread, so the scratch is this test's alone.
+        let datagen = ImageDataGenerator::builder().build().unwrap();
+        let small = Array3::<u8>::from_elem((8, 8, 3), 7);
+        let huge = Array3::<u8>::from_elem((2049, 2048, 1), 9);
+        assert!(huge.len() > SCRATCH_KEEP);
+        let _ = sample::<f16>(&datagen, &small);
+        assert!(scratch_capacity() >= small.len());
+        let out = sample::<f16>(&datagen, &huge);
+        assert!(out.iter().all(|&v| v == f16::from_f32(9.0)));
+        assert!(scratch_capacity() <= SCRATCH_KEEP, "{}", scratch_capacity());
+        let _ = sample::<bf16>(&datagen, &small);
+        assert!(
+            (small.len()..=SCRATCH_KEEP).contains(&scratch_capacity()),
+            "{}",
+            scratch_capacity()
+        );
     }
 
     #[test]

@@ -122,12 +122,9 @@ impl<T: Pixel> SourceSpec for ArraySpec<T> {
                 expected: "at least one image".into(),
             });
         }
-        let (_, _, c) = image_dims(&shape[1..], cfg.data_format, "x")?;
-        if !matches!(c, 1 | 3 | 4) {
-            log::warn!(
-                "NumpyArrayIterator is set to use the data format convention \"{}\", i.e. expected either 1, 3, or 4 channels; got an array with shape {shape:?} ({c} channels).",
-                cfg.data_format
-            );
+        image_dims(&shape[1..], cfg.data_format, "x")?;
+        if let Some(warning) = datagen.layout_warning(&shape) {
+            log::warn!("{warning}");
         }
         src.check_lengths(n)?;
         let labels = src.y.as_ref().filter(|_| !self.ignore_class_split);
