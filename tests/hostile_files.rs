@@ -453,3 +453,48 @@ fn keep_aspect_ratio_never_crops_to_nothing() {
         );
     }
 }
+
+#[test]
+fn file_iterators_refuse_a_target_size_over_the_pixel_limit_at_build() {
+    // target_size(100000, 100000) used to build, then abort on a 120 GB batch.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("cats")).unwrap();
+    noisy_rgb(4, 4).save(dir.path().join("cats/a.png")).unwrap();
+    let csv = write(dir.path(), "l.csv", b"filename,class\ncats/a.png,cat\n");
+    let datagen = augflow::ImageDataGenerator::builder().build().unwrap();
+    let err = datagen
+        .flow_from_directory(dir.path())
+        .target_size(100_000, 100_000)
+        .build();
+    let Err(err) = err else {
+        panic!("a 10^10-pixel target_size built")
+    };
+    assert!(
+        matches!(
+            err,
+            Error::InvalidParameter {
+                name: "target_size",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = datagen
+        .flow_from_dataframe(&csv)
+        .directory(dir.path())
+        .target_size(100_000, 100_000)
+        .build();
+    let Err(err) = err else {
+        panic!("a 10^10-pixel target_size built")
+    };
+    assert!(
+        matches!(
+            err,
+            Error::InvalidParameter {
+                name: "target_size",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}

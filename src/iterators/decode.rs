@@ -669,6 +669,20 @@ mod tests {
     }
 
     #[test]
+    fn jpeg_completeness_walks_segments_stuffing_and_restarts() {
+        // SOI, an APP0 segment holding FF D9 (not an end marker there), SOS, entropy data
+        // with a stuffed FF 00 and a restart marker, then EOI and trailing junk.
+        let mut b = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0xFF, 0xD9];
+        b.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x03, 0x01, 0x12, 0xFF, 0x00, 0x34]);
+        b.extend_from_slice(&[0xFF, 0xD0, 0x56, 0xFF, 0xD9, 0x00, 0x00]);
+        assert!(jpeg_is_complete(&b));
+        let eoi = b.len() - 4;
+        for cut in 0..eoi {
+            assert!(!jpeg_is_complete(&b[..cut]), "cut at {cut}");
+        }
+    }
+
+    #[test]
     fn grayscale_uses_pil_fixed_point_luma() {
         let img = DynamicImage::ImageRgb8(
             image::RgbImage::from_raw(2, 1, vec![10, 200, 30, 255, 255, 255]).unwrap(),
