@@ -146,11 +146,16 @@ fn typed<T: FromNpyBytes, R: Read>(
         reader
             .read_exact(chunk)
             .map_err(|e| format!("cannot read the data: {e}"))?;
-        values.extend(
-            chunk
-                .chunks_exact(size)
-                .map(|b| T::from_npy_bytes(b, header.big_endian)),
-        );
+        for b in chunk.chunks_exact(size) {
+            let v = T::from_npy_bytes(b, header.big_endian).ok_or_else(|| {
+                format!(
+                    "element {} holds the byte {}, not a bool (0 or 1)",
+                    values.len(),
+                    b[0]
+                )
+            })?;
+            values.push(v);
+        }
         left -= chunk.len();
     }
     let fortran = header.fortran_order;
@@ -164,25 +169,29 @@ fn typed<T: FromNpyBytes, R: Read>(
     Ok(T::wrap(a))
 }
 
-/// Decodes one element from its bytes in a `.npy` file.
+/// Decodes one element from its bytes in a `.npy` file; `None` for a bool byte other than 0
+/// or 1, which NumPy would read as `True` but which is more likely a corrupt file.
 trait FromNpyBytes: Element {
-    fn from_npy_bytes(bytes: &[u8], big_endian: bool) -> Self;
+    fn from_npy_bytes(bytes: &[u8], big_endian: bool) -> Option<Self>;
 }
 
 impl FromNpyBytes for bool {
-    fn from_npy_bytes(bytes: &[u8], _: bool) -> Self {
-        // NumPy reads any non-zero byte as True.
-        bytes[0] != 0
+    fn from_npy_bytes(bytes: &[u8], _: bool) -> Option<Self> {
+        match bytes[0] {
+            0 => Some(false),
+            1 => Some(true),
+            _ => None,
+        }
     }
 }
 
 macro_rules! from_npy_bytes {
     ($($t:ty),*) => {$(
         impl FromNpyBytes for $t {
-            fn from_npy_bytes(bytes: &[u8], big_endian: bool) -> Self {
+            fn from_npy_bytes(bytes: &[u8], big_endian: bool) -> Option<Self> {
                 let mut b = [0u8; std::mem::size_of::<$t>()];
                 b.copy_from_slice(bytes);
-                if big_endian { <$t>::from_be_bytes(b) } else { <$t>::from_le_bytes(b) }
+                Some(if big_endian { <$t>::from_be_bytes(b) } else { <$t>::from_le_bytes(b) })
             }
         }
     )*};
