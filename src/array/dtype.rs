@@ -105,15 +105,27 @@ impl DType {
     /// assert_eq!(DType::from_npy_descr("<c8"), None);
     /// ```
     pub fn from_npy_descr(descr: &str) -> Option<DType> {
+        Self::from_npy_descr_with_order(descr).map(|(d, _)| d)
+    }
+
+    /// The dtype of a `.npy` type descriptor and whether its data is big-endian: `<` is
+    /// little-endian, `>` and `!` big-endian, `=`, `|` and no mark the machine's own order
+    /// (NumPy's rules; the mark of a one-byte type does not matter).
+    pub(crate) fn from_npy_descr_with_order(descr: &str) -> Option<(DType, bool)> {
         // NumPy's one-character aliases for the single-byte types.
         match descr {
-            "b" => return Some(DType::I8),
-            "B" => return Some(DType::U8),
-            "?" => return Some(DType::Bool),
+            "b" => return Some((DType::I8, false)),
+            "B" => return Some((DType::U8, false)),
+            "?" => return Some((DType::Bool, false)),
             _ => {}
         }
-        let body = descr.strip_prefix(['<', '>', '|', '=']).unwrap_or(descr);
-        Some(match body {
+        let (big_endian, body) = match descr.as_bytes().first() {
+            Some(b'<') => (false, &descr[1..]),
+            Some(b'>' | b'!') => (true, &descr[1..]),
+            Some(b'=' | b'|') => (cfg!(target_endian = "big"), &descr[1..]),
+            _ => (cfg!(target_endian = "big"), descr),
+        };
+        let dtype = match body {
             "b1" => DType::Bool,
             "u1" => DType::U8,
             "u2" => DType::U16,
@@ -126,7 +138,8 @@ impl DType {
             "f4" => DType::F32,
             "f8" => DType::F64,
             _ => return None,
-        })
+        };
+        Some((dtype, big_endian && dtype.size_of() > 1))
     }
 }
 
@@ -246,6 +259,28 @@ mod tests {
     fn unsupported_descr_is_none() {
         for descr in ["<f2", "<c16", "|S5", "<U3", "O", "", "<"] {
             assert_eq!(DType::from_npy_descr(descr), None, "{descr}");
+        }
+    }
+
+    #[test]
+    fn byte_order_marks_follow_numpy() {
+        let native_big = cfg!(target_endian = "big");
+        let cases = [
+            ("<f4", DType::F32, false),
+            (">f4", DType::F32, true),
+            ("!i2", DType::I16, true),
+            ("=f8", DType::F64, native_big),
+            ("|u4", DType::U32, native_big),
+            ("i8", DType::I64, native_big),
+            (">u1", DType::U8, false),
+            ("<b1", DType::Bool, false),
+        ];
+        for (descr, dtype, big) in cases {
+            assert_eq!(
+                DType::from_npy_descr_with_order(descr),
+                Some((dtype, big)),
+                "{descr}"
+            );
         }
     }
 }

@@ -5,8 +5,11 @@ mod dtype;
 mod dyn_array;
 mod labels;
 mod npy;
+mod npy_header;
+mod npz;
 
 pub use dtype::{DType, Element};
 pub use dyn_array::DynArray;
 pub(crate) use dyn_array::into_row_major_vec;
-pub use npy::{read_npy, read_npz, write_npy, write_npz};
+pub use npy::{read_npy, write_npy};
+pub use npz::{read_npz, write_npz};

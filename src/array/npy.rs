@@ -5,26 +5,27 @@
 //! allocation. Writes go to a temporary file in the target folder, then a rename: a crash
 //! never leaves a half-written file under the final name.
 
-use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use ndarray::{ArrayD, IxDyn, ShapeBuilder};
-use ndarray_npy::npy::header::Header;
-use ndarray_npy::{NpzWriter, WriteNpyExt};
+use ndarray_npy::WriteNpyExt;
 
 use super::dtype::{DType, Element};
 use super::dyn_array::{Data, DynArray, dispatch};
+use super::npy_header::{NpyHeader, read_header};
 use crate::{Error, Result};
 
 /// Reads one array from a `.npy` file (NumPy's `np.save` format, versions 1–3, either byte
-/// order, C or Fortran order). The dtype comes from the header.
+/// order, C or Fortran order). The dtype comes from the header; big-endian data is converted
+/// to the machine's order. Bytes after the data are ignored, as NumPy ignores them.
 ///
 /// Errors with [`Error::Io`] when the file cannot be opened and [`Error::Format`] (naming the
-/// file) for a bad header, a dtype outside [`DType`], or data shorter or longer than the
-/// header says.
+/// file) for a bad header, a dtype outside [`DType`], or data shorter than the header says.
+/// Sizes in the header are checked against the file's size before anything is allocated, and
+/// the header is parsed in time linear in its length.
 ///
 /// ```
 /// use augflow::array::{DType, DynArray, read_npy, write_npy};
@@ -44,7 +45,7 @@ pub fn read_npy(path: impl AsRef<Path>) -> Result<DynArray> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let available = file.metadata().map_err(|e| Error::io(path, e))?.len();
     let mut reader = BufReader::new(file);
-    read_array(&mut reader, available, path, None)
+    read_array(&mut reader, available, &|msg| format_error(path, msg))
 }
 
 /// Writes one array as a `.npy` file (little-endian, C order), atomically: the data goes to
@@ -70,160 +71,23 @@ pub fn write_npy(path: impl AsRef<Path>, array: &DynArray) -> Result<()> {
     })
 }
 
-/// Reads every array of a `.npz` file (NumPy's `np.savez`), keyed by name without the
-/// `.npy` suffix, in sorted order.
-///
-/// Compressed archives (`np.savez_compressed`) are not supported: they give an
-/// [`Error::Format`] that says so. Other errors as for [`read_npy`], with the entry's name.
-///
-/// ```
-/// use std::collections::BTreeMap;
-/// use augflow::array::{DynArray, read_npz, write_npz};
-///
-/// let dir = std::env::temp_dir().join(format!("augflow-doc-npz-{}", std::process::id()));
-/// std::fs::create_dir_all(&dir).unwrap();
-/// let dict = BTreeMap::from([
-///     ("age".to_string(), DynArray::from(vec![1.0_f64, 2.0])),
-///     ("height".to_string(), DynArray::from(vec![160_i64, 170])),
-/// ]);
-/// write_npz(dir.join("d.npz"), &dict)?;
-/// assert_eq!(read_npz(dir.join("d.npz"))?, dict);
-/// # std::fs::remove_dir_all(&dir).unwrap();
-/// # Ok::<(), augflow::Error>(())
-/// ```
-pub fn read_npz(path: impl AsRef<Path>) -> Result<BTreeMap<String, DynArray>> {
-    let path = path.as_ref();
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
-    let mut zip = zip::ZipArchive::new(BufReader::new(file))
-        .map_err(|e| format_error(path, format!("not a valid .npz (zip) archive: {e}")))?;
-    let mut out = BTreeMap::new();
-    for i in 0..zip.len() {
-        let mut entry = zip.by_index(i).map_err(|e| {
-            format_error(
-                path,
-                format!("entry #{i}: {e}{}", compressed_hint(&e.to_string())),
-            )
-        })?;
-        let full_name = entry.name().to_owned();
-        if entry.compression() != zip::CompressionMethod::Stored {
-            return Err(format_error(
-                path,
-                format!(
-                    "entry '{full_name}' is compressed ({:?}); compressed .npz \
-                     (np.savez_compressed) is not supported, save with np.savez",
-                    entry.compression()
-                ),
-            ));
-        }
-        let size = entry.size();
-        if size > file_len {
-            return Err(format_error(
-                path,
-                format!("entry '{full_name}' claims {size} bytes but the archive has {file_len}"),
-            ));
-        }
-        let array = read_array(&mut entry, size, path, Some(&full_name))?;
-        let name = full_name
-            .strip_suffix(".npy")
-            .unwrap_or(&full_name)
-            .to_owned();
-        if out.insert(name.clone(), array).is_some() {
-            return Err(format_error(
-                path,
-                format!("two entries are named '{name}' once '.npy' is stripped"),
-            ));
-        }
-    }
-    Ok(out)
-}
-
-/// Writes a dict of arrays as an uncompressed `.npz` file that `np.load` reads (each array
-/// stored as `<name>.npy`), atomically like [`write_npy`].
-///
-/// ```
-/// use std::collections::BTreeMap;
-/// use augflow::array::{DynArray, read_npz, write_npz};
-///
-/// let dir = std::env::temp_dir().join(format!("augflow-doc-wnpz-{}", std::process::id()));
-/// std::fs::create_dir_all(&dir).unwrap();
-/// let dict = BTreeMap::from([("x".to_string(), DynArray::from(vec![true, false]))]);
-/// write_npz(dir.join("d.npz"), &dict)?;
-/// assert_eq!(read_npz(dir.join("d.npz"))?["x"], dict["x"]);
-/// # std::fs::remove_dir_all(&dir).unwrap();
-/// # Ok::<(), augflow::Error>(())
-/// ```
-pub fn write_npz(path: impl AsRef<Path>, arrays: &BTreeMap<String, DynArray>) -> Result<()> {
-    let path = path.as_ref();
-    write_atomically(path, |w| {
-        let mut npz = NpzWriter::new(&mut *w);
-        for (name, array) in arrays {
-            dispatch!(&array.data, a => npz.add_array(name.as_str(), a))
-                .map_err(|e| format!("array '{name}': {e}"))?;
-        }
-        npz.finish().map(|_| ()).map_err(|e| e.to_string())
-    })
-}
-
-fn format_error(path: &Path, message: String) -> Error {
+pub(crate) fn format_error(path: &Path, message: String) -> Error {
     Error::Format {
         path: path.to_path_buf(),
         message,
     }
 }
 
-fn compressed_hint(msg: &str) -> &'static str {
-    if msg.contains("Compression method not supported") {
-        " (compressed .npz from np.savez_compressed is not supported; save with np.savez)"
-    } else {
-        ""
-    }
-}
-
-/// Counts the bytes read through it, to know where the header ends.
-struct Counting<R> {
-    inner: R,
-    read: u64,
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.read += n as u64;
-        Ok(n)
-    }
-}
-
-/// Reads one `.npy` payload of `available` bytes from `reader`.
-fn read_array<R: Read>(
+/// Reads one `.npy` payload of `available` bytes from `reader`: the header, then exactly the
+/// data it declares (bytes after it are ignored, as NumPy ignores them). Sizes are checked
+/// against `available` before anything is allocated. `ctx` turns a message into the error.
+pub(crate) fn read_array<R: Read>(
     reader: &mut R,
     available: u64,
-    path: &Path,
-    entry: Option<&str>,
+    ctx: &dyn Fn(String) -> Error,
 ) -> Result<DynArray> {
-    let ctx = |msg: String| match entry {
-        Some(e) => format_error(path, format!("entry '{e}': {msg}")),
-        None => format_error(path, msg),
-    };
-    let mut counting = Counting {
-        inner: reader,
-        read: 0,
-    };
-    let header = Header::from_reader(&mut counting)
-        .map_err(|e| ctx(format!("not a valid .npy header: {e}")))?;
-    let descr_value = header.type_descriptor.clone();
-    let descr = descr_value.as_string().ok_or_else(|| {
-        ctx(format!(
-            "unsupported dtype {descr_value} (structured dtypes are not supported); expected one of {}",
-            supported_list()
-        ))
-    })?;
-    let dtype = DType::from_npy_descr(descr).ok_or_else(|| {
-        ctx(format!(
-            "unsupported dtype '{descr}'; expected one of {}",
-            supported_list()
-        ))
-    })?;
+    let header = read_header(reader, available).map_err(ctx)?;
+    let dtype = header.dtype;
     let elems = header
         .shape
         .iter()
@@ -237,51 +101,103 @@ fn read_array<R: Read>(
             header.shape
         )));
     };
-    let present = available.saturating_sub(counting.read);
-    if present != data_bytes {
+    let present = available - header.data_offset;
+    if present < data_bytes {
         return Err(ctx(format!(
-            "the header says shape {:?} of {dtype} ({data_bytes} bytes) but {present} data bytes follow it",
+            "the header says shape {:?} of {dtype} ({data_bytes} bytes) but only {present} data bytes follow it",
             header.shape
         )));
     }
-    fn typed<T: Element, R: Read>(
-        reader: R,
-        header: &Header,
-        elems: usize,
-    ) -> std::result::Result<Data, String> {
-        let fortran = header.layout.is_fortran();
-        let values = T::read_to_end_exact_vec(reader, &header.type_descriptor, elems)
-            .map_err(|e| e.to_string())?;
-        let a = ArrayD::from_shape_vec(IxDyn(&header.shape).set_f(fortran), values)
-            .map_err(|e| e.to_string())?;
-        let a = if fortran {
-            a.as_standard_layout().into_owned()
-        } else {
-            a
-        };
-        Ok(T::wrap(a))
-    }
-    let r = &mut counting;
+    let h = &header;
     let data = match dtype {
-        DType::Bool => typed::<bool, _>(r, &header, elems),
-        DType::U8 => typed::<u8, _>(r, &header, elems),
-        DType::U16 => typed::<u16, _>(r, &header, elems),
-        DType::U32 => typed::<u32, _>(r, &header, elems),
-        DType::U64 => typed::<u64, _>(r, &header, elems),
-        DType::I8 => typed::<i8, _>(r, &header, elems),
-        DType::I16 => typed::<i16, _>(r, &header, elems),
-        DType::I32 => typed::<i32, _>(r, &header, elems),
-        DType::I64 => typed::<i64, _>(r, &header, elems),
-        DType::F32 => typed::<f32, _>(r, &header, elems),
-        DType::F64 => typed::<f64, _>(r, &header, elems),
+        DType::Bool => typed::<bool, _>(reader, h, elems),
+        DType::U8 => typed::<u8, _>(reader, h, elems),
+        DType::U16 => typed::<u16, _>(reader, h, elems),
+        DType::U32 => typed::<u32, _>(reader, h, elems),
+        DType::U64 => typed::<u64, _>(reader, h, elems),
+        DType::I8 => typed::<i8, _>(reader, h, elems),
+        DType::I16 => typed::<i16, _>(reader, h, elems),
+        DType::I32 => typed::<i32, _>(reader, h, elems),
+        DType::I64 => typed::<i64, _>(reader, h, elems),
+        DType::F32 => typed::<f32, _>(reader, h, elems),
+        DType::F64 => typed::<f64, _>(reader, h, elems),
     }
     .map_err(|e| ctx(format!("bad {dtype} data: {e}")))?;
     Ok(DynArray::from_data(data))
 }
 
-fn supported_list() -> String {
-    DType::ALL.map(DType::name).join(", ")
+/// Reads `elems` values of `T` in the header's byte order and layout. The caller has checked
+/// that the data is present, so the allocation is bounded by the file's size.
+fn typed<T: FromNpyBytes, R: Read>(
+    reader: &mut R,
+    header: &NpyHeader,
+    elems: usize,
+) -> std::result::Result<Data, String> {
+    const CHUNK: usize = 1 << 16; // a multiple of every element size
+    let size = std::mem::size_of::<T>();
+    let mut values = Vec::new();
+    values
+        .try_reserve_exact(elems)
+        .map_err(|e| format!("cannot allocate {elems} values: {e}"))?;
+    let mut left = elems * size;
+    let mut buf = vec![0u8; left.min(CHUNK)];
+    while left > 0 {
+        let chunk = &mut buf[..left.min(CHUNK)];
+        reader
+            .read_exact(chunk)
+            .map_err(|e| format!("cannot read the data: {e}"))?;
+        for b in chunk.chunks_exact(size) {
+            let v = T::from_npy_bytes(b, header.big_endian).ok_or_else(|| {
+                format!(
+                    "element {} holds the byte {}, not a bool (0 or 1)",
+                    values.len(),
+                    b[0]
+                )
+            })?;
+            values.push(v);
+        }
+        left -= chunk.len();
+    }
+    let fortran = header.fortran_order;
+    let a = ArrayD::from_shape_vec(IxDyn(&header.shape).set_f(fortran), values)
+        .map_err(|e| e.to_string())?;
+    let a = if fortran {
+        a.as_standard_layout().into_owned()
+    } else {
+        a
+    };
+    Ok(T::wrap(a))
 }
+
+/// Decodes one element from its bytes in a `.npy` file; `None` for a bool byte other than 0
+/// or 1, which NumPy would read as `True` but which is more likely a corrupt file.
+trait FromNpyBytes: Element {
+    fn from_npy_bytes(bytes: &[u8], big_endian: bool) -> Option<Self>;
+}
+
+impl FromNpyBytes for bool {
+    fn from_npy_bytes(bytes: &[u8], _: bool) -> Option<Self> {
+        match bytes[0] {
+            0 => Some(false),
+            1 => Some(true),
+            _ => None,
+        }
+    }
+}
+
+macro_rules! from_npy_bytes {
+    ($($t:ty),*) => {$(
+        impl FromNpyBytes for $t {
+            fn from_npy_bytes(bytes: &[u8], big_endian: bool) -> Option<Self> {
+                let mut b = [0u8; std::mem::size_of::<$t>()];
+                b.copy_from_slice(bytes);
+                Some(if big_endian { <$t>::from_be_bytes(b) } else { <$t>::from_le_bytes(b) })
+            }
+        }
+    )*};
+}
+
+from_npy_bytes!(u8, u16, u32, u64, i8, i16, i32, i64, f32, f64);
 
 /// Writes through `write` into a fresh temporary file next to `path`, syncs it, then renames
 /// it to `path`. On any failure the temporary file is removed and `path` is left as it was.

@@ -174,7 +174,13 @@ impl Crop {
 
     /// Keras' centre crop of an `h × w` image to the aspect ratio of `th × tw` (spec §15):
     /// `crop_h = min(h, (w·th)//tw)`, `crop_w = min(w, (h·tw)//th)`, `top = (h − crop_h)//2`,
-    /// `left = (w − crop_w)//2`. `th` and `tw` must be at least 1.
+    /// `left = (w − crop_w)//2`. `th` and `tw` are taken as at least 1.
+    ///
+    /// Two departures from Keras' formula, both where it breaks: the products are computed
+    /// without overflow for any `usize`, and a crop is never empty. Where the formula gives
+    /// 0 rows or columns (an image far thinner than the target's ratio, such as 100×1 for a
+    /// 224×448 target), the crop keeps 1, centred; PIL would be asked to resize an empty
+    /// image there.
     ///
     /// ```
     /// use augflow::iterators::Crop;
@@ -182,11 +188,19 @@ impl Crop {
     /// assert_eq!(Crop::keep_aspect_ratio(20, 40, 8, 8), Crop { top: 0, left: 10, height: 20, width: 20 });
     /// // 10x7 for a 2x3 (h x w) target: crop_h = min(10, 7*2//3) = 4, crop_w = min(7, 10*3//2) = 7.
     /// assert_eq!(Crop::keep_aspect_ratio(10, 7, 2, 3), Crop { top: 3, left: 0, height: 4, width: 7 });
+    /// // 100 rows of 1 pixel for a 224x448 target: Keras' crop_h would be 1*224//448 = 0.
+    /// assert_eq!(Crop::keep_aspect_ratio(100, 1, 224, 448), Crop { top: 49, left: 0, height: 1, width: 1 });
     /// ```
     pub fn keep_aspect_ratio(h: usize, w: usize, th: usize, tw: usize) -> Self {
-        let (th, tw) = (th.max(1), tw.max(1));
-        let height = h.min(w * th / tw);
-        let width = w.min(h * tw / th);
+        // u128 holds the product of any two usizes, and each quotient is at most a usize.
+        let side = |n: usize, other: usize, num: usize, den: usize| {
+            let k = (other as u128 * num.max(1) as u128 / den.max(1) as u128)
+                .min(n as u128)
+                .max(1) as usize;
+            k.min(n)
+        };
+        let height = side(h, w, th, tw);
+        let width = side(w, h, tw, th);
         Crop {
             top: (h - height) / 2,
             left: (w - width) / 2,
@@ -196,15 +210,16 @@ impl Crop {
     }
 }
 
-/// How a file becomes an array: Keras' `load_img` arguments. A small `Copy` struct with
-/// chained setters.
+/// How a file becomes an array: Keras' `load_img` arguments, plus a decompression-bomb
+/// guard. A small `Copy` struct with chained setters.
 ///
 /// ```
 /// use augflow::iterators::{ColorMode, LoadOptions, ResizeFilter};
 /// let o = LoadOptions::new().target_size(224, 224).color_mode(ColorMode::Grayscale).interpolation(ResizeFilter::Bilinear);
 /// assert_eq!(o.target_size, Some((224, 224)));
+/// assert_eq!(o.max_pixels, LoadOptions::DEFAULT_MAX_PIXELS);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoadOptions {
     /// `(height, width)` to resize to; `None` keeps the file's size.
     pub target_size: Option<(usize, usize)>,
@@ -214,10 +229,30 @@ pub struct LoadOptions {
     pub interpolation: ResizeFilter,
     /// Centre-crop to the target's aspect ratio before resizing (spec §15).
     pub keep_aspect_ratio: bool,
+    /// The most pixels (width × height) an image file may declare, and a `target_size` may
+    /// hold; see [`LoadOptions::max_pixels`].
+    pub max_pixels: u64,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            target_size: None,
+            color_mode: ColorMode::default(),
+            interpolation: ResizeFilter::default(),
+            keep_aspect_ratio: false,
+            max_pixels: Self::DEFAULT_MAX_PIXELS,
+        }
+    }
 }
 
 impl LoadOptions {
-    /// No resize, RGB, nearest, no crop.
+    /// The default [`max_pixels`](LoadOptions::max_pixels): 178,956,970 pixels, twice PIL's
+    /// `Image.MAX_IMAGE_PIXELS` (89,478,485), the size above which PIL (and so Keras)
+    /// refuses a file with `DecompressionBombError`. Every file Keras loads, augflow loads.
+    pub const DEFAULT_MAX_PIXELS: u64 = 2 * 89_478_485;
+
+    /// No resize, RGB, nearest, no crop, the default pixel limit.
     pub fn new() -> Self {
         Self::default()
     }
@@ -241,16 +276,55 @@ impl LoadOptions {
         self.keep_aspect_ratio = on;
         self
     }
+    /// The decompression-bomb guard: an image file whose header declares more than `n`
+    /// pixels (width × height) is refused with [`Error::Format`] naming the file, its size
+    /// and the limit, before any pixel is decoded; a `target_size` of more than `n` pixels
+    /// is refused too. The limit holds for each image, in every thread decoding at once.
+    /// Default [`LoadOptions::DEFAULT_MAX_PIXELS`] (PIL's limit); `u64::MAX` turns the guard
+    /// off. Must be at least 1.
+    ///
+    /// ```
+    /// use augflow::iterators::{load_img, LoadOptions};
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("wide.png");
+    /// image::GrayImage::new(100, 50).save(&path)?;
+    /// let err = load_img(&path, &LoadOptions::new().max_pixels(4_000)).unwrap_err();
+    /// assert!(err.to_string().contains("100x50"));
+    /// assert!(load_img(&path, &LoadOptions::new().max_pixels(5_000)).is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn max_pixels(mut self, n: u64) -> Self {
+        self.max_pixels = n;
+        self
+    }
 
     pub(crate) fn validate(&self) -> Result<()> {
-        if let Some((h, w)) = self.target_size
-            && (h == 0 || w == 0)
-        {
+        if self.max_pixels == 0 {
             return Err(Error::invalid(
-                "target_size",
-                format!("({h}, {w})"),
-                "a (height, width) pair of integers >= 1",
+                "max_pixels",
+                0,
+                "a pixel count >= 1 (u64::MAX for no limit)",
             ));
+        }
+        if let Some((h, w)) = self.target_size {
+            if h == 0 || w == 0 {
+                return Err(Error::invalid(
+                    "target_size",
+                    format!("({h}, {w})"),
+                    "a (height, width) pair of integers >= 1",
+                ));
+            }
+            let pixels = (h as u128) * (w as u128);
+            if pixels > u128::from(self.max_pixels) {
+                return Err(Error::invalid(
+                    "target_size",
+                    format!("({h}, {w}), {pixels} pixels"),
+                    format!(
+                        "at most max_pixels = {} pixels (raise it with `max_pixels`)",
+                        self.max_pixels
+                    ),
+                ));
+            }
         }
         Ok(())
     }
@@ -270,8 +344,11 @@ pub(crate) struct Decoded {
 ///
 /// The format is recognised from the file's content. Errors: [`Error::Io`] when the file
 /// cannot be read, [`Error::Image`] when it cannot be decoded (corrupt, truncated, unknown
-/// format), each naming the file. 16-bit files are reduced to 8 bits (PIL keeps 16-bit
-/// grey as `I;16`; augflow does not).
+/// format; a JPEG that ends before its end-of-image marker is "image file is truncated",
+/// as in PIL), [`Error::Format`] when it declares more than
+/// [`max_pixels`](LoadOptions::max_pixels), each naming the file; [`Error::InvalidParameter`]
+/// for a `target_size` with a zero side or more than `max_pixels` pixels. 16-bit files are
+/// reduced to 8 bits (PIL keeps 16-bit grey as `I;16`; augflow does not).
 ///
 /// ```
 /// use augflow::iterators::{load_img, ColorMode, LoadOptions};
@@ -301,14 +378,7 @@ pub(crate) fn decode_resized(
     resizer: &mut Resizer,
 ) -> Result<Decoded> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let img = image::ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| Error::io(path, e))?
-        .decode()
-        .map_err(|source| Error::Image {
-            path: path.to_path_buf(),
-            source,
-        })?;
+    let img = decode_checked(&bytes, path, opts.max_pixels)?;
     let (w, h) = (img.width() as usize, img.height() as usize);
     if w == 0 || h == 0 {
         return Err(Error::Format {
@@ -330,7 +400,20 @@ pub(crate) fn decode_resized(
     } else {
         Crop::full(h, w)
     };
-    let mut dst = vec![0u8; th * tw * c];
+    let too_large = || {
+        Error::invalid(
+            "target_size",
+            format!("({th}, {tw})"),
+            "a size whose pixels can be allocated",
+        )
+    };
+    let mut dst = Vec::new();
+    let len = th
+        .checked_mul(tw)
+        .and_then(|n| n.checked_mul(c))
+        .ok_or_else(too_large)?;
+    dst.try_reserve_exact(len).map_err(|_| too_large())?;
+    dst.resize(len, 0);
     resize(
         &src,
         h,
@@ -353,6 +436,90 @@ pub(crate) fn decode_resized(
         w: tw,
         c,
     })
+}
+
+/// Decodes `bytes` (the content of `path`), refusing from the header alone an image of more
+/// than `max_pixels` pixels and a JPEG cut before its end.
+fn decode_checked(bytes: &[u8], path: &Path, max_pixels: u64) -> Result<DynamicImage> {
+    let image_error = |source| Error::Image {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut reader = image::ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| Error::io(path, e))?;
+    // The decoder's own allocation cap, at the widest pixel (4 channels of f32), so that it
+    // never refuses an image under `max_pixels`.
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(max_pixels.saturating_mul(16));
+    reader.limits(limits);
+    if reader.format() == Some(image::ImageFormat::Jpeg) && !jpeg_is_complete(bytes) {
+        return Err(image_error(image::ImageError::Decoding(
+            image::error::DecodingError::new(
+                image::ImageFormat::Jpeg.into(),
+                format!(
+                    "image file is truncated: the JPEG data ({} bytes) ends before its end-of-image marker",
+                    bytes.len()
+                ),
+            ),
+        )));
+    }
+    let decoder = reader.into_decoder().map_err(image_error)?;
+    let (w, h) = image::ImageDecoder::dimensions(&decoder);
+    let pixels = u64::from(w) * u64::from(h);
+    if pixels > max_pixels {
+        return Err(Error::Format {
+            path: path.to_path_buf(),
+            message: format!(
+                "the image ({} bytes) declares {w}x{h} = {pixels} pixels, over the limit of \
+                 max_pixels = {max_pixels} (a decompression-bomb guard, like PIL's); raise \
+                 `max_pixels` if the file is trusted",
+                bytes.len()
+            ),
+        });
+    }
+    DynamicImage::from_decoder(decoder).map_err(image_error)
+}
+
+/// Whether a JPEG's segments and entropy-coded data run up to an end-of-image marker, as a
+/// complete file's do. Walks the markers in one pass; bytes after the marker do not matter.
+/// A file too malformed to walk counts as complete, for the decoder to judge.
+fn jpeg_is_complete(b: &[u8]) -> bool {
+    let mut pos = 2; // after SOI
+    loop {
+        let Some(&marker_lead) = b.get(pos) else {
+            return false;
+        };
+        if marker_lead != 0xFF {
+            return true;
+        }
+        let Some(&marker) = b.get(pos + 1) else {
+            return false;
+        };
+        match marker {
+            0xD9 => return true,
+            0xFF => pos += 1, // fill byte
+            0x01 | 0xD0..=0xD7 => pos += 2,
+            _ => {
+                let Some(len) = b.get(pos + 2..pos + 4) else {
+                    return false;
+                };
+                pos += 2 + usize::from(u16::from_be_bytes([len[0], len[1]]));
+                if marker == 0xDA {
+                    // Entropy-coded data: runs to the next marker other than a stuffed
+                    // 0xFF00 or a restart marker.
+                    loop {
+                        match (b.get(pos), b.get(pos + 1)) {
+                            (Some(0xFF), Some(0x00 | 0xD0..=0xD7)) => pos += 2,
+                            (Some(0xFF), Some(_)) => break,
+                            (Some(_), _) => pos += 1,
+                            (None, _) => return false,
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// PIL's `convert` to `L`, `RGB` or `RGBA` for 8-bit images; other depths go through
@@ -499,6 +666,20 @@ mod tests {
                 width: 10
             }
         );
+    }
+
+    #[test]
+    fn jpeg_completeness_walks_segments_stuffing_and_restarts() {
+        // SOI, an APP0 segment holding FF D9 (not an end marker there), SOS, entropy data
+        // with a stuffed FF 00 and a restart marker, then EOI and trailing junk.
+        let mut b = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0xFF, 0xD9];
+        b.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x03, 0x01, 0x12, 0xFF, 0x00, 0x34]);
+        b.extend_from_slice(&[0xFF, 0xD0, 0x56, 0xFF, 0xD9, 0x00, 0x00]);
+        assert!(jpeg_is_complete(&b));
+        let eoi = b.len() - 4;
+        for cut in 0..eoi {
+            assert!(!jpeg_is_complete(&b[..cut]), "cut at {cut}");
+        }
     }
 
     #[test]

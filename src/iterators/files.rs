@@ -311,6 +311,14 @@ impl<S: FileSpec, O> IteratorBuilder<S, O> {
         self.spec.load_options_mut().keep_aspect_ratio = on;
         self
     }
+    /// The most pixels a file may declare (width × height, read from its header before it
+    /// is decoded): a larger file is an error naming it, its size and the limit, as Pillow's
+    /// decompression-bomb check. Default [`LoadOptions::DEFAULT_MAX_PIXELS`], twice Pillow's
+    /// `MAX_IMAGE_PIXELS`; `u64::MAX` turns the check off. `target_size` must fit in it too.
+    pub fn max_pixels(mut self, pixels: u64) -> Self {
+        self.spec.load_options_mut().max_pixels = pixels;
+        self
+    }
     /// The element type of class labels in `Batch::y` (class modes categorical, binary,
     /// sparse): `float32` by default, as Keras; `int64` or `uint32` class ids, for example,
     /// go straight into a framework's cross-entropy without a conversion. Also
