@@ -4,7 +4,9 @@
 
 use std::arch::x86_64::*;
 
-use super::pixel::{OutPixel, Pixel, PixelKind};
+use crate::transform::pixel::{OutPixel, Pixel, PixelKind};
+use crate::transform::warp::fast::fast_pixels;
+use crate::transform::warp::kernel::OutRow;
 
 /// Loads 4 consecutive elements from `p` as `f64` lanes.
 ///
@@ -106,18 +108,20 @@ pub(crate) unsafe fn bilinear_write<T: Pixel, O: OutPixel>(
 /// bounds), the image must be channels-last with 3 or 4 channels, and hold fewer than
 /// `i32::MAX` elements.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn bilinear_span<T: Pixel, O: OutPixel>(
     src: &[T],
     dst: &mut [std::mem::MaybeUninit<O>],
-    lay: super::Layout,
-    base: [f64; 2],
-    a: [f64; 2],
-    row_out: usize,
+    row: &OutRow,
     (col_lo, col_hi): (usize, usize),
-    flip_h: bool,
-    scale: f64,
 ) -> usize {
+    let OutRow {
+        lay,
+        base,
+        a,
+        row_out,
+        flip_h,
+        scale,
+    } = *row;
     unsafe {
         let (rs, cs, w) = (lay.rs, lay.cs, lay.w);
         let row_end = (row_out + 1) * rs;
@@ -227,18 +231,20 @@ unsafe fn load_pair<T: Pixel>(p: *const T, a: usize, b: usize) -> __m256 {
 /// channels-last with 3 or 4 channels, hold fewer than `i32::MAX` elements, and `T` must not
 /// be `f64`.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn bilinear_span_f32<T: Pixel, const CLAMP: bool>(
     src: &[T],
     dst: &mut [std::mem::MaybeUninit<f32>],
-    lay: super::Layout,
-    base: [f64; 2],
-    a: [f64; 2],
-    row_out: usize,
+    row: &OutRow,
     (col_lo, col_hi): (usize, usize),
-    flip_h: bool,
-    scale: f64,
 ) -> usize {
+    let OutRow {
+        lay,
+        base,
+        a,
+        row_out,
+        flip_h,
+        scale,
+    } = *row;
     unsafe {
         let (rs, cs, w, c) = (lay.rs, lay.cs, lay.w, lay.c);
         let row_end = (row_out + 1) * rs;
@@ -325,19 +331,7 @@ pub(crate) unsafe fn bilinear_span_f32<T: Pixel, const CLAMP: bool>(
                     // The image's last pixel, or the row's: the same arithmetic, in scalar.
                     let dst = std::slice::from_raw_parts_mut(out_slots, len);
                     let cols = (col + k, col + kb + 1);
-                    super::warp::fast_pixels(
-                        src,
-                        dst,
-                        lay,
-                        c,
-                        row_out,
-                        cols,
-                        base,
-                        a,
-                        flip_h,
-                        CLAMP,
-                        scale as f32,
-                    );
+                    fast_pixels(src, dst, row, c, cols, CLAMP);
                 }
             }
             col += 4;
