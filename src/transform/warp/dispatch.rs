@@ -141,42 +141,76 @@ pub fn kernel_build() -> &'static str {
 }
 
 /// Chooses the kernel build for the rest of the process (every thread), in place of the
-/// environment variable `AUGFLOW_ISA`, to measure or compare the builds on one machine.
-/// Returns the build used until now, so a caller can put it back.
+/// environment variable `AUGFLOW_ISA`, to measure or compare the builds on one machine
+/// (like fast_image_resize's `set_cpu_extensions`). Returns the build used until now, so a
+/// caller can put it back.
 ///
 /// `AUGFLOW_ISA` only gives the build used until the first call of this function; after
 /// it, this setting wins, and may also widen the build again up to [`Isa::supported`]. An
 /// image already being warped finishes with the build it started with.
+///
+/// What a narrower build changes: nothing between AVX-512 and AVX2 (the same bits); on
+/// x86-64 the portable build has no fast path, so [`WarpOptions::fast`] then gives the
+/// exact values.
 ///
 /// # Errors
 /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) naming `kernel build` when
 /// `isa` is wider than this CPU runs ([`Isa::supported`]); the setting is then unchanged.
 ///
 /// ```
-/// use augflow::transform::{Isa, kernel_build, set_kernel_build};
-/// let before = set_kernel_build(Isa::Portable)?;
+/// use augflow::transform::{Isa, Warp, WarpOptions, kernel_build, sampling_map, set_kernel_build, warp};
+/// use augflow::{Geometry, TransformParams};
+/// use ndarray::Array3;
+///
+/// let x = Array3::from_shape_fn((32, 32, 3), |(r, c, ch)| (7 * r + 3 * c + 50 * ch) as u8);
+/// let p = TransformParams { theta: 20.0, zx: 0.9, ..Default::default() };
+/// let w = Warp { map: sampling_map(&p, 32, 32, Geometry::Keras), ..Default::default() };
+/// let (exact, fast) = (WarpOptions::default(), WarpOptions::default().fast(true));
+///
+/// let before = set_kernel_build(Isa::supported())?;
+/// let widest: Array3<f32> = warp(x.view(), &w, &fast)?;
+/// let exact_values: Array3<f32> = warp(x.view(), &w, &exact)?;
+/// if Isa::supported() >= Isa::Avx2 {
+///     // The fast path rounds differently from the exact one...
+///     assert_ne!(widest, exact_values);
+///     // ...but every vector build gives the same bits.
+///     set_kernel_build(Isa::Avx2)?;
+///     assert_eq!(kernel_build(), "avx2");
+///     assert_eq!(warp::<u8, f32>(x.view(), &w, &fast)?, widest);
+/// }
+/// set_kernel_build(Isa::Portable)?;
 /// assert_eq!(kernel_build(), "portable");
+/// let portable: Array3<f32> = warp(x.view(), &w, &fast)?;
+/// if cfg!(target_arch = "x86_64") {
+///     // No fast path in the portable x86-64 build: the exact values.
+///     assert_eq!(portable, exact_values);
+/// }
 /// set_kernel_build(before)?;
 /// assert_eq!(kernel_build(), before.name());
 /// # Ok::<(), augflow::Error>(())
 /// ```
 pub fn set_kernel_build(isa: Isa) -> Result<Isa> {
-    let best = Isa::supported();
-    if isa > best {
-        let runs: Vec<&str> = Isa::ALL
-            .iter()
-            .filter(|&&i| i <= best)
-            .map(|i| i.name())
-            .collect();
-        return Err(Error::invalid(
-            "kernel build",
-            isa,
-            format!("a build this CPU runs: {}", runs.join(", ")),
-        ));
-    }
+    check_runs(isa, Isa::supported())?;
     let before = Isa::current();
     SELECTED.store(isa as u8, Ordering::Relaxed);
     Ok(before)
+}
+
+/// `Ok` when a CPU whose widest build is `best` runs `isa`.
+fn check_runs(isa: Isa, best: Isa) -> Result<()> {
+    if isa <= best {
+        return Ok(());
+    }
+    let runs: Vec<&str> = Isa::ALL
+        .iter()
+        .filter(|&&i| i <= best)
+        .map(|i| i.name())
+        .collect();
+    Err(Error::invalid(
+        "kernel build",
+        isa,
+        format!("a build this CPU runs: {}", runs.join(", ")),
+    ))
 }
 
 /// The channels-last specializations of the kernel (the const `C` of its loops): 1, 3 or
@@ -300,5 +334,174 @@ impl KernelChoice {
             interior,
             border,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transform::{DataFormat, SamplingMap};
+    use Border::{Clamped, Scipy};
+    use PixelKind::{F32, F64, U8};
+
+    /// One request: the build, the image (format, side, channels), the element types, and
+    /// the options that matter to the choice.
+    #[derive(Clone, Copy)]
+    struct Request {
+        isa: Isa,
+        first: bool,
+        side: usize,
+        c: usize,
+        types: (PixelKind, PixelKind),
+        map: bool,
+        order0: bool,
+        fill: FillMode,
+        fast: bool,
+    }
+
+    /// The benchmark's request: a 224x224x3 `u8` image to `f32`, bilinear, nearest fill,
+    /// exact, on AVX-512.
+    const BASE: Request = Request {
+        isa: Isa::Avx512,
+        first: false,
+        side: 224,
+        c: 3,
+        types: (U8, F32),
+        map: true,
+        order0: false,
+        fill: FillMode::Nearest,
+        fast: false,
+    };
+
+    fn choose(q: Request) -> KernelChoice {
+        let format = if q.first {
+            DataFormat::ChannelsFirst
+        } else {
+            DataFormat::ChannelsLast
+        };
+        let lay = Layout::new(format, q.side, q.side, q.c);
+        let warp = Warp {
+            map: q.map.then(|| SamplingMap {
+                a: [[1.0, 0.1], [0.0, 1.0]],
+                offset: [0.5, -0.5],
+            }),
+            ..Default::default()
+        };
+        let interpolation = if q.order0 {
+            Interpolation::Nearest
+        } else {
+            Interpolation::Bilinear
+        };
+        let opts = WarpOptions {
+            fill_mode: q.fill,
+            interpolation,
+            fast: q.fast,
+            ..Default::default()
+        };
+        KernelChoice::new(q.isa, lay, &warp, &opts, q.types)
+    }
+
+    /// The channel specialization, `pixel_lanes`, the interior and the border.
+    type Expected = (usize, bool, Interior, Border);
+
+    fn lanes(wide: bool, gathers: bool, pairs: bool) -> Interior {
+        Interior::Fast(FastLanes {
+            wide,
+            gathers,
+            pairs,
+        })
+    }
+
+    /// Every request maps to the specialization, lanes and paths in its row: the table is
+    /// the kernel's dispatch, read in one place.
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn kernel_choice_table() {
+        use Isa::{Avx2, Portable};
+        let exact = |span4| Interior::Exact { span4 };
+        let fast = Request { fast: true, ..BASE };
+        // A side whose square holds more than i32::MAX elements: no i32-indexed lanes.
+        let huge = 50_000;
+        #[rustfmt::skip]
+        let table: &[(&str, Request, Expected)] = &[
+            ("exact, AVX-512", BASE, (3, true, exact(true), Scipy)),
+            ("exact, AVX2", Request { isa: Avx2, ..BASE }, (3, true, exact(true), Scipy)),
+            ("exact, portable", Request { isa: Portable, ..BASE }, (3, false, exact(false), Scipy)),
+            ("exact, order 0", Request { order0: true, ..BASE }, (3, true, exact(false), Scipy)),
+            ("exact, 4 channels", Request { c: 4, ..BASE }, (4, true, exact(true), Scipy)),
+            ("exact, 1 channel", Request { c: 1, ..BASE }, (1, false, exact(false), Scipy)),
+            ("exact, 2 channels", Request { c: 2, ..BASE }, (0, false, exact(false), Scipy)),
+            ("exact, channels-first", Request { first: true, ..BASE }, (0, false, exact(false), Scipy)),
+            ("exact, 1x1 channels-first", Request { first: true, side: 1, ..BASE }, (0, false, exact(false), Scipy)),
+            ("exact, huge", Request { side: huge, ..BASE }, (3, true, exact(false), Scipy)),
+            ("no map: a copy", Request { map: false, ..fast }, (3, true, Interior::Copy, Border::None)),
+            ("fast u8, AVX-512", fast, (3, true, lanes(true, true, true), Clamped)),
+            ("fast u8, AVX2", Request { isa: Avx2, ..fast }, (3, true, lanes(false, true, true), Clamped)),
+            ("fast, portable x86: exact", Request { isa: Portable, ..fast }, (3, false, exact(false), Scipy)),
+            ("fast, constant fill", Request { fill: FillMode::Constant, ..fast }, (3, true, lanes(true, true, true), Scipy)),
+            ("fast, one row", Request { side: 1, ..fast }, (3, true, lanes(true, true, true), Scipy)),
+            ("fast f32 input", Request { types: (F32, F32), ..fast }, (3, true, lanes(false, false, true), Clamped)),
+            ("fast f64 input: exact", Request { types: (F64, F32), ..fast }, (3, true, exact(true), Scipy)),
+            ("fast f64 output: exact", Request { types: (U8, F64), ..fast }, (3, true, exact(true), Scipy)),
+            ("fast order 0: exact", Request { order0: true, ..fast }, (3, true, exact(false), Scipy)),
+            ("fast u8, 1 channel", Request { c: 1, ..fast }, (1, false, lanes(true, true, false), Clamped)),
+            ("fast u8, 2 channels", Request { c: 2, ..fast }, (0, false, lanes(false, false, false), Clamped)),
+            ("fast, channels-first", Request { first: true, ..fast }, (0, false, lanes(false, false, false), Clamped)),
+            ("fast, huge", Request { side: huge, c: 1, ..fast }, (1, false, lanes(false, false, false), Clamped)),
+        ];
+        for &(name, q, (channels, pixel_lanes, interior, border)) in table {
+            let want = KernelChoice {
+                isa: q.isa,
+                channels,
+                pixel_lanes,
+                interior,
+                border,
+            };
+            assert_eq!(choose(q), want, "{name}");
+        }
+    }
+
+    /// Elsewhere the portable build has the fast path (`f32::mul_add` is an instruction).
+    #[test]
+    #[cfg(not(target_arch = "x86_64"))]
+    fn portable_build_takes_the_fast_path_off_x86() {
+        let q = Request {
+            isa: Isa::Portable,
+            fast: true,
+            ..BASE
+        };
+        let want = KernelChoice {
+            isa: Isa::Portable,
+            channels: 3,
+            pixel_lanes: false,
+            interior: lanes(false, false, false),
+            border: Clamped,
+        };
+        assert_eq!(choose(q), want);
+    }
+
+    #[test]
+    fn a_build_wider_than_the_cpu_runs_is_refused_by_name() {
+        let err = check_runs(Isa::Avx512, Isa::Avx2).unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidParameter { name: "kernel build", value, expected }
+                if value == "avx512" && expected.ends_with("portable, avx2")),
+            "{err:?}"
+        );
+        assert!(check_runs(Isa::Avx2, Isa::Portable).is_err());
+        for isa in Isa::ALL {
+            assert!(check_runs(isa, Isa::Avx512).is_ok());
+            assert!(check_runs(Isa::Portable, isa).is_ok());
+        }
+    }
+
+    #[test]
+    fn build_names_parse_back() {
+        for isa in Isa::ALL {
+            assert_eq!(Isa::from_name(isa.name()), Some(isa));
+            assert_eq!(isa.to_string(), isa.name());
+        }
+        assert_eq!(Isa::from_name(" AVX2 "), Some(Isa::Avx2));
+        assert_eq!(Isa::from_name("sse4"), None);
     }
 }

@@ -13,6 +13,10 @@ use crate::transform::{OutPixel, Pixel};
 /// Output columns `lo..hi` of `row`: the fast lanes of `lanes`, widest first, then
 /// [`fast_pixels`] for the rest.
 ///
+/// The 3-channel `pairs` lanes write one element past the last pixel they do (see
+/// `x86::avx2::bilinear_span_f32`); [`fast_pixels`] then writes that pixel, or, at `hi`,
+/// the caller's right border does (never past the row's end).
+///
 /// # Safety
 /// The CPU features `lanes` implies (see [`KernelChoice`](super::dispatch::KernelChoice));
 /// where a flag is set, the image as the span functions require (channels-last with `C`

@@ -34,6 +34,11 @@ pub(crate) unsafe fn load4<T: Pixel>(p: *const T) -> __m256d {
 /// Stores 4 lanes at `p`, rounded to the output type (round to nearest, as `as f32`), then
 /// multiplied by `scale` in the output type (as the scalar kernel's `O::from_f64(v) * sc`).
 ///
+/// Always four elements: for a 3-channel pixel the fourth is the next pixel's first
+/// channel, which gets a wrong value. The caller must write that pixel afterwards (the row
+/// loop goes left to right in memory), and must not use this for a row's last pixel (where
+/// the next element is in another row, or past the end).
+///
 /// # Safety
 /// `p..p+4` must be writable; AVX2 as for [`load4`].
 #[inline(always)]
@@ -71,7 +76,8 @@ pub(crate) unsafe fn bilinear4(v: [__m256d; 4], w: [f64; 4]) -> __m256d {
 }
 
 /// One pixel's bilinear value from its four taps `idx` (row-major) and weights
-/// `[w0r, w0c, w1r, w1c]`, every channel in one `f64x4`, written scaled at `o`.
+/// `[w0r, w0c, w1r, w1c]`, every channel in one `f64x4`, written scaled at `o`. With 3
+/// channels it writes one element into the next pixel, as [`store4`] says.
 ///
 /// # Safety
 /// AVX2 as for [`load4`]; `idx[k]..idx[k]+4` must be readable and `o..o+4` writable.
@@ -101,7 +107,9 @@ pub(crate) unsafe fn bilinear_write<T: Pixel, O: OutPixel>(
 /// channels in one `f64x4`. Same IEEE operations in the same order as the scalar kernel.
 ///
 /// Processes output columns `col_lo..` in steps of four while a whole step fits before
-/// `col_hi`, and returns the first column it did not process.
+/// `col_hi`, and returns the first column it did not process. With 3 channels the last
+/// pixel written spills one element into the returned column's pixel (see [`store4`]): the
+/// caller writes from that column on afterwards.
 ///
 /// # Safety
 /// AVX2 as for [`load4`]; `col_lo..col_hi` must lie in the row's interior span (every tap in
@@ -221,6 +229,11 @@ unsafe fn load_pair<T: Pixel>(p: *const T, a: usize, b: usize) -> __m256 {
 /// With `CLAMP`, coordinates are first clamped to `[0, n-1]`: the same pixel values as
 /// scipy's `nearest` fill (which clamps the taps) up to rounding, so the whole row can be
 /// walked here.
+///
+/// Each pixel's store is four `f32`: with 3 channels, pixel `a`'s fourth lane is rewritten
+/// by pixel `b`'s store, and the step's last pixel spills into the column this returns,
+/// which the caller writes afterwards (a store that would pass the row's end takes the
+/// per-pixel path instead).
 ///
 /// Processes output columns `col_lo..` in steps of four while a whole step fits before
 /// `col_hi`, and returns the first column it did not process.
