@@ -341,8 +341,8 @@ impl KernelChoice {
 mod tests {
     use super::*;
     use crate::transform::{DataFormat, SamplingMap};
-    use Border::{Clamped, Scipy};
-    use PixelKind::{F32, F64, U8};
+    use Border::Clamped;
+    use PixelKind::{F32, U8};
 
     /// One request: the build, the image (format, side, channels), the element types, and
     /// the options that matter to the choice.
@@ -417,7 +417,9 @@ mod tests {
     #[test]
     #[cfg(target_arch = "x86_64")]
     fn kernel_choice_table() {
+        use Border::Scipy;
         use Isa::{Avx2, Portable};
+        use PixelKind::F64;
         let exact = |span4| Interior::Exact { span4 };
         let fast = Request { fast: true, ..BASE };
         // A side whose square holds more than i32::MAX elements: no i32-indexed lanes.
