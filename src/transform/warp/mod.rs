@@ -3,31 +3,31 @@
 //! # From a batch to the SIMD loop
 //!
 //! ```text
-//! Sequence::get (an iterator's batch)              iterators/
-//!  └─ per sample, on rayon: ImageDataGenerator::sample_into_uninit    generator/
-//!      └─ warp_slice_uninit (or warp_into / warp, the public API)     mod.rs
-//!          ├─ Ctx::new: KernelChoice::new, once per image             dispatch.rs, kernel.rs
-//!          │    (the build `Isa::current`, the channel specialization,
-//!          │     the pixel lanes, the interior path, the border path)
-//!          └─ bands::for_each_band: the rows, cut into bands on rayon bands.rs
-//!              └─ kernel::run: enters the build's #[target_feature] fn  kernel.rs, x86/mod.rs
-//!                  └─ by_channels → rows::<C>: per output row         kernel.rs
-//!                      ├─ RowPrefetch::rows (source rows ahead)       prefetch.rs
-//!                      ├─ Border::Clamped: fast::interior_row over the whole row
-//!                      └─ Border::Scipy: border_and_interior
-//!                          ├─ exact::border_col (left border)         exact.rs
-//!                          ├─ the interior span:
-//!                          │   ├─ Interior::Exact: exact::interior_row
-//!                          │   │    └─ x86::avx2::bilinear_span / bilinear_write
-//!                          │   └─ Interior::Fast: fast::interior_row  fast.rs
-//!                          │        ├─ x86::avx512_u8 / avx2_u8 / avx2 spans
-//!                          │        └─ fast::fast_pixels (the remainder)
-//!                          └─ exact::border_col (right border)
+//! Sequence::get (an iterator's batch)                             iterators/
+//! └─ per sample, on rayon: ImageDataGenerator::sample_into_uninit generator/
+//!    └─ warp_slice_uninit (or the public warp_into, warp)         warp/mod.rs
+//!       ├─ Ctx::new → KernelChoice::new, once per image:          kernel.rs, dispatch.rs
+//!       │    the build (Isa::current), the channel specialization,
+//!       │    the pixel lanes, the interior path, the border path
+//!       └─ bands::for_each_band: rows cut into bands on rayon     bands.rs
+//!          └─ kernel::run → the build's #[target_feature] fn      kernel.rs, x86/mod.rs
+//!             └─ by_channels → rows::<C>, for each output row:    kernel.rs
+//!                ├─ RowPrefetch::rows: source rows ahead          prefetch.rs
+//!                ├─ Border::Clamped: fast::interior_row, whole row fast.rs
+//!                └─ Border::Scipy: border_and_interior            kernel.rs
+//!                   ├─ exact::border_col, left border             exact.rs
+//!                   ├─ Interior::Exact: exact::interior_row       exact.rs
+//!                   │  └─ x86::avx2::bilinear_span, bilinear_write x86/avx2.rs
+//!                   ├─ Interior::Fast: fast::interior_row         fast.rs
+//!                   │  ├─ x86::avx512_u8, avx2_u8, avx2 spans     x86/
+//!                   │  └─ fast::fast_pixels, the remainder        fast.rs
+//!                   └─ exact::border_col, right border            exact.rs
 //! ```
 //!
 //! Every path does the same IEEE operations in the same order as its reference
-//! (`exact.rs` for scipy, [`fast::fast_pixel`] for the fast mode), so the build, the bands
-//! and the lanes never change a value; `tests.rs` checks it.
+//! (`exact.rs` for scipy, [`fast::fast_pixel`] for the fast mode), so the bands and the
+//! lanes never change a value, nor does the build, except that the portable build on
+//! x86-64 has no fast mode; `tests.rs` checks it.
 
 use std::mem::MaybeUninit;
 
