@@ -6,12 +6,6 @@ mod fill;
 mod params;
 mod photometric;
 mod pixel;
-#[cfg(target_arch = "x86_64")]
-mod simd;
-#[cfg(target_arch = "x86_64")]
-mod simd256;
-#[cfg(target_arch = "x86_64")]
-mod simd512;
 mod warp;
 
 pub use affine::{Affine, Geometry, SamplingMap, sampling_map};
@@ -19,7 +13,7 @@ pub use fill::{FillMode, Interpolation};
 pub use params::TransformParams;
 pub use photometric::{apply_brightness, apply_channel_shift};
 pub use pixel::{DataFormat, ImageMut, OutPixel, Pixel};
-pub use warp::{Warp, WarpOptions, kernel_build, warp, warp_into};
+pub use warp::{Isa, Warp, WarpOptions, kernel_build, set_kernel_build, warp, warp_into};
 
 pub(crate) use photometric::{
     brightness_keras_slice, brightness_plain_slice, channel_fn, channel_shift_slice,

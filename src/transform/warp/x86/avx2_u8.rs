@@ -1,7 +1,7 @@
 //! AVX2 gather lanes for the fast bilinear kernel on `u8` images: eight output pixels per
-//! step — `simd512`'s design on 256-bit registers, for CPUs without AVX-512.
+//! step — `avx512_u8`'s design on 256-bit registers, for CPUs without AVX-512.
 //!
-//! Same arithmetic as `simd512`, `simd::bilinear_span_f32` and `warp::fast_pixel`, operation
+//! Same arithmetic as `avx512_u8`, `avx2::bilinear_span_f32` and `fast::fast_pixel`, operation
 //! for operation, so every pixel gets the same bits on every path. Data movement: one
 //! 32-bit gather per tap brings each pixel's bytes; for each output register, a lane
 //! permutation (`vpermd`) puts each element's pixel in its lane and a byte shuffle
@@ -10,7 +10,8 @@
 use std::arch::x86_64::*;
 use std::mem::MaybeUninit;
 
-use super::pixel::Layout;
+use crate::transform::warp::fast::fast_pixels;
+use crate::transform::warp::kernel::OutRow;
 
 /// Pixels per step.
 const STEP: usize = 8;
@@ -161,27 +162,22 @@ struct Sink<'a, const C: usize, const CLAMP: bool> {
     /// slice invalidates it.
     out: *mut MaybeUninit<f32>,
     len: usize,
-    lay: Layout,
-    base: [f64; 2],
-    a: [f64; 2],
-    row_out: usize,
-    flip_h: bool,
-    scale: f64,
+    row: OutRow,
 }
 
 impl<const C: usize, const CLAMP: bool> Sink<'_, C, CLAMP> {
     /// Writes output columns `col..col + 8` from their weights and gathered taps; when a
     /// lane could not be read (the image's last pixels), pixel by pixel with
-    /// `warp::fast_pixel`, which gives the same values.
+    /// `fast::fast_pixel`, which gives the same values.
     ///
     /// # Safety
     /// AVX2 and FMA; `col..col + 8` in the row, `lay` describing the `len` slots at `out`.
     #[inline(always)]
     unsafe fn emit(&self, col: usize, wts: &[__m256; 4], taps: &[__m256i; 4], ok: __m256i) {
-        let lay = self.lay;
+        let lay = self.row.lay;
         unsafe {
             if _mm256_movemask_ps(_mm256_castsi256_ps(ok)) == 0xff {
-                let o = (self.out as *mut f32).add(self.row_out * lay.rs + col * lay.cs);
+                let o = (self.out as *mut f32).add(self.row.row_out * lay.rs + col * lay.cs);
                 for j in 0..C {
                     let v = |g: __m256i| {
                         let g = _mm256_permutevar8x32_epi32(g, self.pixel[j]);
@@ -196,21 +192,7 @@ impl<const C: usize, const CLAMP: bool> Sink<'_, C, CLAMP> {
                 }
             } else {
                 let dst = std::slice::from_raw_parts_mut(self.out, self.len);
-                let cols = (col, col + STEP);
-                let (base, a, scale) = (self.base, self.a, self.scale as f32);
-                super::warp::fast_pixels(
-                    self.src,
-                    dst,
-                    lay,
-                    C,
-                    self.row_out,
-                    cols,
-                    base,
-                    a,
-                    self.flip_h,
-                    CLAMP,
-                    scale,
-                );
+                fast_pixels(self.src, dst, &self.row, C, (col, col + STEP), CLAMP);
             }
         }
     }
@@ -218,7 +200,7 @@ impl<const C: usize, const CLAMP: bool> Sink<'_, C, CLAMP> {
 
 /// The fast bilinear interior of one output row of a `u8` channels-last image with `C`
 /// channels (1, 3 or 4), `f32` output: eight pixels per step. Same contract as
-/// `simd512::bilinear_span_u8` (sixteen there), whose arithmetic it repeats exactly.
+/// `avx512_u8::bilinear_span_u8` (sixteen there), whose arithmetic it repeats exactly.
 ///
 /// Processes output columns `col_lo..` in steps of eight while a whole step fits before
 /// `col_hi`, and returns the first column it did not process.
@@ -229,18 +211,20 @@ impl<const C: usize, const CLAMP: bool> Sink<'_, C, CLAMP> {
 /// channels-last with `C` channels and describe `src` (and `dst`, which holds the output
 /// rows from the one `row_out` is counted from), which hold fewer than `i32::MAX` elements.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn bilinear_span_u8<const C: usize, const CLAMP: bool>(
     src: &[u8],
     dst: &mut [MaybeUninit<f32>],
-    lay: Layout,
-    base: [f64; 2],
-    a: [f64; 2],
-    row_out: usize,
+    row: &OutRow,
     (col_lo, col_hi): (usize, usize),
-    flip_h: bool,
-    scale: f64,
 ) -> usize {
+    let OutRow {
+        lay,
+        base,
+        a,
+        flip_h,
+        scale,
+        ..
+    } = *row;
     debug_assert!(C == 1 || C == 3 || C == 4);
     debug_assert!(lay.c == C && lay.cs == C && lay.len() == src.len());
     // A lane may be read when its top-left tap offset i00 satisfies i00 + rs + cs + 4 <= len
@@ -255,7 +239,7 @@ pub(crate) unsafe fn bilinear_span_u8<const C: usize, const CLAMP: bool>(
     unsafe {
         let sign = if flip_h { -1.0 } else { 1.0 };
         let lanes: [f64; 8] = std::array::from_fn(|k| k as f64 * sign);
-        let row = Row {
+        let regs = Row {
             b0: _mm256_set1_pd(base[0]),
             b1: _mm256_set1_pd(base[1]),
             a0: _mm256_set1_pd(a[0]),
@@ -280,22 +264,17 @@ pub(crate) unsafe fn bilinear_span_u8<const C: usize, const CLAMP: bool>(
             src,
             out: dst.as_mut_ptr(),
             len: dst.len(),
-            lay,
-            base,
-            a,
-            row_out,
-            flip_h,
-            scale,
+            row: *row,
         };
         let p = src.as_ptr();
 
         let mut col = col_lo;
-        let mut cur = row.step::<CLAMP>(col);
+        let mut cur = regs.step::<CLAMP>(col);
         let mut taps = gather(p, rs, cs, &cur);
         while col + 2 * STEP <= col_hi {
             // The next step's coordinates and gathers first, so that they overlap this
             // step's arithmetic.
-            let next = row.step::<CLAMP>(col + STEP);
+            let next = regs.step::<CLAMP>(col + STEP);
             let next_taps = gather(p, rs, cs, &next);
             sink.emit(col, &cur.wts, &taps, cur.ok);
             (cur.wts, cur.ok, taps) = (next.wts, next.ok, next_taps);

@@ -1,7 +1,7 @@
 //! AVX-512 lanes for the fast bilinear kernel on `u8` images: sixteen output pixels per step.
 //!
-//! The arithmetic is the AVX2 fast path's (`simd::bilinear_span_f32`) and
-//! `warp::fast_pixel`'s, operation for operation — coordinates `base + cc·a` in `f64`
+//! The arithmetic is the AVX2 fast path's (`avx2::bilinear_span_f32`) and
+//! `fast::fast_pixel`'s, operation for operation — coordinates `base + cc·a` in `f64`
 //! (multiply, then add), the fraction rounded to `f32`, the four weights as products of
 //! `1 - f` and `f`, then a multiply, three fused multiply–adds and the scale — so every
 //! pixel gets the same bits on every path. Only the data movement differs:
@@ -16,7 +16,8 @@
 use std::arch::x86_64::*;
 use std::mem::MaybeUninit;
 
-use super::pixel::Layout;
+use crate::transform::warp::fast::fast_pixels;
+use crate::transform::warp::kernel::OutRow;
 
 /// Pixels per step.
 const STEP: usize = 16;
@@ -188,28 +189,23 @@ struct Sink<'a, const C: usize, const CLAMP: bool> {
     /// slice invalidates it.
     out: *mut MaybeUninit<f32>,
     len: usize,
-    lay: Layout,
-    base: [f64; 2],
-    a: [f64; 2],
-    row_out: usize,
-    flip_h: bool,
-    scale: f64,
+    row: OutRow,
 }
 
 impl<const C: usize, const CLAMP: bool> Sink<'_, C, CLAMP> {
     /// Writes output columns `col..col + 16` from their weights and gathered taps; when a
     /// lane could not be read (`ok` not full: the image's last pixels), pixel by pixel with
-    /// `warp::fast_pixel`, which gives the same values.
+    /// `fast::fast_pixel`, which gives the same values.
     ///
     /// # Safety
     /// AVX-512 F, BW and VBMI and FMA; `col..col + 16` in the row, `lay` describing the
     /// `len` slots at `out`.
     #[inline(always)]
     unsafe fn emit(&self, col: usize, wts: &[__m512; 4], taps: &[__m512i; 4], ok: u16) {
-        let lay = self.lay;
+        let lay = self.row.lay;
         unsafe {
             if ok == u16::MAX {
-                let o = (self.out as *mut f32).add(self.row_out * lay.rs + col * lay.cs);
+                let o = (self.out as *mut f32).add(self.row.row_out * lay.rs + col * lay.cs);
                 let zero = _mm512_setzero_si512();
                 for j in 0..C {
                     // Each lane's channel byte, zero-extended (indices >= 64 pick a zero).
@@ -225,21 +221,7 @@ impl<const C: usize, const CLAMP: bool> Sink<'_, C, CLAMP> {
                 }
             } else {
                 let dst = std::slice::from_raw_parts_mut(self.out, self.len);
-                let cols = (col, col + STEP);
-                let (base, a, scale) = (self.base, self.a, self.scale as f32);
-                super::warp::fast_pixels(
-                    self.src,
-                    dst,
-                    lay,
-                    C,
-                    self.row_out,
-                    cols,
-                    base,
-                    a,
-                    self.flip_h,
-                    CLAMP,
-                    scale,
-                );
+                fast_pixels(self.src, dst, &self.row, C, (col, col + STEP), CLAMP);
             }
         }
     }
@@ -247,12 +229,12 @@ impl<const C: usize, const CLAMP: bool> Sink<'_, C, CLAMP> {
 
 /// The fast bilinear interior of one output row of a `u8` channels-last image with `C`
 /// channels (1, 3 or 4), `f32` output: sixteen pixels per step. Same contract as the AVX2
-/// `simd::bilinear_span_f32` (which see for `CLAMP`), whose arithmetic it repeats exactly.
+/// `avx2::bilinear_span_f32` (which see for `CLAMP`), whose arithmetic it repeats exactly.
 ///
 /// Processes output columns `col_lo..` in steps of sixteen while a whole step fits before
 /// `col_hi`, and returns the first column it did not process. A step whose furthest tap
 /// read would pass the end of `src` (the image's last pixels) is done by
-/// `warp::fast_pixel`, which gives the same values.
+/// `fast::fast_pixel`, which gives the same values.
 ///
 /// # Safety
 /// The CPU must support AVX-512 F, BW and VBMI and FMA; without `CLAMP`,
@@ -260,18 +242,20 @@ impl<const C: usize, const CLAMP: bool> Sink<'_, C, CLAMP> {
 /// least 2; `lay` must be channels-last with `C` channels and describe `src` and `dst`,
 /// which hold fewer than `i32::MAX` elements.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn bilinear_span_u8<const C: usize, const CLAMP: bool>(
     src: &[u8],
     dst: &mut [MaybeUninit<f32>],
-    lay: Layout,
-    base: [f64; 2],
-    a: [f64; 2],
-    row_out: usize,
+    row: &OutRow,
     (col_lo, col_hi): (usize, usize),
-    flip_h: bool,
-    scale: f64,
 ) -> usize {
+    let OutRow {
+        lay,
+        base,
+        a,
+        flip_h,
+        scale,
+        ..
+    } = *row;
     debug_assert!(C == 1 || C == 3 || C == 4);
     debug_assert!(lay.c == C && lay.cs == C && lay.len() == src.len());
     // A lane may be read when its top-left tap offset i00 satisfies i00 + rs + cs + 4 <= len
@@ -286,7 +270,7 @@ pub(crate) unsafe fn bilinear_span_u8<const C: usize, const CLAMP: bool>(
     unsafe {
         let sign = if flip_h { -1.0 } else { 1.0 };
         let lanes: [f64; 16] = std::array::from_fn(|k| k as f64 * sign);
-        let row = Row {
+        let regs = Row {
             b0: _mm512_set1_pd(base[0]),
             b1: _mm512_set1_pd(base[1]),
             a0: _mm512_set1_pd(a[0]),
@@ -311,22 +295,17 @@ pub(crate) unsafe fn bilinear_span_u8<const C: usize, const CLAMP: bool>(
             src,
             out: dst.as_mut_ptr(),
             len: dst.len(),
-            lay,
-            base,
-            a,
-            row_out,
-            flip_h,
-            scale,
+            row: *row,
         };
         let p = src.as_ptr();
 
         let mut col = col_lo;
-        let mut cur = row.step::<CLAMP>(col);
+        let mut cur = regs.step::<CLAMP>(col);
         let mut taps = gather(p, rs, cs, &cur);
         while col + 2 * STEP <= col_hi {
             // The next step's coordinates and gathers first, so that they overlap this
             // step's arithmetic.
-            let next = row.step::<CLAMP>(col + STEP);
+            let next = regs.step::<CLAMP>(col + STEP);
             let next_taps = gather(p, rs, cs, &next);
             sink.emit(col, &cur.wts, &taps, cur.ok);
             (cur.wts, cur.ok, taps) = (next.wts, next.ok, next_taps);

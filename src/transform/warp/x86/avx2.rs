@@ -4,7 +4,9 @@
 
 use std::arch::x86_64::*;
 
-use super::pixel::{OutPixel, Pixel, PixelKind};
+use crate::transform::pixel::{OutPixel, Pixel, PixelKind};
+use crate::transform::warp::fast::fast_pixels;
+use crate::transform::warp::kernel::OutRow;
 
 /// Loads 4 consecutive elements from `p` as `f64` lanes.
 ///
@@ -31,6 +33,11 @@ pub(crate) unsafe fn load4<T: Pixel>(p: *const T) -> __m256d {
 
 /// Stores 4 lanes at `p`, rounded to the output type (round to nearest, as `as f32`), then
 /// multiplied by `scale` in the output type (as the scalar kernel's `O::from_f64(v) * sc`).
+///
+/// Always four elements: for a 3-channel pixel the fourth is the next pixel's first
+/// channel, which gets a wrong value. The caller must write that pixel afterwards (the row
+/// loop goes left to right in memory), and must not use this for a row's last pixel (where
+/// the next element is in another row, or past the end).
 ///
 /// # Safety
 /// `p..p+4` must be writable; AVX2 as for [`load4`].
@@ -69,7 +76,8 @@ pub(crate) unsafe fn bilinear4(v: [__m256d; 4], w: [f64; 4]) -> __m256d {
 }
 
 /// One pixel's bilinear value from its four taps `idx` (row-major) and weights
-/// `[w0r, w0c, w1r, w1c]`, every channel in one `f64x4`, written scaled at `o`.
+/// `[w0r, w0c, w1r, w1c]`, every channel in one `f64x4`, written scaled at `o`. With 3
+/// channels it writes one element into the next pixel, as [`store4`] says.
 ///
 /// # Safety
 /// AVX2 as for [`load4`]; `idx[k]..idx[k]+4` must be readable and `o..o+4` writable.
@@ -99,25 +107,29 @@ pub(crate) unsafe fn bilinear_write<T: Pixel, O: OutPixel>(
 /// channels in one `f64x4`. Same IEEE operations in the same order as the scalar kernel.
 ///
 /// Processes output columns `col_lo..` in steps of four while a whole step fits before
-/// `col_hi`, and returns the first column it did not process.
+/// `col_hi`, and returns the first column it did not process. With 3 channels the last
+/// pixel written spills one element into the returned column's pixel (see [`store4`]): the
+/// caller writes from that column on afterwards.
 ///
 /// # Safety
 /// AVX2 as for [`load4`]; `col_lo..col_hi` must lie in the row's interior span (every tap in
 /// bounds), the image must be channels-last with 3 or 4 channels, and hold fewer than
 /// `i32::MAX` elements.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn bilinear_span<T: Pixel, O: OutPixel>(
     src: &[T],
     dst: &mut [std::mem::MaybeUninit<O>],
-    lay: super::Layout,
-    base: [f64; 2],
-    a: [f64; 2],
-    row_out: usize,
+    row: &OutRow,
     (col_lo, col_hi): (usize, usize),
-    flip_h: bool,
-    scale: f64,
 ) -> usize {
+    let OutRow {
+        lay,
+        base,
+        a,
+        row_out,
+        flip_h,
+        scale,
+    } = *row;
     unsafe {
         let (rs, cs, w) = (lay.rs, lay.cs, lay.w);
         let row_end = (row_out + 1) * rs;
@@ -218,6 +230,11 @@ unsafe fn load_pair<T: Pixel>(p: *const T, a: usize, b: usize) -> __m256 {
 /// scipy's `nearest` fill (which clamps the taps) up to rounding, so the whole row can be
 /// walked here.
 ///
+/// Each pixel's store is four `f32`: with 3 channels, pixel `a`'s fourth lane is rewritten
+/// by pixel `b`'s store, and the step's last pixel spills into the column this returns,
+/// which the caller writes afterwards (a store that would pass the row's end takes the
+/// per-pixel path instead).
+///
 /// Processes output columns `col_lo..` in steps of four while a whole step fits before
 /// `col_hi`, and returns the first column it did not process.
 ///
@@ -227,18 +244,20 @@ unsafe fn load_pair<T: Pixel>(p: *const T, a: usize, b: usize) -> __m256 {
 /// channels-last with 3 or 4 channels, hold fewer than `i32::MAX` elements, and `T` must not
 /// be `f64`.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn bilinear_span_f32<T: Pixel, const CLAMP: bool>(
     src: &[T],
     dst: &mut [std::mem::MaybeUninit<f32>],
-    lay: super::Layout,
-    base: [f64; 2],
-    a: [f64; 2],
-    row_out: usize,
+    row: &OutRow,
     (col_lo, col_hi): (usize, usize),
-    flip_h: bool,
-    scale: f64,
 ) -> usize {
+    let OutRow {
+        lay,
+        base,
+        a,
+        row_out,
+        flip_h,
+        scale,
+    } = *row;
     unsafe {
         let (rs, cs, w, c) = (lay.rs, lay.cs, lay.w, lay.c);
         let row_end = (row_out + 1) * rs;
@@ -325,19 +344,7 @@ pub(crate) unsafe fn bilinear_span_f32<T: Pixel, const CLAMP: bool>(
                     // The image's last pixel, or the row's: the same arithmetic, in scalar.
                     let dst = std::slice::from_raw_parts_mut(out_slots, len);
                     let cols = (col + k, col + kb + 1);
-                    super::warp::fast_pixels(
-                        src,
-                        dst,
-                        lay,
-                        c,
-                        row_out,
-                        cols,
-                        base,
-                        a,
-                        flip_h,
-                        CLAMP,
-                        scale as f32,
-                    );
+                    fast_pixels(src, dst, row, c, cols, CLAMP);
                 }
             }
             col += 4;
