@@ -211,32 +211,14 @@ pub(crate) fn stage(
     pending: &mut Vec<PixelOp>,
 ) -> Result<()> {
     let c = shape[2];
-    let px = match (op, params) {
-        (Op::RandomBrightness(o), Params::RandomBrightness { rgb_delta }) => PixelOp::Brightness {
-            delta: *rgb_delta,
-            vr: range32(o.value_range),
-        },
+    match (op, params) {
         (Op::RandomContrast(o), Params::RandomContrast { contrast_factor }) => {
             flush(pending, pixels, c);
-            PixelOp::Contrast {
+            pending.push(PixelOp::Contrast {
                 c: *contrast_factor,
                 means: tone::means(pixels, c),
                 vr: range32(o.value_range),
-            }
-        }
-        (Op::RandomSaturation(o), Params::RandomSaturation { factor }) => {
-            need_rgb(op, c)?;
-            PixelOp::Saturation {
-                k: *factor,
-                vr: range32(o.value_range),
-            }
-        }
-        (Op::RandomHue(o), Params::RandomHue { factor }) => {
-            need_rgb(op, c)?;
-            PixelOp::Hue {
-                dh: *factor,
-                vr: range32(o.value_range),
-            }
+            });
         }
         (
             Op::RandomColorJitter(o),
@@ -267,12 +249,90 @@ pub(crate) fn stage(
                     pending,
                 )?;
             }
-            return Ok(());
+        }
+        (Op::AutoContrast(o), Params::AutoContrast) => {
+            flush(pending, pixels, c);
+            pending.push(tone::stretch(pixels, c, range32(o.value_range)));
+        }
+        (Op::Equalization(o), Params::Equalization) => {
+            flush(pending, pixels, c);
+            pending.push(PixelOp::Lut(tone::Luts::new(
+                pixels,
+                c,
+                o.bins,
+                range32(o.value_range),
+            )));
+        }
+        (Op::RandomSharpness(o), Params::RandomSharpness { factor }) => {
+            flush(pending, pixels, c);
+            filter::sharpen(pixels, shape, *factor, range32(o.value_range));
+        }
+        (
+            Op::RandomGaussianBlur(o),
+            Params::RandomGaussianBlur {
+                should_apply_blur,
+                blur_factor,
+            },
+        ) => {
+            flush(pending, pixels, c);
+            if *should_apply_blur {
+                filter::gaussian_blur(pixels, shape, o.kernel_size.pair(), *blur_factor);
+            }
+            let vr = range32(o.value_range);
+            pixels.iter_mut().for_each(|x| *x = x.clamp(vr[0], vr[1]));
+        }
+        (
+            Op::RandomErasing(o),
+            Params::RandomErasing {
+                apply_erasing,
+                rows,
+                cols,
+                fill_value,
+            },
+        ) => {
+            flush(pending, pixels, c);
+            if *apply_erasing {
+                filter::erase(
+                    pixels,
+                    shape,
+                    *rows,
+                    *cols,
+                    fill_value,
+                    range32(o.value_range),
+                )?;
+            }
+        }
+        _ => pending.extend(pointwise(op, params, c)?),
+    }
+    Ok(())
+}
+
+/// The element-wise step of an element-wise op (`None`: a flag says do nothing); an error
+/// for other ops or parameters of another op.
+fn pointwise(op: &Op, params: &Params, c: usize) -> Result<Option<PixelOp>> {
+    let px = match (op, params) {
+        (Op::RandomBrightness(o), Params::RandomBrightness { rgb_delta }) => PixelOp::Brightness {
+            delta: *rgb_delta,
+            vr: range32(o.value_range),
+        },
+        (Op::RandomSaturation(o), Params::RandomSaturation { factor }) => {
+            need_rgb(op, c)?;
+            PixelOp::Saturation {
+                k: *factor,
+                vr: range32(o.value_range),
+            }
+        }
+        (Op::RandomHue(o), Params::RandomHue { factor }) => {
+            need_rgb(op, c)?;
+            PixelOp::Hue {
+                dh: *factor,
+                vr: range32(o.value_range),
+            }
         }
         (Op::RandomGrayscale(_), Params::RandomGrayscale { should_apply }) => {
             need_rgb(op, c)?;
             if !should_apply {
-                return Ok(());
+                return Ok(None);
             }
             PixelOp::Gray
         }
@@ -285,7 +345,7 @@ pub(crate) fn stage(
         }
         (Op::RandomInvert(o), Params::RandomInvert { apply_inversion }) => {
             if !apply_inversion {
-                return Ok(());
+                return Ok(None);
             }
             PixelOp::Invert {
                 hi: o.value_range[1] as f32,
@@ -308,56 +368,6 @@ pub(crate) fn stage(
             thr: *thresholds,
             vr: range32(o.value_range),
         },
-        (Op::AutoContrast(o), Params::AutoContrast) => {
-            flush(pending, pixels, c);
-            tone::stretch(pixels, c, range32(o.value_range))
-        }
-        (Op::Equalization(o), Params::Equalization) => {
-            flush(pending, pixels, c);
-            PixelOp::Lut(tone::Luts::new(pixels, c, o.bins, range32(o.value_range)))
-        }
-        (Op::RandomSharpness(o), Params::RandomSharpness { factor }) => {
-            flush(pending, pixels, c);
-            filter::sharpen(pixels, shape, *factor, range32(o.value_range));
-            return Ok(());
-        }
-        (
-            Op::RandomGaussianBlur(o),
-            Params::RandomGaussianBlur {
-                should_apply_blur,
-                blur_factor,
-            },
-        ) => {
-            flush(pending, pixels, c);
-            if *should_apply_blur {
-                filter::gaussian_blur(pixels, shape, o.kernel_size.pair(), *blur_factor);
-            }
-            let vr = range32(o.value_range);
-            pixels.iter_mut().for_each(|x| *x = x.clamp(vr[0], vr[1]));
-            return Ok(());
-        }
-        (
-            Op::RandomErasing(o),
-            Params::RandomErasing {
-                apply_erasing,
-                rows,
-                cols,
-                fill_value,
-            },
-        ) => {
-            flush(pending, pixels, c);
-            if *apply_erasing {
-                filter::erase(
-                    pixels,
-                    shape,
-                    *rows,
-                    *cols,
-                    fill_value,
-                    range32(o.value_range),
-                )?;
-            }
-            return Ok(());
-        }
         (Op::Rescaling(o), Params::Rescaling) => {
             let scale = o
                 .scale
@@ -385,8 +395,7 @@ pub(crate) fn stage(
         }
         _ => return Err(mismatch(op, params)),
     };
-    pending.push(px);
-    Ok(())
+    Ok(Some(px))
 }
 
 fn channels_error(name: &'static str, channels: usize) -> Error {
