@@ -633,3 +633,52 @@ pub(crate) fn invalid(name: &'static str, value: impl std::fmt::Display, expecte
         expected: expected.into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scalar_factor_widens_as_keras_does() {
+        assert_eq!(Factor::Scalar(0.3).range(None), [-0.3, 0.3]);
+        assert_eq!(Factor::Scalar(0.3).range(Some(0.0)), [0.0, 0.3]);
+        assert_eq!(Factor::Scalar(4.0).range(Some(1.0)), [1.0, 4.0]);
+    }
+
+    #[test]
+    fn invalid_arguments_name_the_argument() {
+        let reversed = Op::AutoContrast(AutoContrast {
+            value_range: [1.0, 0.0],
+        });
+        assert!(matches!(
+            reversed.validate(),
+            Err(Error::InvalidParameter {
+                name: "value_range",
+                ..
+            })
+        ));
+        let axis = Op::Normalization(Normalization {
+            axis: serde_json::json!(0),
+            mean: Scalars::One(0.0),
+            variance: Scalars::One(1.0),
+            invert: false,
+        });
+        assert!(matches!(
+            axis.validate(),
+            Err(Error::Unsupported { name: "axis", .. })
+        ));
+        let nan = Op::RandomBrightness(RandomBrightness {
+            factor: f64::NAN.into(),
+            value_range: [0.0, 1.0],
+        });
+        assert!(matches!(
+            nan.validate(),
+            Err(Error::InvalidParameter { name: "factor", .. })
+        ));
+        let bits = Op::RandomPosterization(RandomPosterization {
+            factor: 9.0.into(),
+            value_range: [0.0, 255.0],
+        });
+        assert!(bits.validate().is_err());
+    }
+}

@@ -275,6 +275,13 @@ pub(crate) fn stage(
             },
         ) => {
             flush(pending, pixels, c);
+            if blur_factor.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
+                return Err(Error::InvalidParameter {
+                    name: "blur_factor",
+                    value: format!("{blur_factor:?}"),
+                    expected: "two finite sigmas > 0".into(),
+                });
+            }
             if *should_apply_blur {
                 filter::gaussian_blur(pixels, shape, o.kernel_size.pair(), *blur_factor);
             }
@@ -441,11 +448,222 @@ impl Op {
     /// # Ok::<(), augflow::Error>(())
     /// ```
     pub fn apply(&self, params: &Params, image: ArrayViewMut3<'_, f32>) -> Result<()> {
+        self.validate()?;
         with_pixels(image, |pixels, shape| {
             let mut pending = Vec::new();
             stage(self, params, pixels, shape, &mut pending)?;
             flush(&mut pending, pixels, shape[2]);
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::augment::{
+        ErasingFill, Normalization, RandomErasing, RandomGaussianBlur, RandomGrayscale,
+        RandomPosterization, Rescaling, Scalars, Size, Solarization,
+    };
+    use ndarray::{Array3, array};
+
+    #[test]
+    fn rescaling_takes_one_scale_per_channel() {
+        let op = Op::Rescaling(Rescaling {
+            scale: Scalars::PerChannel(vec![0.5, 1.0, 2.0]),
+            offset: 0.25,
+        });
+        let mut img = array![[[10.0f32, 10.0, 10.0]]];
+        op.apply(&Params::Rescaling, img.view_mut()).unwrap();
+        assert_eq!(img, array![[[5.25f32, 10.25, 20.25]]]);
+        let mut two = Array3::<f32>::zeros((1, 1, 2));
+        let err = op.apply(&Params::Rescaling, two.view_mut()).unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidParameter { name: "scale", .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn normalization_then_its_inverse_is_the_identity() {
+        let norm = |invert| {
+            Op::Normalization(Normalization {
+                axis: serde_json::json!(-1),
+                mean: Scalars::PerChannel(vec![120.0, 110.0, 100.0]),
+                variance: Scalars::PerChannel(vec![3600.0, 2500.0, 1600.0]),
+                invert,
+            })
+        };
+        let mut img = array![[[180.0f32, 110.0, 60.0]]];
+        norm(false)
+            .apply(&Params::Normalization, img.view_mut())
+            .unwrap();
+        assert_eq!(img, array![[[1.0f32, 0.0, -1.0]]]);
+        norm(true)
+            .apply(&Params::Normalization, img.view_mut())
+            .unwrap();
+        assert_eq!(img, array![[[180.0f32, 110.0, 60.0]]]);
+    }
+
+    #[test]
+    fn solarization_inverts_from_the_threshold_up() {
+        let op = Op::Solarization(Solarization {
+            addition_factor: 0.0.into(),
+            threshold_factor: 0.5.into(),
+            value_range: [0.0, 255.0],
+        });
+        let mut img = array![[[100.0f32, 200.0]]];
+        op.apply(
+            &Params::Solarization {
+                additions: 0.0,
+                thresholds: 128.0,
+            },
+            img.view_mut(),
+        )
+        .unwrap();
+        assert_eq!(img, array![[[100.0f32, 55.0]]]);
+    }
+
+    #[test]
+    fn posterization_drops_low_bits_and_a_shift_of_8_gives_zero() {
+        let op = Op::RandomPosterization(RandomPosterization {
+            factor: 4.0.into(),
+            value_range: [0.0, 255.0],
+        });
+        let mut img = array![[[255.0f32, 100.7]]];
+        op.apply(
+            &Params::RandomPosterization { shift_factor: 4 },
+            img.view_mut(),
+        )
+        .unwrap();
+        assert_eq!(img, array![[[240.0f32, 96.0]]]);
+        op.apply(
+            &Params::RandomPosterization { shift_factor: 8 },
+            img.view_mut(),
+        )
+        .unwrap();
+        assert_eq!(img, array![[[0.0f32, 0.0]]]);
+    }
+
+    #[test]
+    fn params_of_another_op_are_an_error_naming_params() {
+        let op = Op::RandomGrayscale(RandomGrayscale { factor: 1.0 });
+        let mut img = Array3::<f32>::zeros((2, 2, 3));
+        let err = op
+            .apply(
+                &Params::RandomInvert {
+                    apply_inversion: true,
+                },
+                img.view_mut(),
+            )
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidParameter { name: "params", .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn colour_ops_need_three_channels() {
+        let op = Op::RandomGrayscale(RandomGrayscale { factor: 1.0 });
+        let mut img = Array3::<f32>::zeros((2, 2, 1));
+        let err = op
+            .apply(
+                &Params::RandomGrayscale { should_apply: true },
+                img.view_mut(),
+            )
+            .unwrap_err();
+        assert!(matches!(err, Error::Shape { name: "image", .. }), "{err}");
+    }
+
+    #[test]
+    fn an_invalid_config_is_an_error_not_a_panic() {
+        let op = Op::Equalization(crate::augment::Equalization {
+            value_range: [0.0, 255.0],
+            bins: 0,
+        });
+        let mut img = Array3::<f32>::zeros((2, 2, 3));
+        let err = op.apply(&Params::Equalization, img.view_mut()).unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidParameter { name: "bins", .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn blur_sigma_must_be_positive() {
+        let op = Op::RandomGaussianBlur(RandomGaussianBlur {
+            factor: 1.0.into(),
+            kernel_size: Size::One(3),
+            sigma: 1.0.into(),
+            value_range: [0.0, 255.0],
+        });
+        let mut img = Array3::<f32>::ones((4, 4, 3));
+        let p = Params::RandomGaussianBlur {
+            should_apply_blur: true,
+            blur_factor: [0.0, 1.0],
+        };
+        let err = op.apply(&p, img.view_mut()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::InvalidParameter {
+                    name: "blur_factor",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn erasing_outside_the_image_or_with_the_wrong_fill_is_an_error() {
+        let op = Op::RandomErasing(RandomErasing {
+            factor: 1.0.into(),
+            scale: [0.1, 0.2].into(),
+            fill_value: None,
+            value_range: [0.0, 255.0],
+        });
+        let mut img = Array3::<f32>::ones((4, 4, 3));
+        let outside = Params::RandomErasing {
+            apply_erasing: true,
+            rows: [2, 9],
+            cols: [0, 1],
+            fill_value: ErasingFill::Constant(vec![0.0; 3]),
+        };
+        assert!(op.apply(&outside, img.view_mut()).is_err());
+        let short = Params::RandomErasing {
+            apply_erasing: true,
+            rows: [0, 1],
+            cols: [0, 1],
+            fill_value: ErasingFill::Constant(vec![0.0]),
+        };
+        assert!(op.apply(&short, img.view_mut()).is_err());
+        let ok = Params::RandomErasing {
+            apply_erasing: true,
+            rows: [1, 3],
+            cols: [0, 2],
+            fill_value: ErasingFill::Constant(vec![7.0; 3]),
+        };
+        op.apply(&ok, img.view_mut()).unwrap();
+        assert_eq!(img.iter().filter(|v| **v == 7.0).count(), 2 * 2 * 3);
+    }
+
+    #[test]
+    fn a_view_in_another_layout_gives_the_same_result() {
+        let op = Op::RandomContrast(crate::augment::RandomContrast {
+            factor: 0.5.into(),
+            value_range: [0.0, 255.0],
+        });
+        let p = Params::RandomContrast {
+            contrast_factor: 1.4,
+        };
+        let img = Array3::from_shape_fn((3, 4, 3), |(y, x, c)| (y * 40 + x * 13 + c * 7) as f32);
+        let mut standard = img.clone();
+        op.apply(&p, standard.view_mut()).unwrap();
+        let mut transposed = img.permuted_axes([1, 0, 2]);
+        let mut view = transposed.view_mut().permuted_axes([1, 0, 2]);
+        op.apply(&p, view.view_mut()).unwrap();
+        assert_eq!(transposed.permuted_axes([1, 0, 2]), standard);
     }
 }

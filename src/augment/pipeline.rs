@@ -125,3 +125,60 @@ impl Augment {
         self.apply_with(image.view_mut(), &mut sample_rng(seed, epoch, index))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keras_get_config_output_is_accepted_verbatim() {
+        let aug = Augment::from_json(
+            r#"[{"class_name": "RandomContrast", "config": {"name": "random_contrast", "trainable": true,
+                 "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}},
+                 "data_format": "channels_last", "factor": [0, 0.5], "value_range": [0, 255], "seed": 2488}}]"#,
+        )
+        .unwrap();
+        assert_eq!(aug.ops().len(), 1);
+    }
+
+    #[test]
+    fn unknown_layers_typos_and_channels_first_are_errors_naming_them() {
+        let unknown =
+            Augment::from_json(r#"[{"class_name": "RandomBlur", "config": {}}]"#).unwrap_err();
+        assert!(unknown.to_string().contains("RandomBlur"), "{unknown}");
+        let typo =
+            Augment::from_json(r#"[{"class_name": "RandomInvert", "config": {"factr": 0.5}}]"#)
+                .unwrap_err();
+        assert!(typo.to_string().contains("factr"), "{typo}");
+        let layout = Augment::from_json(
+            r#"[{"class_name": "RandomInvert", "config": {"data_format": "channels_first"}}]"#,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                layout,
+                Error::Unsupported {
+                    name: "data_format",
+                    ..
+                }
+            ),
+            "{layout}"
+        );
+        let out_of_range =
+            Augment::from_json(r#"[{"class_name": "RandomHue", "config": {"factor": 1.5}}]"#)
+                .unwrap_err();
+        assert!(
+            matches!(out_of_range, Error::InvalidParameter { name: "factor", .. }),
+            "{out_of_range}"
+        );
+        assert!(Augment::from_json("{").is_err());
+    }
+
+    #[test]
+    fn params_must_match_the_ops_one_to_one() {
+        let aug = Augment::from_json(r#"[{"class_name": "AutoContrast", "config": {}}]"#).unwrap();
+        let mut img = ndarray::Array3::<f32>::zeros((2, 2, 3));
+        let err = aug.apply(&[], img.view_mut()).unwrap_err();
+        assert!(matches!(err, Error::LengthMismatch { .. }), "{err}");
+    }
+}
