@@ -213,3 +213,27 @@ fn different_samples_get_different_draws() {
         .collect();
     assert_eq!(draws.len(), 20);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    #[test]
+    fn mixup_and_cutmix_draws_are_deterministic_valid_and_round_trip(seed: u64, n in 1usize..6, h in 1usize..9, w in 1usize..9, alpha in 0.01f64..4.0, f in 0.0f64..=1.0) {
+        let mixup = MixUp { alpha };
+        let a = mixup.draw(&mut sample_rng(seed, 0, 0), n).expect("draw");
+        prop_assert_eq!(&a, &mixup.draw(&mut sample_rng(seed, 0, 0), n).expect("draw"));
+        let text = serde_json::to_string(&a).expect("json");
+        prop_assert_eq!(&serde_json::from_str::<MixUpParams>(&text).expect("json"), &a);
+        let cutmix = CutMix { factor: Factor::Scalar(f) };
+        let c = cutmix.draw(&mut sample_rng(seed, 0, 0), [n, h, w]).expect("draw");
+        prop_assert_eq!(&c, &cutmix.draw(&mut sample_rng(seed, 0, 0), [n, h, w]).expect("draw"));
+        let mut x = ndarray::Array4::from_shape_fn((n, h, w, 3), |(i, y, xx, ch)| (i * 50 + y * 3 + xx + ch) as f32);
+        let mut labels = ndarray::Array2::<f32>::eye(n);
+        mixup.apply(&a, x.view_mut(), Some(labels.view_mut())).expect("mixup");
+        cutmix.apply(&c, x.view_mut(), Some(labels.view_mut())).expect("cutmix");
+        prop_assert!(x.iter().all(|v| v.is_finite()));
+        for row in labels.rows() {
+            prop_assert!((row.sum() - 1.0).abs() < 1e-5, "label rows still sum to 1: {:?}", labels);
+        }
+    }
+}

@@ -22,6 +22,7 @@ mod draw;
 mod engine;
 mod filter;
 mod hsv;
+mod mix;
 mod params;
 mod pipeline;
 mod tone;
@@ -33,5 +34,6 @@ pub use config::{
     RandomSharpness, Rescaling, Scalars, Size, Solarization,
 };
 pub use hsv::{hsv_to_rgb, rgb_to_hsv};
+pub use mix::{CutMix, CutMixParams, MixUp, MixUpParams};
 pub use params::{ErasingFill, Params};
 pub use pipeline::Augment;
