@@ -454,6 +454,12 @@ impl Op {
     }
 
     /// Checks every argument; the error names the argument, its value and what is accepted.
+    ///
+    /// ```
+    /// use augflow::augment::{Equalization, Op};
+    /// let op = Op::Equalization(Equalization { value_range: [0.0, 255.0], bins: 1 });
+    /// assert!(op.validate().unwrap_err().to_string().contains("bins"));
+    /// ```
     pub fn validate(&self) -> Result<()> {
         match self {
             Op::RandomBrightness(o) => {

@@ -187,6 +187,16 @@ fn mix_labels(labels: Option<ArrayViewMut2<'_, f32>>, perm: &[usize], lam: &[f32
 
 impl MixUp {
     /// Draws the partners and weights of a batch of `batch` samples.
+    ///
+    /// ```
+    /// use augflow::augment::MixUp;
+    /// let p = MixUp { alpha: 0.4 }.draw(&mut augflow::rng::sample_rng(0, 0, 0), 8)?;
+    /// assert!(p.mix_weight.iter().all(|w| (0.0..=1.0).contains(w)));
+    /// let mut order = p.permutation_order.clone();
+    /// order.sort();
+    /// assert_eq!(order, (0..8).collect::<Vec<_>>());
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
     pub fn draw(&self, rng: &mut SampleRng, batch: usize) -> Result<MixUpParams> {
         if !(self.alpha.is_finite() && self.alpha > 0.0) {
             return Err(invalid("alpha", self.alpha, "a finite number > 0"));
@@ -226,6 +236,14 @@ impl MixUp {
 
 impl CutMix {
     /// Draws the partners, rectangles and weights of a batch of `(N, H, W)` images.
+    ///
+    /// ```
+    /// use augflow::augment::CutMix;
+    /// let p = CutMix::default().draw(&mut augflow::rng::sample_rng(0, 0, 0), [4, 32, 48])?;
+    /// assert!(p.rows.iter().all(|r| r[0] <= r[1] && r[1] <= 32));
+    /// assert!(p.cols.iter().all(|c| c[0] <= c[1] && c[1] <= 48));
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
     pub fn draw(&self, rng: &mut SampleRng, [n, h, w]: [usize; 3]) -> Result<CutMixParams> {
         let r = self.factor.checked("factor", Some(0.0), 0.0, 1.0)?;
         let permutation_order = permutation(rng, n);

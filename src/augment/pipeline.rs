@@ -35,11 +35,23 @@ pub struct Augment {
 
 impl Augment {
     /// An empty pipeline (the identity).
+    ///
+    /// ```
+    /// let aug = augflow::augment::Augment::new();
+    /// assert!(aug.ops().is_empty());
+    /// ```
     pub fn new() -> Augment {
         Augment::default()
     }
 
     /// Appends an op after checking its arguments.
+    ///
+    /// ```
+    /// use augflow::augment::{Augment, Op, RandomHue};
+    /// let bad = Op::RandomHue(RandomHue { factor: 2.0.into(), value_range: [0.0, 255.0] });
+    /// let err = Augment::new().with(bad).unwrap_err();
+    /// assert!(err.to_string().contains("factor"));
+    /// ```
     pub fn with(mut self, op: Op) -> Result<Augment> {
         op.validate()?;
         self.ops.push(op);
@@ -47,6 +59,13 @@ impl Augment {
     }
 
     /// The ops, in order.
+    ///
+    /// ```
+    /// use augflow::augment::{Augment, Op};
+    /// let aug = Augment::from_json(r#"[{"class_name": "AutoContrast", "config": {}}]"#)?;
+    /// assert!(matches!(aug.ops()[0], Op::AutoContrast(_)));
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
     pub fn ops(&self) -> &[Op] {
         &self.ops
     }
@@ -54,6 +73,17 @@ impl Augment {
     /// Reads a JSON list of Keras layers (`[{"class_name": ..., "config": {...}}, ...]`);
     /// configs copied from Keras' `get_config()` are accepted as they are
     /// (see [`Op::from_keras`]).
+    ///
+    /// ```
+    /// use augflow::augment::Augment;
+    /// let aug = Augment::from_json(r#"[
+    ///     {"class_name": "RandomSharpness", "config": {"factor": [0.2, 0.8]}},
+    ///     {"class_name": "Normalization", "config": {"mean": [123.675, 116.28, 103.53],
+    ///         "variance": [3409.98, 3262.69, 3291.76]}}]"#)?;
+    /// assert_eq!(aug.ops().len(), 2);
+    /// assert!(Augment::from_json(r#"[{"class_name": "RandomTwist", "config": {}}]"#).is_err());
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
     pub fn from_json(text: &str) -> Result<Augment> {
         let layers: Vec<serde_json::Value> =
             serde_json::from_str(text).map_err(|e| Error::InvalidParameter {
@@ -69,17 +99,44 @@ impl Augment {
     }
 
     /// The pipeline as a JSON list of Keras layers.
+    ///
+    /// ```
+    /// use augflow::augment::Augment;
+    /// let aug = Augment::from_json(r#"[{"class_name": "RandomGrayscale", "config": {"factor": 0.2}}]"#)?;
+    /// assert_eq!(aug.to_json(), r#"[{"class_name":"RandomGrayscale","config":{"factor":0.2}}]"#);
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
     pub fn to_json(&self) -> String {
         serde_json::to_string(&self.ops).unwrap_or_default()
     }
 
     /// Draws every op's parameters for an image of `shape`, in order, from `rng`.
+    ///
+    /// ```
+    /// use augflow::augment::{Augment, Params};
+    /// use augflow::rng::sample_rng;
+    /// let aug = Augment::from_json(r#"[{"class_name": "RandomInvert", "config": {}}]"#)?;
+    /// let params = aug.draw(&mut sample_rng(0, 0, 0), [4, 4, 3])?;
+    /// assert!(matches!(params[0], Params::RandomInvert { .. }));
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
     pub fn draw(&self, rng: &mut SampleRng, shape: [usize; 3]) -> Result<Vec<Params>> {
         self.ops.iter().map(|op| op.draw(rng, shape)).collect()
     }
 
     /// Applies drawn parameters (one per op) in place; element-wise ops between reductions
     /// or filters share one pass over the pixels.
+    ///
+    /// ```
+    /// use augflow::augment::{Augment, Params};
+    /// use ndarray::array;
+    /// let aug = Augment::from_json(r#"[{"class_name": "RandomBrightness", "config": {"factor": 0.5}},
+    ///     {"class_name": "Rescaling", "config": {"scale": 0.5}}]"#)?;
+    /// let mut image = array![[[100.0f32, 200.0, 250.0]]];
+    /// aug.apply(&[Params::RandomBrightness { rgb_delta: 10.0 }, Params::Rescaling], image.view_mut())?;
+    /// assert_eq!(image, array![[[55.0f32, 105.0, 127.5]]]);
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
     pub fn apply(&self, params: &[Params], image: ArrayViewMut3<'_, f32>) -> Result<()> {
         if params.len() != self.ops.len() {
             return Err(Error::LengthMismatch {
@@ -100,7 +157,20 @@ impl Augment {
     }
 
     /// Draws from `rng` and applies; returns the draw. The hook for iterators, which pass
-    /// the sample's stream.
+    /// the sample's stream (after the generator's own draws, so the two never share numbers).
+    ///
+    /// ```
+    /// use augflow::augment::Augment;
+    /// use augflow::rng::sample_rng;
+    /// use ndarray::Array3;
+    /// let aug = Augment::from_json(r#"[{"class_name": "RandomContrast", "config": {"factor": 0.5}}]"#)?;
+    /// let mut a = Array3::from_shape_fn((4, 4, 3), |(y, x, c)| (y * 60 + x * 5 + c) as f32);
+    /// let mut b = a.clone();
+    /// let pa = aug.apply_with(a.view_mut(), &mut sample_rng(7, 1, 2))?;
+    /// let pb = aug.apply_with(b.view_mut(), &mut sample_rng(7, 1, 2))?;
+    /// assert_eq!((pa, a), (pb, b));
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
     pub fn apply_with(
         &self,
         image: ArrayViewMut3<'_, f32>,
@@ -115,6 +185,17 @@ impl Augment {
     /// Augments sample `index` of epoch `epoch` in place, drawing from
     /// [`sample_rng(seed, epoch, index)`](crate::rng::sample_rng): the same triple always gives
     /// the same result. Returns the draw.
+    ///
+    /// ```
+    /// use augflow::augment::Augment;
+    /// use ndarray::Array3;
+    /// let aug = Augment::from_json(r#"[{"class_name": "RandomHue", "config": {"factor": 0.5}}]"#)?;
+    /// let image = Array3::from_shape_fn((4, 4, 3), |(y, x, c)| (y * 60 + x * 5 + c * 30) as f32);
+    /// let (mut a, mut b) = (image.clone(), image);
+    /// assert_eq!(aug.run(&mut a, 1, 0, 5)?, aug.run(&mut b, 1, 0, 5)?);
+    /// assert_eq!(a, b);
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
     pub fn run(
         &self,
         image: &mut ndarray::Array3<f32>,
