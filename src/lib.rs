@@ -35,6 +35,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod array;
+pub mod augment;
 pub mod bench;
 pub mod conformance;
 pub mod doc;

@@ -1,0 +1,121 @@
+//! The drawn parameters of one op for one image, under Keras 3's transformation keys.
+
+use serde::{Deserialize, Serialize};
+
+/// What [`RandomErasing`](super::RandomErasing) writes into the erased rectangle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErasingFill {
+    /// One value per channel (a constant fill is repeated).
+    Constant(Vec<f32>),
+    /// Gaussian noise `N(0, 1) · hi`, clipped, drawn from a stream seeded by this number.
+    Noise(u64),
+}
+
+/// The explicit transformation of one op for one image: what `draw` returns and `apply` takes.
+///
+/// Serialized with the op's Keras class name and Keras' transformation keys, one value per
+/// image, e.g. `{"class_name": "RandomContrast", "contrast_factor": 1.2}`.
+///
+/// ```
+/// use augflow::augment::Params;
+/// let p = Params::RandomContrast { contrast_factor: 1.25 };
+/// let json = serde_json::to_string(&p).unwrap();
+/// assert_eq!(json, r#"{"class_name":"RandomContrast","contrast_factor":1.25}"#);
+/// assert_eq!(serde_json::from_str::<Params>(&json).unwrap(), p);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "class_name", deny_unknown_fields)]
+pub enum Params {
+    /// The value added, in value units.
+    RandomBrightness {
+        /// `U(factor) · (hi - lo)`.
+        rgb_delta: f32,
+    },
+    /// The contrast multiplier.
+    RandomContrast {
+        /// `c` in `(x - mean) · c + mean`.
+        contrast_factor: f32,
+    },
+    /// The saturation multiplier.
+    RandomSaturation {
+        /// `k` in `S' = S · k`.
+        factor: f32,
+    },
+    /// The hue shift, in turns.
+    RandomHue {
+        /// `dh` in `[-0.5, 0.5]`.
+        factor: f32,
+    },
+    /// The sub-layers' transformations (Keras nests them under these keys); `None` when the
+    /// sub-layer is not configured.
+    RandomColorJitter {
+        /// [`Params::RandomBrightness`]'s `rgb_delta`.
+        random_brightness: Option<f32>,
+        /// [`Params::RandomContrast`]'s `contrast_factor`.
+        random_contrast: Option<f32>,
+        /// [`Params::RandomSaturation`]'s `factor`.
+        random_saturation: Option<f32>,
+        /// [`Params::RandomHue`]'s `factor`.
+        random_hue: Option<f32>,
+    },
+    /// Whether the image turns gray.
+    RandomGrayscale {
+        /// The flag.
+        should_apply: bool,
+    },
+    /// The blend factor towards gray.
+    RandomColorDegeneration {
+        /// `f` in `x + f · (gray - x)`.
+        factor: f32,
+    },
+    /// The sharpness draw.
+    RandomSharpness {
+        /// `u`: `x + (1 - 2u) · (blur - x)`.
+        factor: f32,
+    },
+    /// Whether the image is inverted.
+    RandomInvert {
+        /// The flag.
+        apply_inversion: bool,
+    },
+    /// The bits dropped.
+    RandomPosterization {
+        /// `8 - bits`.
+        shift_factor: u8,
+    },
+    /// Addition and threshold, on the 0..255 scale.
+    Solarization {
+        /// Added before the threshold.
+        additions: f32,
+        /// Values at or above are inverted.
+        thresholds: f32,
+    },
+    /// No random part.
+    AutoContrast,
+    /// No random part.
+    Equalization,
+    /// Whether to blur, and the sigmas.
+    RandomGaussianBlur {
+        /// The flag.
+        should_apply_blur: bool,
+        /// `[sigma along width, sigma along height]`.
+        blur_factor: [f32; 2],
+    },
+    /// The erased rectangle `rows[0]..rows[1]` × `cols[0]..cols[1]` and its fill (Keras stores
+    /// the full mask and fill arrays; the rectangle and fill rule are equivalent).
+    RandomErasing {
+        /// The flag.
+        apply_erasing: bool,
+        /// First and past-the-end row.
+        rows: [usize; 2],
+        /// First and past-the-end column.
+        cols: [usize; 2],
+        /// What is written.
+        fill_value: ErasingFill,
+    },
+    /// No random part.
+    Rescaling,
+    /// No random part.
+    Normalization,
+}

@@ -1,0 +1,438 @@
+//! Replays `../shared/conformance-keras3/` (Keras 3.15.1 reference cases) for the layers
+//! `augflow::augment` implements: each case's explicit transformation is converted to
+//! per-image [`Params`] and applied with `Op::apply`, then compared within the case's `atol`
+//! outside its fragile mask. Layers not implemented yet are counted as skipped.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use augflow::array::read_npy;
+use augflow::augment::{CutMix, CutMixParams, ErasingFill, MixUp, MixUpParams, Op, Params};
+use ndarray::{Array4, ArrayD, Axis, IxDyn};
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance-keras3")
+}
+
+fn values(dir: &Path, v: &Value) -> Vec<f64> {
+    let file = v["npy"]
+        .as_str()
+        .expect("transformation arrays name their .npy file");
+    read_npy(dir.join(file))
+        .and_then(|a| a.values_f64())
+        .expect("readable transformation array")
+}
+
+fn f32_array(path: &Path) -> ArrayD<f32> {
+    let a = read_npy(path).expect("readable .npy");
+    let shape = a.shape().to_vec();
+    let v: Vec<f32> = a
+        .values_f64()
+        .expect("numeric")
+        .iter()
+        .map(|x| *x as f32)
+        .collect();
+    ArrayD::from_shape_vec(IxDyn(&shape), v).expect("shape")
+}
+
+/// One image's parameters from the case's batched transformation.
+fn params(
+    dir: &Path,
+    layer: &str,
+    t: &Value,
+    b: usize,
+    masks: Option<&Array4<bool>>,
+    fills: Option<&Array4<f32>>,
+) -> Result<Params, String> {
+    let at = |key: &str| values(dir, &t[key])[b] as f32;
+    let flag = |key: &str| values(dir, &t[key])[b] != 0.0;
+    let sub = |key: &str, inner: &str| t.get(key).map(|s| values(dir, &s[inner])[b] as f32);
+    Ok(match layer {
+        "RandomBrightness" => Params::RandomBrightness {
+            rgb_delta: at("rgb_delta"),
+        },
+        "RandomContrast" => Params::RandomContrast {
+            contrast_factor: at("contrast_factor"),
+        },
+        "RandomSaturation" => Params::RandomSaturation {
+            factor: at("factor"),
+        },
+        "RandomHue" => Params::RandomHue {
+            factor: at("factor"),
+        },
+        "RandomColorJitter" => Params::RandomColorJitter {
+            random_brightness: sub("random_brightness", "rgb_delta"),
+            random_contrast: sub("random_contrast", "contrast_factor"),
+            random_saturation: sub("random_saturation", "factor"),
+            random_hue: sub("random_hue", "factor"),
+        },
+        "RandomGrayscale" => Params::RandomGrayscale {
+            should_apply: flag("should_apply"),
+        },
+        "RandomColorDegeneration" => Params::RandomColorDegeneration {
+            factor: at("factor"),
+        },
+        "RandomSharpness" => Params::RandomSharpness {
+            factor: at("factor"),
+        },
+        "RandomInvert" => Params::RandomInvert {
+            apply_inversion: flag("apply_inversion"),
+        },
+        "RandomPosterization" => Params::RandomPosterization {
+            shift_factor: at("shift_factor") as u8,
+        },
+        "Solarization" => Params::Solarization {
+            additions: at("additions"),
+            thresholds: at("thresholds"),
+        },
+        "AutoContrast" => Params::AutoContrast,
+        "Equalization" => Params::Equalization,
+        "Rescaling" => Params::Rescaling,
+        "Normalization" => Params::Normalization,
+        "RandomGaussianBlur" => {
+            let s = values(dir, &t["blur_factor"]);
+            Params::RandomGaussianBlur {
+                should_apply_blur: flag("should_apply_blur"),
+                blur_factor: [s[0] as f32, s[1] as f32],
+            }
+        }
+        "RandomErasing" => erasing(
+            flag("apply_erasing"),
+            masks.expect("masks"),
+            fills.expect("fills"),
+            b,
+        )?,
+        _ => return Err(format!("no params for {layer}")),
+    })
+}
+
+/// The rectangle `(rows, cols)` of image `b`'s mask, and its pixel positions.
+type Rect = ([usize; 2], [usize; 2], Vec<(usize, usize)>);
+
+fn rectangle(masks: &Array4<bool>, b: usize) -> Result<Rect, String> {
+    let (_, h, w, _) = masks.dim();
+    let mask = masks.index_axis(Axis(0), b);
+    let on: Vec<(usize, usize)> = (0..h)
+        .flat_map(|y| (0..w).map(move |x| (y, x)))
+        .filter(|&(y, x)| mask[[y, x, 0]])
+        .collect();
+    let (rows, cols) = match (
+        on.iter().map(|p| p.0).min(),
+        on.iter().map(|p| p.0).max(),
+        on.iter().map(|p| p.1).min(),
+        on.iter().map(|p| p.1).max(),
+    ) {
+        (Some(y0), Some(y1), Some(x0), Some(x1)) => ([y0, y1 + 1], [x0, x1 + 1]),
+        _ => ([0, 0], [0, 0]),
+    };
+    let rect = (rows[1] - rows[0]) * (cols[1] - cols[0]);
+    if on.len() != rect {
+        return Err("the mask is not a rectangle".into());
+    }
+    Ok((rows, cols, on))
+}
+
+/// Keras stores the erased mask and fill arrays; they are a rectangle and a per-channel constant.
+fn erasing(
+    apply: bool,
+    masks: &Array4<bool>,
+    fills: &Array4<f32>,
+    b: usize,
+) -> Result<Params, String> {
+    let (_, h, w, c) = masks.dim();
+    let (rows, cols, on) = rectangle(masks, b)?;
+    let rect = on.len();
+    let fill: Vec<f32> = (0..c)
+        .map(|ch| fills[[b, rows[0].min(h - 1), cols[0].min(w - 1), ch]])
+        .collect();
+    let constant = on
+        .iter()
+        .all(|&(y, x)| (0..c).all(|ch| fills[[b, y, x, ch]] == fill[ch]));
+    if apply && rect > 0 && !constant {
+        return Err("noise fill cannot be replayed from a seed".into());
+    }
+    Ok(Params::RandomErasing {
+        apply_erasing: apply,
+        rows,
+        cols,
+        fill_value: ErasingFill::Constant(fill),
+    })
+}
+
+fn nchw_to_nhwc(a: ArrayD<f32>) -> ArrayD<f32> {
+    a.permuted_axes(IxDyn(&[0, 2, 3, 1]))
+        .as_standard_layout()
+        .to_owned()
+}
+
+/// Runs one case; `Ok(None)` when it passes, `Ok(Some(reason))` when it fails.
+fn run_case(dir: &Path, case: &Value) -> Result<Option<String>, String> {
+    let layer = case["layer"].as_str().unwrap_or_default();
+    if layer == "MixUp" || layer == "CutMix" {
+        return run_mix(dir, case, layer);
+    }
+    let mut config = case["config"].clone();
+    let channels_first =
+        config.get("data_format").and_then(Value::as_str) == Some("channels_first");
+    if let Some(obj) = config.as_object_mut() {
+        obj.remove("data_format");
+    }
+    let op = Op::from_keras(serde_json::json!({"class_name": layer, "config": config}))
+        .map_err(|e| e.to_string())?;
+    let input = f32_array(
+        &dir.join(
+            case["inputs"]["images"]["file"]
+                .as_str()
+                .unwrap_or_default(),
+        ),
+    );
+    // AutoContrast reduces over axes 1 and 2 whatever the layout: run it on the raw array.
+    let transpose = channels_first && layer != "AutoContrast";
+    let x = if transpose {
+        nchw_to_nhwc(input)
+    } else {
+        input
+    };
+    let mut x: Array4<f32> = x.into_dimensionality().map_err(|e| e.to_string())?;
+    let t = &case["transformation"];
+    let (masks, fills) = if layer == "RandomErasing" {
+        let m = f32_array(&dir.join(t["batch_masks"]["npy"].as_str().unwrap_or_default()));
+        let f = f32_array(&dir.join(t["fill_value"]["npy"].as_str().unwrap_or_default()));
+        let (m, f) = if transpose {
+            (nchw_to_nhwc(m), nchw_to_nhwc(f))
+        } else {
+            (m, f)
+        };
+        let m: Array4<f32> = m.into_dimensionality().map_err(|e| e.to_string())?;
+        (
+            Some(m.mapv(|v| v != 0.0)),
+            Some(
+                f.into_dimensionality::<ndarray::Ix4>()
+                    .map_err(|e| e.to_string())?,
+            ),
+        )
+    } else {
+        (None, None)
+    };
+    if layer == "Equalization" {
+        // One histogram per channel over the whole batch: the batch as one tall image.
+        let (b, h, w, c) = x.dim();
+        let mut tall = x
+            .to_shape((b * h, w, c))
+            .map_err(|e| e.to_string())?
+            .to_owned();
+        op.apply(&Params::Equalization, tall.view_mut())
+            .map_err(|e| e.to_string())?;
+        x = tall
+            .into_shape_with_order((b, h, w, c))
+            .map_err(|e| e.to_string())?;
+    } else {
+        for b in 0..x.len_of(Axis(0)) {
+            let p = params(dir, layer, t, b, masks.as_ref(), fills.as_ref())?;
+            op.apply(&p, x.index_axis_mut(Axis(0), b))
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    let x = if transpose {
+        x.permuted_axes([0, 3, 1, 2])
+            .as_standard_layout()
+            .to_owned()
+    } else {
+        x
+    };
+    compare(dir, &case["outputs"]["images"], x.into_dyn())
+}
+
+fn permutation(dir: &Path, t: &Value) -> Vec<usize> {
+    values(dir, &t["permutation_order"])
+        .iter()
+        .map(|v| *v as usize)
+        .collect()
+}
+
+/// MixUp and CutMix act on the batch and its labels; `Ok(Some)` lists what differs.
+fn run_mix(dir: &Path, case: &Value, layer: &str) -> Result<Option<String>, String> {
+    let outputs = &case["outputs"];
+    if outputs.get("images").is_none() {
+        return Err("SKIP: only bounding boxes are checked and boxes are not implemented".into());
+    }
+    let channels_first =
+        case["config"].get("data_format").and_then(Value::as_str) == Some("channels_first");
+    let input = f32_array(
+        &dir.join(
+            case["inputs"]["images"]["file"]
+                .as_str()
+                .unwrap_or_default(),
+        ),
+    );
+    let x = if channels_first {
+        nchw_to_nhwc(input)
+    } else {
+        input
+    };
+    let mut x: Array4<f32> = x.into_dimensionality().map_err(|e| e.to_string())?;
+    let mut y = case["inputs"]
+        .get("labels")
+        .map(|l| f32_array(&dir.join(l["file"].as_str().unwrap_or_default())));
+    let mut y2 = y
+        .as_mut()
+        .map(|a| a.view_mut().into_dimensionality::<ndarray::Ix2>())
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let t = &case["transformation"];
+    let weights: Vec<f32> = values(dir, &t["mix_weight"])
+        .iter()
+        .map(|v| *v as f32)
+        .collect();
+    let permutation_order = permutation(dir, t);
+    if layer == "MixUp" {
+        let p = MixUpParams {
+            mix_weight: weights,
+            permutation_order,
+        };
+        MixUp {
+            alpha: case["config"]["alpha"].as_f64().unwrap_or(0.2),
+        }
+        .apply(&p, x.view_mut(), y2.take())
+        .map_err(|e| e.to_string())?;
+    } else {
+        let m = f32_array(&dir.join(t["batch_masks"]["npy"].as_str().unwrap_or_default()));
+        let m = if channels_first { nchw_to_nhwc(m) } else { m };
+        let masks = m
+            .into_dimensionality::<ndarray::Ix4>()
+            .map_err(|e| e.to_string())?
+            .mapv(|v| v != 0.0);
+        let rects = (0..x.len_of(Axis(0)))
+            .map(|b| rectangle(&masks, b))
+            .collect::<Result<Vec<_>, _>>()?;
+        let p = CutMixParams {
+            permutation_order,
+            rows: rects.iter().map(|r| r.0).collect(),
+            cols: rects.iter().map(|r| r.1).collect(),
+            mix_weight: weights,
+        };
+        CutMix::default()
+            .apply(&p, x.view_mut(), y2.take())
+            .map_err(|e| e.to_string())?;
+    }
+    let x = if channels_first {
+        x.permuted_axes([0, 3, 1, 2])
+            .as_standard_layout()
+            .to_owned()
+    } else {
+        x
+    };
+    let mut failures = Vec::new();
+    failures.extend(compare(dir, &outputs["images"], x.into_dyn())?);
+    if let (Some(out), Some(y)) = (outputs.get("labels"), y) {
+        failures.extend(compare(dir, out, y)?.map(|f| format!("labels: {f}")));
+    }
+    Ok((!failures.is_empty()).then(|| failures.join("; ")))
+}
+
+fn compare(dir: &Path, out: &Value, actual: ArrayD<f32>) -> Result<Option<String>, String> {
+    let expected = f32_array(&dir.join(out["file"].as_str().unwrap_or_default()));
+    if expected.shape() != actual.shape() {
+        return Ok(Some(format!(
+            "shape {:?}, expected {:?}",
+            actual.shape(),
+            expected.shape()
+        )));
+    }
+    let fragile: Option<Vec<f64>> = out["fragile_mask"].as_str().map(|f| {
+        read_npy(dir.join(f))
+            .and_then(|a| a.values_f64())
+            .expect("fragile mask")
+    });
+    let atol = out["atol"].as_f64().unwrap_or(0.0);
+    let (mut worst, mut bad) = (0f64, 0usize);
+    for (i, (a, e)) in actual.iter().zip(expected.iter()).enumerate() {
+        if fragile.as_ref().is_some_and(|f| f[i] != 0.0) {
+            continue;
+        }
+        let d = (f64::from(*a) - f64::from(*e)).abs();
+        if d.is_nan() || d > atol {
+            bad += 1;
+            worst = if d.is_nan() {
+                f64::INFINITY
+            } else {
+                worst.max(d)
+            };
+        }
+    }
+    Ok((bad > 0).then(|| format!("{bad} elements beyond atol {atol}, max |diff| {worst}")))
+}
+
+const IMPLEMENTED: [&str; 19] = [
+    "MixUp",
+    "CutMix",
+    "RandomBrightness",
+    "RandomContrast",
+    "RandomSaturation",
+    "RandomHue",
+    "RandomColorJitter",
+    "RandomGrayscale",
+    "RandomColorDegeneration",
+    "RandomSharpness",
+    "RandomInvert",
+    "RandomPosterization",
+    "Solarization",
+    "AutoContrast",
+    "Equalization",
+    "RandomGaussianBlur",
+    "RandomErasing",
+    "Rescaling",
+    "Normalization",
+];
+
+#[test]
+fn keras3_conformance_cases_pass_for_every_implemented_layer() {
+    let dir = root();
+    let Ok(text) = std::fs::read_to_string(dir.join("index.json")) else {
+        println!("skipped: {} not found", dir.display());
+        return;
+    };
+    let index: Value = serde_json::from_str(&text).expect("index.json is JSON");
+    let mut per_layer: BTreeMap<String, [usize; 3]> = BTreeMap::new();
+    for case in index["cases"].as_array().expect("cases") {
+        let layer = case["layer"].as_str().unwrap_or_default().to_string();
+        let counts = per_layer.entry(layer.clone()).or_default();
+        if !IMPLEMENTED.contains(&layer.as_str()) {
+            counts[2] += 1;
+            continue;
+        }
+        match run_case(&dir, case) {
+            Ok(None) => counts[0] += 1,
+            Err(why) if why.starts_with("SKIP") => {
+                println!("skip {}: {why}", case["id"].as_str().unwrap_or_default());
+                counts[2] += 1;
+            }
+            Ok(Some(why)) | Err(why) => {
+                println!("FAIL {}: {why}", case["id"].as_str().unwrap_or_default());
+                counts[1] += 1;
+            }
+        }
+    }
+    let mut total = [0usize; 3];
+    for (layer, c) in &per_layer {
+        println!(
+            "{layer}: {} passed, {} failed, {} skipped",
+            c[0], c[1], c[2]
+        );
+        (0..3).for_each(|i| total[i] += c[i]);
+    }
+    println!(
+        "{} passed, {} failed, {} skipped",
+        total[0], total[1], total[2]
+    );
+    for layer in IMPLEMENTED {
+        let c = per_layer.get(layer).copied().unwrap_or_default();
+        assert!(
+            c[0] > 0 && c[1] == 0,
+            "{layer}: {} passed, {} failed",
+            c[0],
+            c[1]
+        );
+    }
+}
