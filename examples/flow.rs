@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use augflow::{Sequence, bench::standard_generator};
+use augflow::{FillMode, ImageDataGenerator, Sequence};
 use image::imageops::FilterType;
 use ndarray::{Array1, Array4};
 
@@ -72,7 +72,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         names.join(", ")
     );
     let y = Array1::from_iter(0..x.shape()[0] as i64);
-    let datagen = standard_generator()?;
+    // The standard workload's augmentation (what `augflow bench` measures).
+    let datagen = ImageDataGenerator::builder()
+        .rotation_range(20.0)
+        .width_shift_range(0.1)
+        .height_shift_range(0.1)
+        .shear_range(10.0)
+        .zoom_range(0.1)
+        .horizontal_flip(true)
+        .fill_mode(FillMode::Nearest)
+        .rescale(1.0 / 255.0)
+        .build()?;
 
     // Shapes of one epoch.
     let mut it = datagen

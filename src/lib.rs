@@ -3,7 +3,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod array;
-pub mod bench;
+#[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod error;
 pub mod generator;

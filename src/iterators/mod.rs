@@ -21,4 +21,6 @@ pub use files::ClassMode;
 pub use numpy::{FlowBuilder, NumpyArrayIterator, Subset, class_names};
 pub use sequence::{Endless, Sequence, check_index};
 
+// Used by `conformance` only (a feature, off by default).
+#[cfg_attr(not(feature = "conformance"), allow(unused_imports))]
 pub(crate) use numpy::values_f64;

@@ -1,8 +1,8 @@
 //! Iterating a `u8` dataset holds the dataset as it is plus the batch being built: the peak
 //! resident memory of one epoch stays below the dataset plus 4 batches.
 
-use augflow::bench::{random_images, standard_generator};
 use augflow::{DynArray, Sequence};
+use augflow_cli::workload::{random_images, standard_generator};
 
 /// A `kB` field of `/proc/self/status`, in bytes; `None` without `/proc`.
 fn status_bytes(field: &str) -> Option<u64> {

@@ -46,13 +46,13 @@ pub struct PreviewArgs {
     pub generator: GenArgs,
 }
 
-/// The built-in photos: `./assets` when it exists, else the crate's own `assets/`.
+/// The built-in photos: `./assets` when it exists, else the repository's `assets/`.
 fn default_assets() -> CliResult<PathBuf> {
     let here = Path::new("assets");
     if here.is_dir() {
         return Ok(here.to_path_buf());
     }
-    let built_in = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    let built_in = Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets");
     if built_in.is_dir() {
         return Ok(built_in);
     }

@@ -136,7 +136,7 @@ fn preview_with_no_arguments_writes_the_assets_sheet() {
     assert!(out.contains("wrote out/preview.png"), "{out}");
     assert!(out.contains("seed: "), "{out}");
     assert!(out.contains("rotation_range=20.0"), "{out}");
-    let assets = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets"))
+    let assets = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets"))
         .unwrap()
         .filter(|e| {
             let p = e.as_ref().unwrap().path();

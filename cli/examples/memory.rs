@@ -9,7 +9,7 @@
 //! ```
 
 use augflow::DynArray;
-use augflow::bench::{random_images, standard_generator};
+use augflow_cli::workload::{random_images, standard_generator};
 
 const COUNT: usize = 512;
 const SIDE: usize = 224;

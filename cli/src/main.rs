@@ -1,4 +1,7 @@
-//! The `augflow` command line: argument definitions, dispatch, and one-line errors.
+//! `augflow`: preview, export and benchmark Keras-style augmentation from the command line.
+//!
+//! `cargo run --release` with no arguments writes a contact sheet of the built-in photos.
+//! This file holds the argument definitions, the dispatch, and the one-line errors.
 
 mod bench;
 mod config;
@@ -53,7 +56,7 @@ enum Command {
 }
 
 /// Runs the command line and returns the exit status; errors are one line on stderr.
-pub fn main() -> ExitCode {
+fn main() -> ExitCode {
     // An internal bug must still end in one line, not a panic trace.
     std::panic::set_hook(Box::new(|info| {
         let msg = info

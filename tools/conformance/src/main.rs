@@ -2,7 +2,7 @@
 //! augflow under `Geometry::Keras` and prints one line per failing case.
 //!
 //! ```sh
-//! cargo run --release --example conformance -- ../shared/conformance
+//! cargo run --release -p augflow-conformance -- ../shared/conformance
 //! ```
 
 use std::path::PathBuf;

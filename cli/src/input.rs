@@ -47,10 +47,10 @@ pub enum Images {
 macro_rules! with_images {
     ($images:expr, $x:ident => $body:expr) => {
         match $images {
-            $crate::cli::input::Images::U8($x) => $body,
-            $crate::cli::input::Images::U16($x) => $body,
-            $crate::cli::input::Images::F32($x) => $body,
-            $crate::cli::input::Images::F64($x) => $body,
+            $crate::input::Images::U8($x) => $body,
+            $crate::input::Images::U16($x) => $body,
+            $crate::input::Images::F32($x) => $body,
+            $crate::input::Images::F64($x) => $body,
         }
     };
 }
