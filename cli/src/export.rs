@@ -17,7 +17,7 @@ use ndarray::{Array4, Axis};
 use serde_json::{Value, json};
 
 use super::config::{GenArgs, build_generator, summary};
-use super::display::{Shown, to_u8, write_atomic};
+use super::display::{Shown, to_u8};
 use super::input::{ArrayKeys, Dataset, is_array_file, load_array, load_class_tree, with_images};
 use super::preview::fit_if_needed;
 use super::{CliResult, fail, parse_size};
@@ -266,7 +266,10 @@ impl Job<'_> {
             "done": {"epoch": epoch, "samples": samples},
             "complete": complete,
         });
-        write_atomic(self.manifest_path, format!("{m:#}\n").as_bytes())
+        Ok(augflow::save::write_atomic(
+            self.manifest_path,
+            format!("{m:#}\n").as_bytes(),
+        )?)
     }
 
     fn run<T: Pixel>(

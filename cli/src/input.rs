@@ -4,24 +4,13 @@ use std::collections::BTreeMap;
 use std::hash::Hasher;
 use std::path::{Path, PathBuf};
 
+use augflow::iterators::{WHITE_LIST_FORMATS, is_whitelisted};
 use augflow::{DType, DynArray};
 use image::imageops::FilterType;
 use ndarray::{Array4, Axis, Ix4};
 
 use super::display::resize_f32;
 use super::{CliResult, fail};
-
-/// Extensions read as images.
-const IMAGE_EXTENSIONS: [&str; 9] = [
-    "png", "jpg", "jpeg", "bmp", "ppm", "pgm", "pnm", "tif", "tiff",
-];
-
-/// Whether `p` names an image file by its extension.
-pub fn is_image_file(p: &Path) -> bool {
-    p.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-}
 
 /// Whether `p` names a `.npy` or `.npz` file.
 pub fn is_array_file(p: &Path) -> bool {
@@ -156,7 +145,7 @@ pub fn image_files_below(dir: &Path) -> CliResult<Vec<PathBuf>> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if is_image_file(&p) {
+            } else if is_whitelisted(&p) {
                 out.push(p);
             }
         }
@@ -262,7 +251,7 @@ pub fn load_files(
             if found.is_empty() {
                 return fail(format!(
                     "no image files ({}) in folder {}",
-                    IMAGE_EXTENSIONS.join(", "),
+                    WHITE_LIST_FORMATS.join(", "),
                     p.display()
                 ));
             }
@@ -318,7 +307,7 @@ pub fn load_class_tree(dir: &Path, size: Option<(usize, usize)>) -> CliResult<Da
         paths = std::fs::read_dir(dir)
             .map_err(|e| super::CliError(format!("cannot read folder {}: {e}", dir.display())))?
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && is_image_file(p))
+            .filter(|p| p.is_file() && is_whitelisted(p))
             .collect();
         paths.sort();
         None
@@ -329,7 +318,7 @@ pub fn load_class_tree(dir: &Path, size: Option<(usize, usize)>) -> CliResult<Da
         return fail(format!(
             "no images in {}: expected one sub-folder per class holding image files ({})",
             dir.display(),
-            IMAGE_EXTENSIONS.join(", ")
+            WHITE_LIST_FORMATS.join(", ")
         ));
     }
     let x = load_image_files(&paths, size)?;

@@ -8,6 +8,7 @@ mod config;
 mod display;
 mod export;
 mod input;
+mod logger;
 mod preview;
 
 use std::process::ExitCode;
@@ -43,6 +44,12 @@ struct Cli {
     command: Option<Command>,
     #[command(flatten)]
     preview: preview::PreviewArgs,
+    /// Show more of the library's messages: -v info ("Found N images belonging to K classes."), -vv debug
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "quiet")]
+    verbose: u8,
+    /// Show no warnings, only errors
+    #[arg(short, long, global = true)]
+    quiet: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -89,6 +96,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    logger::install(logger::level(cli.verbose, cli.quiet));
     let result = match cli.command {
         None => preview::run(cli.preview),
         Some(Command::Preview(a)) => preview::run(a),

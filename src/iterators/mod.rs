@@ -15,7 +15,7 @@ pub use dataframe::{DataFrameBuilder, DataFrameIterator};
 pub use decode::{
     ColorMode, Crop, LoadOptions, ResizeFilter, WHITE_LIST_FORMATS, is_whitelisted, load_img,
 };
-pub use directory::{DirectoryBuilder, DirectoryIterator};
+pub use directory::{DirectoryBuilder, DirectoryIterator, class_folders};
 pub use element::BatchElement;
 pub use files::ClassMode;
 pub use numpy::{FlowBuilder, NumpyArrayIterator, Subset, class_names};
