@@ -223,15 +223,11 @@ pub enum Origin {
 
 impl GenArgs {
     /// The generator flags that were given (not `--config`), as `GeneratorConfig` keys and
-    /// values: each flag is declared once, in the struct, and read here through serde.
-    fn overrides(&self) -> CliResult<serde_json::Map<String, serde_json::Value>> {
-        let serde_json::Value::Object(mut flags) = serde_json::to_value(self)
-            .map_err(|e| super::CliError(format!("internal: flags as JSON: {e}")))?
-        else {
-            return fail("internal: flags are not a JSON object");
-        };
-        flags.retain(|_, v| !v.is_null());
-        Ok(flags)
+    /// values: each flag is declared once, in the struct, and read here through serde. (TOML
+    /// values, unlike JSON, keep a NaN, which `ImageDataGenerator::new` then refuses by name.)
+    fn overrides(&self) -> CliResult<toml::Table> {
+        toml::Table::try_from(self)
+            .map_err(|e| super::CliError(format!("internal: flags as a table: {e}")))
     }
 
     /// The configuration these arguments describe: the file (or the defaults), then the flags.
@@ -242,13 +238,11 @@ impl GenArgs {
             None if !flags.is_empty() => (GeneratorConfig::default(), Origin::Flags),
             None => (default_config(), Origin::Defaults),
         };
-        let serde_json::Value::Object(mut merged) = serde_json::to_value(&base)
-            .map_err(|e| super::CliError(format!("internal: config as JSON: {e}")))?
-        else {
-            return fail("internal: the config is not a JSON object");
-        };
+        let mut merged = toml::Table::try_from(&base)
+            .map_err(|e| super::CliError(format!("internal: config as a table: {e}")))?;
         merged.extend(flags);
-        let c: GeneratorConfig = serde_json::from_value(serde_json::Value::Object(merged))
+        let c: GeneratorConfig = merged
+            .try_into()
             .map_err(|e| super::CliError(format!("internal: flags over the config: {e}")))?;
         if c.data_format != DataFormat::ChannelsLast {
             return fail(format!(
