@@ -6,19 +6,28 @@
 //! under a final name, and the hidden temporary files it may leave are removed on resume.
 
 use std::io::IsTerminal;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use augflow::iterators::{ClassMode, DirectoryIterator, ResizeFilter, WHITE_LIST_FORMATS};
 use augflow::transform::Pixel;
-use augflow::{DataFormat, DynArray, ImageDataGenerator, SaveFormat, SaveOptions, Saver, Sequence};
+use augflow::{
+    Batch, DataFormat, DynArray, GeneratorConfig, ImageDataGenerator, NumpyArrayIterator,
+    SaveFormat, SaveOptions, Saver, Sequence,
+};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use ndarray::{Array4, Axis};
-use serde_json::{Value, json};
+use ndarray::Axis;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::config::{GenArgs, build_generator, summary};
 use super::display::{Shown, to_u8};
-use super::input::{ArrayKeys, Dataset, is_array_file, load_array, load_class_tree, with_images};
+use super::input::{
+    ArrayKeys, Dataset, Images, fingerprint, is_array_file, load_array, load_image_files,
+    with_images,
+};
 use super::preview::fit_if_needed;
 use super::{CliResult, fail, parse_size};
 
@@ -69,139 +78,393 @@ fn parse_format(s: &str) -> Result<SaveFormat, String> {
     s.parse::<SaveFormat>().map_err(|e| e.to_string())
 }
 
-/// Runs `export`.
+/// Runs `export`: opens the input, settles the seed (new, or the resumed export's), then
+/// writes every batch not already on disk.
 pub fn run(a: ExportArgs) -> CliResult {
+    check_paths(&a)?;
+    let (mut cfg, origin) = a.generator.resolve()?;
+    cfg.dtype = augflow::DType::F32;
+    let mut datagen = build_generator(&cfg)?;
+    let source = Source::open(&a, &datagen)?;
+    let shown = Shown::for_config(datagen.config(), source.value_scale());
+    let settings = Settings {
+        input: format!("{:016x}", source.fingerprint()),
+        samples: source.len(),
+        image_shape: source.image_shape(),
+        format: a.format.extension().to_string(),
+        prefix: a.prefix.clone(),
+        display: format!("{shown:?}"),
+        generator: datagen.config().clone(),
+    };
+    let manifest_path = a.out.join(MANIFEST);
+    let previous = Manifest::read(&manifest_path)?;
+    let (seed, cursor) = resume_point(&a, previous.as_ref(), &settings)?;
+    source.fit_if_needed(&mut datagen)?;
+    let saver = SaveOptions::new(&a.out)
+        .prefix(a.prefix.clone())
+        .format(a.format)
+        .per_class_subfolders(source.has_classes())
+        .scale(false)
+        .build()?;
+    let removed = remove_stale_temp_files(&a.out)?;
+    println!("{}", summary(datagen.config(), &origin));
+    println!("input: {}", source.description());
+    print_seed(seed, previous.is_some(), a.seed.is_some(), &a.out);
+    if removed > 0 {
+        println!("removed {removed} temporary files left by an interrupted run");
+    }
+    let job = Job {
+        saver: &saver,
+        shown,
+        manifest_path: &manifest_path,
+        settings: &settings,
+        seed,
+        epochs: a.epochs,
+        samples: source.len(),
+        batch_size: a.batch_size as usize,
+    };
+    let stats = source.export(&job, &datagen, cursor)?;
+    print_totals(&a, &stats, source.len(), source.has_classes());
+    Ok(())
+}
+
+/// Refuses an unreadable input and an `--out` that is a file, before any work.
+fn check_paths(a: &ExportArgs) -> CliResult {
     if let Err(e) = std::fs::metadata(&a.input) {
         return fail(format!("cannot read {}: {e}", a.input.display()));
     }
-    let data = if a.input.is_dir() {
-        if a.x_key.is_some() || a.y_key.is_some() || a.labels.is_some() {
-            return fail(
-                "--x-key, --y-key and --labels apply to .npy/.npz inputs, not to a folder",
-            );
-        }
-        load_class_tree(&a.input, a.size)?
-    } else if is_array_file(&a.input) {
-        let keys = ArrayKeys {
-            x_key: a.x_key.clone(),
-            y_key: a.y_key.clone(),
-            labels: a.labels.clone(),
-        };
-        let d = load_array(&a.input, &keys)?;
-        match a.size {
-            Some((h, w)) => Dataset {
-                images: d.images.resized(h, w),
-                ..d
-            },
-            None => d,
-        }
-    } else {
-        return fail(format!(
-            "{}: expected a folder or a .npy/.npz file",
-            a.input.display()
-        ));
-    };
     if a.out.is_file() {
         return fail(format!(
             "--out {} is a file; expected a folder",
             a.out.display()
         ));
     }
+    Ok(())
+}
 
-    let (mut cfg, origin) = a.generator.resolve()?;
-    cfg.dtype = augflow::DType::F32;
-    let mut datagen = build_generator(&cfg)?;
-    let shown = Shown::for_config(datagen.config(), data.images.value_scale());
-    let [n, h, w, c] = data.images.shape();
-    let settings = json!({
-        "input": format!("{:016x}", data.fingerprint),
-        "samples": n,
-        "image_shape": [h, w, c],
-        "format": a.format.extension(),
-        "prefix": a.prefix,
-        "display": format!("{shown:?}"),
-        "generator": serde_json::to_value(datagen.config()).unwrap_or(Value::Null),
-    });
+/// The input: a folder streamed through `DirectoryIterator`, or an array held in memory.
+enum Source {
+    Folder(Folder),
+    Array(Dataset),
+}
 
-    let manifest_path = a.out.join(MANIFEST);
-    let previous = read_manifest(&manifest_path)?;
-    let (seed, cursor) = match &previous {
-        Some(m) => {
-            let old_seed = m.get("seed").and_then(Value::as_u64);
-            let Some(old_seed) = old_seed else {
-                return fail(format!(
-                    "{} has no seed; delete it to start over",
-                    manifest_path.display()
-                ));
-            };
-            if let Some(s) = a.seed
-                && s != old_seed
-            {
-                return fail(format!(
-                    "{} holds an export made with seed {old_seed}; pass --seed {old_seed} to resume it, or choose another --out",
-                    a.out.display()
-                ));
+impl Source {
+    fn open(a: &ExportArgs, datagen: &ImageDataGenerator) -> CliResult<Source> {
+        if a.input.is_dir() {
+            if a.x_key.is_some() || a.y_key.is_some() || a.labels.is_some() {
+                return fail(
+                    "--x-key, --y-key and --labels apply to .npy/.npz inputs, not to a folder",
+                );
             }
-            let old = m.get("settings").unwrap_or(&Value::Null);
-            if let Some(key) = first_difference(old, &settings) {
-                let pointer = format!("/{}", key.replace('.', "/"));
-                let show = |v: &Value| {
-                    v.pointer(&pointer)
-                        .map(Value::to_string)
-                        .unwrap_or_else(|| "nothing".into())
-                };
-                return fail(format!(
-                    "{} holds an export made with {key} = {}, this run has {}; use the same input and options to resume it, or choose another --out",
-                    a.out.display(),
-                    show(old),
-                    show(&settings)
-                ));
-            }
-            let cursor = (
-                m.pointer("/done/epoch")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(0),
-                m.pointer("/done/samples")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(0) as usize,
-            );
-            (old_seed, cursor)
+            return Ok(Source::Folder(Folder::open(&a.input, a.size, datagen)?));
         }
-        None => (a.seed.unwrap_or_else(augflow::rng::os_seed), (0, 0)),
-    };
-    fit_if_needed(&mut datagen, &data.images)?;
-    let saver = SaveOptions::new(&a.out)
-        .prefix(a.prefix.clone())
-        .format(a.format)
-        .per_class_subfolders(data.classes.is_some())
-        .scale(false)
-        .build()?;
-    let removed = remove_stale_temp_files(&a.out)?;
-
-    println!("{}", summary(datagen.config(), &origin));
-    println!("input: {}", data.description);
-    match (&previous, a.seed) {
-        (Some(_), _) => println!("seed: {seed} (resuming the export in {})", a.out.display()),
-        (None, Some(_)) => println!("seed: {seed}"),
-        (None, None) => {
-            println!("seed: {seed} (drawn; pass --seed {seed} to resume or replay this export)")
+        if !is_array_file(&a.input) {
+            return fail(format!(
+                "{}: expected a folder or a .npy/.npz file",
+                a.input.display()
+            ));
         }
-    }
-    if removed > 0 {
-        println!("removed {removed} temporary files left by an interrupted run");
+        let keys = ArrayKeys {
+            x_key: a.x_key.clone(),
+            y_key: a.y_key.clone(),
+            labels: a.labels.clone(),
+        };
+        let d = load_array(&a.input, &keys)?;
+        Ok(Source::Array(match a.size {
+            Some((h, w)) => Dataset {
+                images: d.images.resized(h, w),
+                ..d
+            },
+            None => d,
+        }))
     }
 
-    let job = Job {
-        saver: &saver,
-        classes: data.classes.as_deref(),
-        shown,
-        manifest_path: &manifest_path,
-        settings: &settings,
-        seed,
-        epochs: a.epochs,
+    fn len(&self) -> usize {
+        match self {
+            Source::Folder(f) => f.files.len(),
+            Source::Array(d) => d.images.shape()[0],
+        }
+    }
+
+    fn image_shape(&self) -> [usize; 3] {
+        match self {
+            Source::Folder(f) => [f.size.0, f.size.1, 3],
+            Source::Array(d) => {
+                let [_, h, w, c] = d.images.shape();
+                [h, w, c]
+            }
+        }
+    }
+
+    fn value_scale(&self) -> f32 {
+        match self {
+            Source::Folder(_) => 1.0,
+            Source::Array(d) => d.images.value_scale(),
+        }
+    }
+
+    fn fingerprint(&self) -> u64 {
+        match self {
+            Source::Folder(f) => f.fingerprint,
+            Source::Array(d) => d.fingerprint,
+        }
+    }
+
+    fn description(&self) -> &str {
+        match self {
+            Source::Folder(f) => &f.description,
+            Source::Array(d) => &d.description,
+        }
+    }
+
+    fn has_classes(&self) -> bool {
+        match self {
+            Source::Folder(f) => f.only.is_none(),
+            Source::Array(d) => d.classes.is_some(),
+        }
+    }
+
+    /// Fits the featurewise statistics when the configuration needs them. A folder is then
+    /// read whole (the statistics are over every image).
+    fn fit_if_needed(&self, datagen: &mut ImageDataGenerator) -> CliResult {
+        match self {
+            Source::Array(d) => fit_if_needed(datagen, &d.images),
+            Source::Folder(f) if needs_fit(datagen) => {
+                let x = load_image_files(&f.files, Some(f.size))?;
+                fit_if_needed(datagen, &Images::U8(x))
+            }
+            Source::Folder(_) => Ok(()),
+        }
+    }
+
+    /// Runs the job over this input's batches.
+    fn export(
+        &self,
+        job: &Job<'_>,
+        datagen: &ImageDataGenerator,
+        cursor: (u64, usize),
+    ) -> CliResult<Stats> {
+        match self {
+            Source::Folder(f) => {
+                let mut it = f.iterator(datagen, job.batch_size, job.seed)?;
+                let classes = f.classes(&it);
+                job.run(&mut it, classes.as_deref(), cursor)
+            }
+            Source::Array(d) => with_images!(d.images.clone(), x => {
+                let mut it = datagen
+                    .flow(x, None::<DynArray>)
+                    .batch_size(job.batch_size)
+                    .shuffle(false)
+                    .seed(job.seed)
+                    .build()?;
+                job.run(&mut it, d.classes.as_deref(), cursor)
+            }),
+        }
+    }
+}
+
+/// Whether the generator needs statistics fitted on the data.
+fn needs_fit(datagen: &ImageDataGenerator) -> bool {
+    let c = datagen.config();
+    c.featurewise_center || c.featurewise_std_normalization || c.zca_whitening
+}
+
+/// A folder read batch by batch through `DirectoryIterator`: one sub-folder per class, or,
+/// without class sub-folders holding images, the loose images of the folder, read as the one
+/// class folder of its parent (and written without a class folder).
+struct Folder {
+    /// The folder `flow_from_directory` reads.
+    root: PathBuf,
+    /// For loose images: the input folder's name, the only class of `root`.
+    only: Option<String>,
+    /// Every image, in the iterator's order.
+    files: Vec<PathBuf>,
+    /// The size every image is resized to (`--size`, else the common size of the images).
+    size: (usize, usize),
+    description: String,
+    fingerprint: u64,
+}
+
+impl Folder {
+    fn open(
+        dir: &Path,
+        size: Option<(usize, usize)>,
+        datagen: &ImageDataGenerator,
+    ) -> CliResult<Folder> {
+        let mut folder = match Folder::list(dir, None, datagen) {
+            Ok(f) => f,
+            // No class sub-folder, or none holds an image: the loose images of `dir`.
+            Err(augflow::Error::Empty { .. }) => Folder::open_loose(dir, datagen)?,
+            Err(e) => return Err(e.into()),
+        };
+        folder.size = match size {
+            Some(s) => s,
+            None => common_size(&folder.files)?,
+        };
+        Ok(folder)
+    }
+
+    fn open_loose(dir: &Path, datagen: &ImageDataGenerator) -> CliResult<Folder> {
+        let none = || {
+            super::CliError(format!(
+                "no images in {}: expected one sub-folder per class holding image files ({})",
+                dir.display(),
+                WHITE_LIST_FORMATS.join(", ")
+            ))
+        };
+        let full = dir
+            .canonicalize()
+            .map_err(|e| super::CliError(format!("cannot read folder {}: {e}", dir.display())))?;
+        let (Some(parent), Some(name)) = (full.parent(), full.file_name()) else {
+            return Err(none());
+        };
+        let name = name.to_string_lossy().into_owned();
+        let mut f = match Folder::list(parent, Some(name), datagen) {
+            Ok(f) => f,
+            Err(augflow::Error::Empty { .. }) => return Err(none()),
+            Err(e) => return Err(e.into()),
+        };
+        f.description = format!("{} ({} images)", dir.display(), f.files.len());
+        Ok(f)
+    }
+
+    /// Lists the files the way the iterator will (a build at a placeholder size).
+    fn list(
+        root: &Path,
+        only: Option<String>,
+        datagen: &ImageDataGenerator,
+    ) -> augflow::Result<Folder> {
+        let mut folder = Folder {
+            root: root.to_path_buf(),
+            only,
+            files: Vec::new(),
+            size: (1, 1),
+            description: String::new(),
+            fingerprint: 0,
+        };
+        let it = folder.iterator(datagen, 1, 0)?;
+        folder.files = it.filenames().iter().map(|f| root.join(f)).collect();
+        folder.fingerprint = fingerprint(&folder.files, root);
+        folder.description = format!(
+            "{} ({} images in {} classes)",
+            root.display(),
+            folder.files.len(),
+            it.num_classes()
+        );
+        Ok(folder)
+    }
+
+    /// The unshuffled iterator over the folder's images at `self.size`.
+    fn iterator(
+        &self,
+        datagen: &ImageDataGenerator,
+        batch_size: usize,
+        seed: u64,
+    ) -> augflow::Result<DirectoryIterator<f32>> {
+        let b = datagen.flow_from_directory(&self.root);
+        let b = match &self.only {
+            Some(name) => b.classes([name.clone()]).class_mode(ClassMode::None),
+            None => b.class_mode(ClassMode::Sparse),
+        };
+        b.target_size(self.size.0, self.size.1)
+            .interpolation(ResizeFilter::Bilinear)
+            .batch_size(batch_size)
+            .shuffle(false)
+            .seed(seed)
+            .build()
+    }
+
+    /// The class name of each file, when the folder has class sub-folders.
+    fn classes(&self, it: &DirectoryIterator<f32>) -> Option<Vec<String>> {
+        self.only.is_none().then(|| {
+            it.classes()
+                .iter()
+                .map(|&k| it.class_names()[k].clone())
+                .collect()
+        })
+    }
+}
+
+/// The size all of `files` share, read from their headers; an error naming two files of
+/// different sizes otherwise.
+fn common_size(files: &[PathBuf]) -> CliResult<(usize, usize)> {
+    let mut first: Option<(&PathBuf, u32, u32)> = None;
+    for p in files {
+        let (w, h) = image::image_dimensions(p)
+            .or_else(|e| fail(format!("cannot read image {}: {e}", p.display())))?;
+        match first {
+            None => first = Some((p, w, h)),
+            Some((fp, fw, fh)) if (fw, fh) != (w, h) => {
+                return fail(format!(
+                    "images have different sizes ({} is {fw}x{fh}, {} is {w}x{h}); pass --size H,W to resize them",
+                    fp.display(),
+                    p.display()
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    match first {
+        Some((_, w, h)) => Ok((h as usize, w as usize)),
+        None => fail("no images to read"),
+    }
+}
+
+/// The seed and the first batch to write: a new export's, or the one recorded in `previous`
+/// when its settings match this run's.
+fn resume_point(
+    a: &ExportArgs,
+    previous: Option<&Manifest>,
+    settings: &Settings,
+) -> CliResult<(u64, (u64, usize))> {
+    let Some(m) = previous else {
+        return Ok((a.seed.unwrap_or_else(augflow::rng::os_seed), (0, 0)));
     };
-    let stats =
-        with_images!(data.images, x => job.run(&datagen, x, a.batch_size as usize, cursor))?;
+    if let Some(s) = a.seed
+        && s != m.seed
+    {
+        return fail(format!(
+            "{} holds an export made with seed {}; pass --seed {} to resume it, or choose another --out",
+            a.out.display(),
+            m.seed,
+            m.seed
+        ));
+    }
+    let differences = settings_differences(&m.settings, settings)?;
+    if !differences.is_empty() {
+        return fail(format!(
+            "{} holds an export made with other settings ({}); use the same input and options to resume it, or choose another --out",
+            a.out.display(),
+            differences.join("; ")
+        ));
+    }
+    Ok((m.seed, (m.done.epoch, m.done.samples)))
+}
+
+/// `key: <old> there, <new> now` for every setting that differs.
+fn settings_differences(old: &Settings, new: &Settings) -> CliResult<Vec<String>> {
+    let as_value = |s: &Settings| {
+        serde_json::to_value(s).map_err(|e| super::CliError(format!("internal: settings: {e}")))
+    };
+    let mut out = Vec::new();
+    differences(&as_value(old)?, &as_value(new)?, "", &mut out);
+    Ok(out
+        .into_iter()
+        .map(|(key, was, now)| format!("{key}: {was} there, {now} now"))
+        .collect())
+}
+
+fn print_seed(seed: u64, resumed: bool, given: bool, out: &Path) {
+    if resumed {
+        println!("seed: {seed} (resuming the export in {})", out.display());
+    } else if given {
+        println!("seed: {seed}");
+    } else {
+        println!("seed: {seed} (drawn; pass --seed {seed} to resume or replay this export)");
+    }
+}
+
+fn print_totals(a: &ExportArgs, stats: &Stats, n: usize, classes: bool) {
     let total = a.epochs as usize * n;
     if stats.written == 0 {
         println!(
@@ -217,14 +480,62 @@ pub fn run(a: ExportArgs) -> CliResult {
             stats.secs,
             stats.skipped,
             a.epochs,
-            if data.classes.is_some() {
+            if classes {
                 ", one sub-folder per class"
             } else {
                 ""
             },
         );
     }
-    Ok(())
+}
+
+/// The progress manifest, `<out>/.augflow-export.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Manifest {
+    /// The manifest's format version (1).
+    augflow_export: u32,
+    seed: u64,
+    epochs: u64,
+    settings: Settings,
+    /// The last batch written: samples `..samples` of `epoch` (and every earlier epoch).
+    done: Done,
+    complete: bool,
+}
+
+/// What must match for an export to be resumed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Settings {
+    /// A fingerprint of the input (paths and sizes of its files).
+    input: String,
+    samples: usize,
+    image_shape: [usize; 3],
+    format: String,
+    prefix: String,
+    /// How values become pixels.
+    display: String,
+    generator: GeneratorConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct Done {
+    epoch: u64,
+    samples: usize,
+}
+
+impl Manifest {
+    fn read(path: &Path) -> CliResult<Option<Manifest>> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => match serde_json::from_str::<Manifest>(&text) {
+                Ok(m) => Ok(Some(m)),
+                Err(e) => fail(format!(
+                    "{} is not an augflow export manifest ({e}); delete it or choose another --out",
+                    path.display()
+                )),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => fail(format!("cannot read {}: {e}", path.display())),
+        }
+    }
 }
 
 struct Stats {
@@ -233,78 +544,89 @@ struct Stats {
     secs: f64,
 }
 
+/// What the export loop needs of an iterator: unshuffled `f32` batches, epoch by epoch.
+trait Epochs {
+    fn set_epoch(&mut self, e: u64);
+    fn batch(&self, b: usize) -> augflow::Result<Batch<f32>>;
+}
+
+impl<T: Pixel> Epochs for NumpyArrayIterator<T, f32> {
+    fn set_epoch(&mut self, e: u64) {
+        NumpyArrayIterator::set_epoch(self, e);
+    }
+    fn batch(&self, b: usize) -> augflow::Result<Batch<f32>> {
+        self.get(b)
+    }
+}
+
+impl Epochs for DirectoryIterator<f32> {
+    fn set_epoch(&mut self, e: u64) {
+        DirectoryIterator::set_epoch(self, e);
+    }
+    fn batch(&self, b: usize) -> augflow::Result<Batch<f32>> {
+        self.get(b)
+    }
+}
+
 struct Job<'a> {
     saver: &'a Saver,
-    classes: Option<&'a [String]>,
     shown: Shown,
     manifest_path: &'a Path,
-    settings: &'a Value,
+    settings: &'a Settings,
     seed: u64,
     epochs: u64,
+    samples: usize,
+    batch_size: usize,
 }
 
 impl Job<'_> {
-    fn class(&self, i: usize) -> Option<&str> {
-        self.classes.map(|c| c[i].as_str())
-    }
-
-    fn batch_complete(&self, epoch: u64, idx: &[usize]) -> CliResult<bool> {
-        for &i in idx {
-            if !self.saver.path_for(epoch, i, self.class(i))?.is_file() {
+    fn batch_complete(
+        &self,
+        epoch: u64,
+        idx: Range<usize>,
+        classes: Option<&[String]>,
+    ) -> CliResult<bool> {
+        for i in idx {
+            if !self
+                .saver
+                .path_for(epoch, i, classes.map(|c| c[i].as_str()))?
+                .is_file()
+            {
                 return Ok(false);
             }
         }
         Ok(true)
     }
 
-    fn write_manifest(&self, epoch: u64, samples: usize, complete: bool) -> CliResult {
-        let m = json!({
-            "augflow_export": 1,
-            "seed": self.seed,
-            "epochs": self.epochs,
-            "settings": self.settings,
-            "done": {"epoch": epoch, "samples": samples},
-            "complete": complete,
-        });
+    fn write_manifest(&self, done: (u64, usize), complete: bool) -> CliResult {
+        let m = Manifest {
+            augflow_export: 1,
+            seed: self.seed,
+            epochs: self.epochs,
+            settings: self.settings.clone(),
+            done: Done {
+                epoch: done.0,
+                samples: done.1,
+            },
+            complete,
+        };
+        let text = serde_json::to_string_pretty(&m)
+            .map_err(|e| super::CliError(format!("internal: manifest: {e}")))?;
         Ok(augflow::save::write_atomic(
             self.manifest_path,
-            format!("{m:#}\n").as_bytes(),
+            format!("{text}\n").as_bytes(),
         )?)
     }
 
-    fn run<T: Pixel>(
+    /// Writes every batch of every epoch that is not recorded in `cursor` with all its files.
+    fn run(
         &self,
-        datagen: &ImageDataGenerator,
-        x: Array4<T>,
-        batch_size: usize,
+        it: &mut impl Epochs,
+        classes: Option<&[String]>,
         cursor: (u64, usize),
     ) -> CliResult<Stats> {
-        let n = x.shape()[0];
-        let mut it = datagen
-            .flow(x, None::<DynArray>)
-            .batch_size(batch_size)
-            .shuffle(false)
-            .seed(self.seed)
-            .build()?;
-        let total = self.epochs * n as u64;
-        let bar = ProgressBar::with_draw_target(
-            Some(total),
-            if std::io::stdout().is_terminal() {
-                ProgressDrawTarget::stderr()
-            } else {
-                ProgressDrawTarget::hidden()
-            },
-        );
-        if let Ok(style) =
-            ProgressStyle::with_template("{bar:32} {pos}/{len} images  {rate}  {eta} left")
-        {
-            bar.set_style(style.with_key(
-                "rate",
-                |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                    let _ = write!(w, "{:.0} images/s", s.per_sec());
-                },
-            ));
-        }
+        let n = self.samples;
+        let bar = progress_bar(self.epochs * n as u64);
         // A hook for the tests of resumption: a pause after each batch makes an interruption
         // land between batches of a run that would otherwise finish in milliseconds.
         let pause = std::env::var("AUGFLOW_TEST_BATCH_PAUSE_MS")
@@ -316,38 +638,27 @@ impl Job<'_> {
         let mut done = cursor;
         for epoch in 0..self.epochs {
             it.set_epoch(epoch);
-            for b in 0..it.len() {
-                let idx = it.batch_indices(b)?.to_vec();
-                let end = (b * batch_size + idx.len()) as u64;
-                let recorded = (epoch, end as usize) <= cursor;
-                if recorded && self.batch_complete(epoch, &idx)? {
+            for b in 0..n.div_ceil(self.batch_size) {
+                let idx = b * self.batch_size..((b + 1) * self.batch_size).min(n);
+                let end = idx.end;
+                if (epoch, end) <= cursor && self.batch_complete(epoch, idx.clone(), classes)? {
                     skipped += idx.len();
                     bar.inc(idx.len() as u64);
                     continue;
                 }
-                let batch = it.get(b)?;
-                for (img, &i) in batch.x.axis_iter(Axis(0)).zip(&batch.index) {
-                    let img = to_u8(img, self.shown);
-                    self.saver.save(
-                        img.view(),
-                        DataFormat::ChannelsLast,
-                        epoch,
-                        i,
-                        self.class(i),
-                    )?;
-                }
+                self.save_batch(&it.batch(b)?, epoch, classes)?;
                 written += idx.len();
                 bar.inc(idx.len() as u64);
-                done = done.max((epoch, end as usize));
-                let complete = epoch + 1 == self.epochs && end as usize == n;
-                self.write_manifest(done.0, done.1, complete && done == (epoch, n))?;
+                done = done.max((epoch, end));
+                let complete = epoch + 1 == self.epochs && end == n;
+                self.write_manifest(done, complete && done == (epoch, n))?;
                 if let Some(p) = pause {
                     std::thread::sleep(p);
                 }
             }
         }
         if written == 0 && !self.manifest_path.is_file() {
-            self.write_manifest(self.epochs - 1, n, true)?;
+            self.write_manifest((self.epochs - 1, n), true)?;
         }
         bar.finish_and_clear();
         Ok(Stats {
@@ -356,46 +667,64 @@ impl Job<'_> {
             secs: start.elapsed().as_secs_f64(),
         })
     }
-}
 
-fn read_manifest(path: &Path) -> CliResult<Option<Value>> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => match serde_json::from_str::<Value>(&text) {
-            Ok(v) if v.get("augflow_export").is_some() => Ok(Some(v)),
-            _ => fail(format!(
-                "{} is not an augflow export manifest; delete it or choose another --out",
-                path.display()
-            )),
-        },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => fail(format!("cannot read {}: {e}", path.display())),
+    fn save_batch(&self, batch: &Batch<f32>, epoch: u64, classes: Option<&[String]>) -> CliResult {
+        for (img, &i) in batch.x.axis_iter(Axis(0)).zip(&batch.index) {
+            let img = to_u8(img, self.shown);
+            let class = classes.map(|c| c[i].as_str());
+            self.saver
+                .save(img.view(), DataFormat::ChannelsLast, epoch, i, class)?;
+        }
+        Ok(())
     }
 }
 
-/// The first key (as a path like `generator.rotation_range`) where `a` and `b` differ.
-fn first_difference(a: &Value, b: &Value) -> Option<String> {
+/// A progress bar on stderr when stdout is a terminal, else hidden.
+fn progress_bar(total: u64) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(
+        Some(total),
+        if std::io::stdout().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        },
+    );
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:32} {pos}/{len} images  {rate}  {eta} left")
+    {
+        bar.set_style(style.with_key(
+            "rate",
+            |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0} images/s", s.per_sec());
+            },
+        ));
+    }
+    bar
+}
+
+/// Every key (as a path like `generator.rotation_range`) where `a` and `b` differ, with the
+/// two values, in key order.
+fn differences(a: &Value, b: &Value, at: &str, out: &mut Vec<(String, String, String)>) {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
             let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
             keys.sort();
             keys.dedup();
-            keys.into_iter().find_map(|k| {
+            for k in keys {
+                let path = if at.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{at}.{k}")
+                };
                 let (va, vb) = (
                     x.get(k).unwrap_or(&Value::Null),
                     y.get(k).unwrap_or(&Value::Null),
                 );
-                if va == vb {
-                    None
-                } else {
-                    Some(match first_difference(va, vb) {
-                        Some(sub) if !sub.is_empty() => format!("{k}.{sub}"),
-                        _ => k.clone(),
-                    })
-                }
-            })
+                differences(va, vb, &path, out);
+            }
         }
-        _ if a == b => None,
-        _ => Some(String::new()),
+        _ if a == b => {}
+        _ => out.push((at.to_string(), a.to_string(), b.to_string())),
     }
 }
 
@@ -436,14 +765,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn differences_are_named_by_path() {
-        let a = json!({"seed": 1, "generator": {"rotation_range": 20.0, "cval": 0.0}});
-        let b = json!({"seed": 1, "generator": {"rotation_range": 10.0, "cval": 0.0}});
+    fn every_difference_is_listed_with_both_values() {
+        let a = serde_json::json!({"seed": 1, "generator": {"rotation_range": 20.0, "cval": 0.0, "zoom_range": 0.1}});
+        let b = serde_json::json!({"seed": 1, "generator": {"rotation_range": 10.0, "cval": 0.0, "zoom_range": 0.2}});
+        let mut out = Vec::new();
+        differences(&a, &b, "", &mut out);
         assert_eq!(
-            first_difference(&a, &b).as_deref(),
-            Some("generator.rotation_range")
+            out,
+            [
+                (
+                    "generator.rotation_range".into(),
+                    "20.0".into(),
+                    "10.0".into()
+                ),
+                ("generator.zoom_range".into(), "0.1".into(), "0.2".into()),
+            ]
         );
-        assert_eq!(first_difference(&a, &a), None);
+        out.clear();
+        differences(&a, &a, "", &mut out);
+        assert!(out.is_empty());
     }
 
     #[test]

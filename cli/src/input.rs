@@ -200,8 +200,8 @@ pub fn load_image_files(paths: &[PathBuf], size: Option<(usize, usize)>) -> CliR
     }
 }
 
-/// Hashes paths and file sizes.
-fn fingerprint(paths: &[PathBuf], root: &Path) -> u64 {
+/// Hashes paths (relative to `root`) and file sizes.
+pub fn fingerprint(paths: &[PathBuf], root: &Path) -> u64 {
     let mut h = Fnv::default();
     for p in paths {
         let rel = p.strip_prefix(root).unwrap_or(p);
@@ -278,63 +278,6 @@ pub fn load_files(
         },
         total,
     ))
-}
-
-/// Reads a folder tree: one sub-folder per class (images found recursively inside each), or,
-/// without sub-folders, the images directly in `dir` (no classes).
-pub fn load_class_tree(dir: &Path, size: Option<(usize, usize)>) -> CliResult<Dataset> {
-    let mut subdirs: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(e) => e
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_dir())
-            .collect(),
-        Err(e) => return fail(format!("cannot read folder {}: {e}", dir.display())),
-    };
-    subdirs.sort();
-    let mut paths = Vec::new();
-    let mut classes = Vec::new();
-    for d in &subdirs {
-        let class = d
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        for p in image_files_below(d)? {
-            paths.push(p);
-            classes.push(class.clone());
-        }
-    }
-    let classes = if paths.is_empty() {
-        paths = std::fs::read_dir(dir)
-            .map_err(|e| super::CliError(format!("cannot read folder {}: {e}", dir.display())))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && is_whitelisted(p))
-            .collect();
-        paths.sort();
-        None
-    } else {
-        Some(classes)
-    };
-    if paths.is_empty() {
-        return fail(format!(
-            "no images in {}: expected one sub-folder per class holding image files ({})",
-            dir.display(),
-            WHITE_LIST_FORMATS.join(", ")
-        ));
-    }
-    let x = load_image_files(&paths, size)?;
-    let n_classes = classes
-        .as_ref()
-        .map(|c| c.iter().collect::<std::collections::BTreeSet<_>>().len());
-    Ok(Dataset {
-        images: Images::U8(x),
-        names: paths.iter().map(|p| stem(p)).collect(),
-        description: match n_classes {
-            Some(k) => format!("{} ({} images in {k} classes)", dir.display(), paths.len()),
-            None => format!("{} ({} images)", dir.display(), paths.len()),
-        },
-        classes,
-        fingerprint: fingerprint(&paths, dir),
-    })
 }
 
 /// Which arrays of a `.npz` hold the images and the labels.

@@ -606,3 +606,109 @@ fn help_and_version_succeed() {
     }
     assert!(stdout(&augflow(dir.path(), &["--help"])).contains("--rotation-range"));
 }
+
+#[test]
+fn export_resume_error_lists_every_differing_key() {
+    let dir = tempfile::tempdir().unwrap();
+    small_tree(&dir.path().join("tree"));
+    let first = ["export", "tree", "-o", "aug", "--seed", "2"];
+    assert_ok(&augflow(
+        dir.path(),
+        &[&first[..], &["--rotation-range", "10"]].concat(),
+    ));
+    let again = [
+        &first[..],
+        &["--rotation-range", "15", "--zoom-range", "0.2"],
+    ]
+    .concat();
+    let line = assert_one_line_error(&augflow(dir.path(), &again));
+    assert!(
+        line.contains("generator.rotation_range: 10.0 there, 15.0 now"),
+        "{line}"
+    );
+    assert!(line.contains("generator.zoom_range"), "{line}");
+    // The same settings resume.
+    let o = augflow(
+        dir.path(),
+        &[&first[..], &["--rotation-range", "10"]].concat(),
+    );
+    assert_ok(&o);
+    assert!(stdout(&o).contains("nothing to do"), "{}", stdout(&o));
+}
+
+#[test]
+fn export_of_loose_images_writes_them_without_class_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let loose = dir.path().join("loose");
+    std::fs::create_dir_all(loose.join("empty")).unwrap();
+    for i in 0..3 {
+        write_image(&loose.join(format!("{i}.png")), 9, 7, i);
+    }
+    let o = augflow(dir.path(), &["export", "loose", "-o", "aug", "--seed", "4"]);
+    assert_ok(&o);
+    let files: Vec<String> = images_below(&dir.path().join("aug"))
+        .keys()
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "aug_e000_i000000.png",
+            "aug_e000_i000001.png",
+            "aug_e000_i000002.png"
+        ]
+    );
+    assert_eq!(
+        png_dimensions(&dir.path().join("aug/aug_e000_i000002.png")),
+        (9, 7)
+    );
+}
+
+#[test]
+fn library_messages_show_with_verbose_and_warnings_hide_with_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    small_tree(&dir.path().join("tree"));
+    let o = augflow(
+        dir.path(),
+        &["export", "tree", "-o", "aug", "--seed", "1", "-v"],
+    );
+    assert_ok(&o);
+    assert!(
+        stderr(&o).contains("augflow: info: Found 6 images belonging to 2 classes."),
+        "{}",
+        stderr(&o)
+    );
+    // A .tiff file makes the library warn (as Keras does): shown by default, hidden by -q.
+    write_image(&dir.path().join("tree/cat/x.png"), 16, 12, 7);
+    image::open(dir.path().join("tree/cat/x.png"))
+        .unwrap()
+        .save(dir.path().join("tree/cat/y.tiff"))
+        .unwrap();
+    let o = augflow(dir.path(), &["export", "tree", "-o", "aug2", "--seed", "1"]);
+    assert_ok(&o);
+    assert!(
+        stderr(&o).contains("augflow: warning: Using \".tiff\" files"),
+        "{}",
+        stderr(&o)
+    );
+    let o = augflow(
+        dir.path(),
+        &["export", "tree", "-o", "aug3", "--seed", "1", "-q"],
+    );
+    assert_ok(&o);
+    assert_eq!(stderr(&o), "");
+}
+
+#[test]
+fn a_flag_alone_says_that_no_augmentation_is_active() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = augflow(
+        dir.path(),
+        &["--rescale", "1/255", "-k", "1", "--seed", "1"],
+    );
+    assert_ok(&o);
+    let out = stdout(&o);
+    assert!(out.contains("note: no augmentation is active"), "{out}");
+    let o = augflow(dir.path(), &["-k", "1", "--seed", "1"]);
+    assert!(!stdout(&o).contains("no augmentation"), "{}", stdout(&o));
+}
