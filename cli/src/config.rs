@@ -115,7 +115,7 @@ fn parse_geometry(s: &str) -> Result<Geometry, String> {
 }
 
 /// The augmentation used when neither a config file nor a generator flag is given: the
-/// standard workload's augmentation, with reflect fill so previews show no smeared borders.
+/// standard workload's augmentation, with Keras' default fill (nearest), as the benchmark.
 pub fn default_config() -> GeneratorConfig {
     GeneratorConfig {
         rotation_range: 20.0,
@@ -124,7 +124,7 @@ pub fn default_config() -> GeneratorConfig {
         shear_range: 10.0,
         zoom_range: ZoomRange::Scalar(0.1),
         horizontal_flip: true,
-        fill_mode: FillMode::Reflect,
+        fill_mode: FillMode::Nearest,
         ..GeneratorConfig::default()
     }
 }
@@ -454,7 +454,7 @@ mod tests {
     fn describe_lists_only_changed_settings() {
         let d = describe(&default_config());
         assert!(d.contains("rotation_range=20.0"), "{d}");
-        assert!(d.contains("fill_mode=\"reflect\""), "{d}");
+        assert!(!d.contains("fill_mode"), "{d}"); // nearest, as Keras
         assert!(!d.contains("cval"), "{d}");
     }
 }

@@ -155,7 +155,7 @@ pub fn image_files_below(dir: &Path) -> CliResult<Vec<PathBuf>> {
 }
 
 /// Decodes one image file as RGB.
-fn open_rgb(p: &Path) -> CliResult<image::RgbImage> {
+pub fn open_rgb(p: &Path) -> CliResult<image::RgbImage> {
     if let Err(e) = std::fs::metadata(p) {
         return fail(format!("cannot read {}: {e}", p.display()));
     }
@@ -231,19 +231,15 @@ impl Hasher for Fnv {
     }
 }
 
-fn stem(p: &Path) -> String {
+/// The file name without its extension.
+pub fn stem(p: &Path) -> String {
     p.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "image".into())
 }
 
-/// Reads loose image files (and every image below given folders), at most `limit` of them,
-/// resized to `size` when given.
-pub fn load_files(
-    inputs: &[PathBuf],
-    size: Option<(usize, usize)>,
-    limit: usize,
-) -> CliResult<(Dataset, usize)> {
+/// The image files to read: each file given, and every image below each folder given.
+pub fn image_paths(inputs: &[PathBuf]) -> CliResult<Vec<PathBuf>> {
     let mut paths = Vec::new();
     for p in inputs {
         if p.is_dir() {
@@ -260,24 +256,7 @@ pub fn load_files(
             paths.push(p.clone());
         }
     }
-    let total = paths.len();
-    paths.truncate(limit);
-    let x = load_image_files(&paths, size)?;
-    let description = if inputs.len() == 1 {
-        format!("{}", inputs[0].display())
-    } else {
-        format!("{} inputs", inputs.len())
-    };
-    Ok((
-        Dataset {
-            images: Images::U8(x),
-            names: paths.iter().map(|p| stem(p)).collect(),
-            classes: None,
-            description,
-            fingerprint: fingerprint(&paths, Path::new("")),
-        },
-        total,
-    ))
+    Ok(paths)
 }
 
 /// Which arrays of a `.npz` hold the images and the labels.

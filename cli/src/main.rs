@@ -10,6 +10,7 @@ mod export;
 mod input;
 mod logger;
 mod preview;
+mod sheet;
 mod source;
 
 use std::process::ExitCode;

@@ -3,16 +3,18 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use augflow::rng::sample_rng;
 use augflow::transform::Pixel;
-use augflow::{DataFormat, DynArray, ImageDataGenerator, SaveFormat, Sequence};
+use augflow::{DataFormat, ImageDataGenerator, SaveFormat};
 use clap::Args;
-use ndarray::{Array3, Array4, ArrayView3, Axis, s};
+use ndarray::{Array3, ArrayView3, Axis};
 
 use super::config::{GenArgs, build_generator, summary};
-use super::display::{Shown, to_u8};
+use super::display::{Shown, resize_f32, to_u8};
 use super::input::{
-    ArrayKeys, Dataset, Images, is_array_file, load_array, load_files, with_images,
+    ArrayKeys, Images, image_paths, is_array_file, load_array, open_rgb, stem, with_images,
 };
+use super::sheet;
 use super::{CliResult, fail};
 
 /// Arguments of `augflow preview` (also the arguments of `augflow` without a subcommand).
@@ -75,66 +77,28 @@ fn sheet_format(out: &Path) -> CliResult<SaveFormat> {
 /// Runs `preview`.
 pub fn run(a: PreviewArgs) -> CliResult {
     let format = sheet_format(&a.out)?;
-    let inputs = if a.inputs.is_empty() {
-        vec![default_assets()?]
-    } else {
-        a.inputs.clone()
-    };
-    let arrays = inputs.iter().filter(|p| is_array_file(p)).count();
-    let cell = a.cell as usize;
-    let limit = a.max_images as usize;
-    let (data, total) = match (arrays, inputs.len()) {
-        (0, _) => load_files(&inputs, Some((cell, cell)), limit)?,
-        (1, 1) => {
-            if let Err(e) = std::fs::metadata(&inputs[0]) {
-                return fail(format!("cannot read {}: {e}", inputs[0].display()));
-            }
-            let keys = ArrayKeys {
-                x_key: a.x_key.clone(),
-                ..Default::default()
-            };
-            let d = load_array(&inputs[0], &keys)?;
-            let total = d.images.shape()[0];
-            let d = Dataset {
-                images: d.images.take(limit).resized(cell, cell),
-                ..d
-            };
-            (d, total)
-        }
-        _ => {
-            return fail(
-                "preview takes image files and folders, or a single .npy/.npz array, not both",
-            );
-        }
-    };
-    if a.x_key.is_some() && arrays == 0 {
-        return fail("--x-key applies to a .npz input only");
-    }
-
     let (mut cfg, origin) = a.generator.resolve()?;
     cfg.dtype = augflow::DType::F32;
     let mut datagen = build_generator(&cfg)?;
+    let cell = a.cell as usize;
+    let mut shots = read_inputs(&a, cell)?;
     let seed = a.seed.unwrap_or_else(augflow::rng::os_seed);
-    let value_scale = data.images.value_scale();
-    let shown = Shown::for_config(datagen.config(), value_scale);
-    fit_if_needed(&mut datagen, &data.images)?;
+    let shown = Shown::for_config(datagen.config(), shots.value_scale);
+    let stretched = fit_shots(&mut datagen, &mut shots, cell)?;
 
     let k = a.versions as usize;
     let start = Instant::now();
-    let versions = with_images!(data.images.clone(), x => augment_versions(&datagen, x, k, seed))?;
+    let versions = augment_versions(&datagen, &shots.images, k, seed)?;
     let secs = start.elapsed().as_secs_f64();
 
-    let originals: Vec<Array3<u8>> = with_images!(&data.images, x => x
-        .axis_iter(Axis(0))
-        .map(|img| to_u8(img.mapv(|v| v.to_f64() as f32).view(), Shown::Scaled(value_scale)))
-        .collect());
-    let n = originals.len();
-    let mut sheet = Array3::<u8>::zeros((n * cell, (k + 1) * cell, 3));
-    for (i, orig) in originals.iter().enumerate() {
-        put(&mut sheet, i, 0, cell, orig.view());
-        for (v, batch) in versions.iter().enumerate() {
-            let img = to_u8(batch.index_axis(Axis(0), i), shown);
-            put(&mut sheet, i, v + 1, cell, img.view());
+    let n = shots.images.len();
+    let mut sheet = sheet::blank(n, k, cell);
+    for (i, shot) in shots.images.iter().enumerate() {
+        sheet::label(&mut sheet, i, cell, &shot.label);
+        let orig = to_u8(shot.x.view(), Shown::Scaled(shots.value_scale));
+        sheet::put(&mut sheet, i, 0, cell, orig.view());
+        for (v, img) in versions[i].iter().enumerate() {
+            sheet::put(&mut sheet, i, v + 1, cell, to_u8(img.view(), shown).view());
         }
     }
     if let Some(parent) = a.out.parent()
@@ -152,14 +116,19 @@ pub fn run(a: PreviewArgs) -> CliResult {
     )?;
 
     println!("{}", summary(datagen.config(), &origin));
-    let shown_from = if total > n {
-        format!("the first {n} of {total} images")
+    let shown_from = if shots.total > n {
+        format!("the first {n} of {total} images", total = shots.total)
     } else {
         format!("{n} images")
     };
+    let fit_note = if stretched {
+        format!("resized to {cell}x{cell}, since the featurewise statistics need one size")
+    } else {
+        format!("fitted into {cell}x{cell}, aspect ratio kept")
+    };
     println!(
-        "input: {} ({shown_from}, resized to {cell}x{cell}; display: {})",
-        data.description,
+        "input: {} ({shown_from}, {fit_note}; display: {})",
+        shots.description,
         shown.describe()
     );
     let seed_note = if a.seed.is_some() {
@@ -172,16 +141,152 @@ pub fn run(a: PreviewArgs) -> CliResult {
         secs * 1e3
     );
     if let Some(dir) = &a.save_images {
-        let written = save_versions(dir, &data.names, &versions, shown)?;
+        let written = save_versions(dir, &shots.images, &versions, shown)?;
         println!("wrote {written} augmented images to {}", dir.display());
     }
     println!(
-        "wrote {} ({}x{}: one row per image, the original then {k} augmented versions)",
+        "wrote {} ({}x{}: one row per image under its name, the original (framed) then {k} augmented versions)",
         a.out.display(),
-        (k + 1) * cell,
-        n * cell
+        sheet.shape()[1],
+        sheet.shape()[0]
     );
     Ok(())
+}
+
+/// One input image, fitted into the cell (aspect ratio kept), in the data's units.
+struct Shot {
+    /// The file name, or `x[i]` for an array, shown above the row.
+    label: String,
+    /// A short name for `--save-images` files.
+    name: String,
+    x: Array3<f32>,
+}
+
+/// The images of the sheet.
+struct Shots {
+    images: Vec<Shot>,
+    /// How many images the inputs hold (rows show at most `--max-images`).
+    total: usize,
+    /// The factor that maps the data's values to 0..=255.
+    value_scale: f32,
+    description: String,
+}
+
+/// Reads the inputs: image files and folders (an unreadable file is skipped with a warning
+/// naming it), or one `.npy`/`.npz`.
+fn read_inputs(a: &PreviewArgs, cell: usize) -> CliResult<Shots> {
+    let inputs = if a.inputs.is_empty() {
+        vec![default_assets()?]
+    } else {
+        a.inputs.clone()
+    };
+    let arrays = inputs.iter().filter(|p| is_array_file(p)).count();
+    if a.x_key.is_some() && arrays == 0 {
+        return fail("--x-key applies to a .npz input only");
+    }
+    let limit = a.max_images as usize;
+    match (arrays, inputs.len()) {
+        (0, _) => read_files(&inputs, cell, limit),
+        (1, 1) => read_array(&inputs[0], a.x_key.clone(), cell, limit),
+        _ => fail("preview takes image files and folders, or a single .npy/.npz array, not both"),
+    }
+}
+
+fn read_files(inputs: &[PathBuf], cell: usize, limit: usize) -> CliResult<Shots> {
+    let paths = image_paths(inputs)?;
+    let mut images = Vec::new();
+    let mut skipped = Vec::new();
+    for p in &paths {
+        if images.len() == limit {
+            break;
+        }
+        match open_rgb(p) {
+            Ok(img) => {
+                let (w, h) = img.dimensions();
+                let x = ArrayView3::from_shape((h as usize, w as usize, 3), img.as_raw())
+                    .map_err(|e| super::CliError(format!("internal: {e}")))?
+                    .mapv(f32::from);
+                let (fh, fw) = sheet::fitted(h as usize, w as usize, cell);
+                images.push(Shot {
+                    label: p
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                    name: stem(p),
+                    x: resize_f32(x.view(), fh, fw),
+                });
+            }
+            Err(e) => skipped.push(e.0),
+        }
+    }
+    if images.is_empty() {
+        return fail(skipped.join("; "));
+    }
+    for why in &skipped {
+        log::warn!("{why}; skipped it");
+    }
+    let description = if inputs.len() == 1 {
+        format!("{}", inputs[0].display())
+    } else {
+        format!("{} inputs", inputs.len())
+    };
+    Ok(Shots {
+        images,
+        total: paths.len() - skipped.len(),
+        value_scale: 1.0,
+        description,
+    })
+}
+
+fn read_array(path: &Path, x_key: Option<String>, cell: usize, limit: usize) -> CliResult<Shots> {
+    if let Err(e) = std::fs::metadata(path) {
+        return fail(format!("cannot read {}: {e}", path.display()));
+    }
+    let keys = ArrayKeys {
+        x_key,
+        ..Default::default()
+    };
+    let d = load_array(path, &keys)?;
+    let [total, h, w, _] = d.images.shape();
+    let value_scale = d.images.value_scale();
+    let (fh, fw) = sheet::fitted(h, w, cell);
+    let x = with_images!(d.images.take(limit), x => x.mapv(|v| v.to_f64() as f32));
+    let images = x
+        .axis_iter(Axis(0))
+        .zip(&d.names)
+        .map(|(img, name)| Shot {
+            label: name.clone(),
+            name: name.clone(),
+            x: resize_f32(img, fh, fw),
+        })
+        .collect();
+    Ok(Shots {
+        images,
+        total,
+        value_scale,
+        description: d.description,
+    })
+}
+
+/// Fits the featurewise statistics on the shots when the configuration needs them; returns
+/// whether the shots were resized to `cell × cell` for it (the statistics need one size).
+fn fit_shots(datagen: &mut ImageDataGenerator, shots: &mut Shots, cell: usize) -> CliResult<bool> {
+    let c = datagen.config();
+    if !(c.featurewise_center || c.featurewise_std_normalization || c.zca_whitening) {
+        return Ok(false);
+    }
+    let dim = shots.images[0].x.dim();
+    let stretched = shots.images.iter().any(|s| s.x.dim() != dim);
+    if stretched {
+        for s in &mut shots.images {
+            s.x = resize_f32(s.x.view(), cell, cell);
+        }
+    }
+    let views: Vec<_> = shots.images.iter().map(|s| s.x.view()).collect();
+    let x =
+        ndarray::stack(Axis(0), &views).map_err(|e| super::CliError(format!("internal: {e}")))?;
+    fit_if_needed(datagen, &Images::F32(x))?;
+    Ok(stretched)
 }
 
 /// Fits the featurewise statistics on the inputs when the configuration needs them.
@@ -197,70 +302,54 @@ pub fn fit_if_needed(datagen: &mut ImageDataGenerator, images: &Images) -> CliRe
     Ok(())
 }
 
-/// Version `v` of image `i` is epoch `v` of an unshuffled `flow`: a pure function of
-/// `(seed, v, i)`, the same whatever the number of images shown.
-fn augment_versions<T: Pixel>(
+/// Version `v` of image `i` is drawn from `sample_rng(seed, v, i)`, as sample `i` of epoch `v`
+/// of an unshuffled `flow`: a pure function of `(seed, v, i)`, whatever the number of images.
+fn augment_versions(
     datagen: &ImageDataGenerator,
-    x: Array4<T>,
+    shots: &[Shot],
     k: usize,
     seed: u64,
-) -> CliResult<Vec<Array4<f32>>> {
-    let n = x.shape()[0];
-    let mut it = datagen
-        .flow(x, None::<DynArray>)
-        .batch_size(n)
-        .shuffle(false)
-        .seed(seed)
-        .build()?;
-    let mut out = Vec::with_capacity(k);
-    for v in 0..k {
-        it.set_epoch(v as u64);
-        out.push(it.get(0)?.x);
+) -> CliResult<Vec<Vec<Array3<f32>>>> {
+    let mut out = Vec::with_capacity(shots.len());
+    for (i, shot) in shots.iter().enumerate() {
+        let mut row = Vec::with_capacity(k);
+        for v in 0..k {
+            let mut img = Array3::<f32>::zeros(shot.x.raw_dim());
+            let mut rng = sample_rng(seed, v as u64, i as u64);
+            datagen.transform_sample_into(shot.x.view(), img.view_mut(), &mut rng, true)?;
+            row.push(img);
+        }
+        out.push(row);
     }
     Ok(out)
-}
-
-/// Copies an `(cell, cell, C)` image into the sheet's cell `(row, col)`, as RGB.
-fn put(sheet: &mut Array3<u8>, row: usize, col: usize, cell: usize, img: ArrayView3<'_, u8>) {
-    let mut dst = sheet.slice_mut(s![
-        row * cell..(row + 1) * cell,
-        col * cell..(col + 1) * cell,
-        ..
-    ]);
-    let c = img.shape()[2];
-    for k in 0..3 {
-        // Grey is repeated on the three channels; alpha is dropped.
-        let src = if c < 3 { 0 } else { k };
-        dst.index_axis_mut(Axis(2), k)
-            .assign(&img.index_axis(Axis(2), src));
-    }
 }
 
 /// Writes `{i:03}_{name}_v{v}.png` for every version; returns the number written.
 fn save_versions(
     dir: &Path,
-    names: &[String],
-    versions: &[Array4<f32>],
+    shots: &[Shot],
+    versions: &[Vec<Array3<f32>>],
     shown: Shown,
 ) -> CliResult<usize> {
     if let Err(e) = std::fs::create_dir_all(dir) {
         return fail(format!("cannot create folder {}: {e}", dir.display()));
     }
     let mut written = 0;
-    for (v, batch) in versions.iter().enumerate() {
-        for (i, img) in batch.axis_iter(Axis(0)).enumerate() {
-            let name: String = names[i]
-                .chars()
-                .map(|c| {
-                    if c.is_alphanumeric() || "-_.".contains(c) {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
+    for (i, (shot, row)) in shots.iter().zip(versions).enumerate() {
+        let name: String = shot
+            .name
+            .chars()
+            .map(|c| {
+                if c.is_alphanumeric() || "-_.".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        for (v, img) in row.iter().enumerate() {
             let path = dir.join(format!("{i:03}_{name}_v{}.png", v + 1));
-            let img = to_u8(img, shown);
+            let img = to_u8(img.view(), shown);
             augflow::save_image(
                 img.view(),
                 DataFormat::ChannelsLast,
