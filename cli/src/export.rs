@@ -114,8 +114,9 @@ pub fn run(a: ExportArgs) -> CliResult {
         samples: source.len(),
         batch_size: a.batch_size as usize,
     };
+    let (n, classes) = (source.len(), source.has_classes());
     let stats = source.export(&job, &datagen, cursor)?;
-    print_totals(&a, &stats, source.len(), source.has_classes());
+    print_totals(&a, &stats, n, classes);
     Ok(())
 }
 

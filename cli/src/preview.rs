@@ -271,8 +271,7 @@ fn read_array(path: &Path, x_key: Option<String>, cell: usize, limit: usize) -> 
 /// Fits the featurewise statistics on the shots when the configuration needs them; returns
 /// whether the shots were resized to `cell × cell` for it (the statistics need one size).
 fn fit_shots(datagen: &mut ImageDataGenerator, shots: &mut Shots, cell: usize) -> CliResult<bool> {
-    let c = datagen.config();
-    if !(c.featurewise_center || c.featurewise_std_normalization || c.zca_whitening) {
+    if !needs_fit(datagen) {
         return Ok(false);
     }
     let dim = shots.images[0].x.dim();
@@ -289,10 +288,15 @@ fn fit_shots(datagen: &mut ImageDataGenerator, shots: &mut Shots, cell: usize) -
     Ok(stretched)
 }
 
+/// Whether the generator needs statistics fitted on the data (featurewise options, ZCA).
+pub fn needs_fit(datagen: &ImageDataGenerator) -> bool {
+    let c = datagen.config();
+    c.featurewise_center || c.featurewise_std_normalization || c.zca_whitening
+}
+
 /// Fits the featurewise statistics on the inputs when the configuration needs them.
 pub fn fit_if_needed(datagen: &mut ImageDataGenerator, images: &Images) -> CliResult {
-    let c = datagen.config();
-    if c.featurewise_center || c.featurewise_std_normalization || c.zca_whitening {
+    if needs_fit(datagen) {
         with_images!(images, x => datagen.fit(x.view()))?;
         println!(
             "fitted the featurewise statistics on the {} input images",

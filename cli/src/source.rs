@@ -12,7 +12,7 @@ use super::input::{
     ArrayKeys, Dataset, Images, fingerprint, is_array_file, load_array, load_image_files,
     with_images,
 };
-use super::preview::fit_if_needed;
+use super::preview::{fit_if_needed, needs_fit};
 use super::{CliResult, fail};
 
 /// The input: a folder streamed through `DirectoryIterator`, or an array held in memory.
@@ -112,7 +112,7 @@ impl Source {
 
     /// Runs the job over this input's batches.
     pub(crate) fn export(
-        &self,
+        self,
         job: &Job<'_>,
         datagen: &ImageDataGenerator,
         cursor: (u64, usize),
@@ -123,7 +123,7 @@ impl Source {
                 let classes = f.classes(&it);
                 job.run(&mut it, classes.as_deref(), cursor)
             }
-            Source::Array(d) => with_images!(d.images.clone(), x => {
+            Source::Array(d) => with_images!(d.images, x => {
                 let mut it = datagen
                     .flow(x, None::<DynArray>)
                     .batch_size(job.batch_size)
@@ -134,12 +134,6 @@ impl Source {
             }),
         }
     }
-}
-
-/// Whether the generator needs statistics fitted on the data.
-fn needs_fit(datagen: &ImageDataGenerator) -> bool {
-    let c = datagen.config();
-    c.featurewise_center || c.featurewise_std_normalization || c.zca_whitening
 }
 
 /// A folder read batch by batch through `DirectoryIterator`: one sub-folder per class, or,

@@ -11,7 +11,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use augflow::{FillMode, ImageDataGenerator, Sequence};
+use augflow::Sequence;
+use augflow_cli::workload::standard_generator;
 use image::imageops::FilterType;
 use ndarray::{Array1, Array4};
 
@@ -63,7 +64,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = std::env::args()
         .nth(1)
         .map_or_else(|| PathBuf::from("out/flow_samples"), PathBuf::from);
-    let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets");
     let (x, names) = load_assets(&assets)?;
     println!(
         "loaded {} images from {} ({}), resized to {SIDE}x{SIDE}x3 u8",
@@ -72,17 +73,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         names.join(", ")
     );
     let y = Array1::from_iter(0..x.shape()[0] as i64);
-    // The standard workload's augmentation (what `augflow bench` measures).
-    let datagen = ImageDataGenerator::builder()
-        .rotation_range(20.0)
-        .width_shift_range(0.1)
-        .height_shift_range(0.1)
-        .shear_range(10.0)
-        .zoom_range(0.1)
-        .horizontal_flip(true)
-        .fill_mode(FillMode::Nearest)
-        .rescale(1.0 / 255.0)
-        .build()?;
+    let datagen = standard_generator()?;
 
     // Shapes of one epoch.
     let mut it = datagen
