@@ -87,9 +87,9 @@ $(tail_of "$tmp/setup.log")"
 fi
 
 # 2. Build augflow's bench before anything is timed, so that compiling overlaps no measurement.
-log "building augflow's bench (cargo build --release --example bench)"
-if ! (cd "$root" && cargo build --release --example bench) >&2; then
-  augflow_error="cargo build --release --example bench failed (output above)"
+log "building augflow's bench (cargo build --release -p augflow-cli)"
+if ! (cd "$root" && cargo build --release -p augflow-cli) >&2; then
+  augflow_error="cargo build --release -p augflow-cli failed (output above)"
 fi
 
 # 3. The peers, then augflow: one after the other, never at the same time.
@@ -109,8 +109,8 @@ $(grep -A 8 'FAILED' "$tmp/peers.log" | sed 's/^/    /')"
   fi
 fi
 if [ -z "$augflow_error" ]; then
-  log "running augflow: cargo run --release --example bench -- --json${size_args[*]+ ${size_args[*]}} --repeats $repeats"
-  if ! (cd "$root" && cargo run --quiet --release --example bench -- --json \
+  log "running augflow: cargo run --release -p augflow-cli -- bench --json${size_args[*]+ ${size_args[*]}} --repeats $repeats"
+  if ! (cd "$root" && cargo run --quiet --release -p augflow-cli -- bench --json \
     ${size_args[@]+"${size_args[@]}"} --repeats "$repeats") >"$tmp/augflow.json" 2>"$tmp/augflow.log"; then
     augflow_error="augflow's bench failed:
 $(tail_of "$tmp/augflow.log")"

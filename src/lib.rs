@@ -36,7 +36,7 @@
 
 pub mod array;
 pub mod augment;
-pub mod bench;
+#[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod doc;
 pub mod error;

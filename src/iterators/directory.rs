@@ -297,8 +297,24 @@ fn checked_classes(dir: &Path, list: Vec<String>) -> Result<Vec<String>> {
     Ok(list)
 }
 
-/// The sub-folders of `dir` (links to folders included), sorted by name.
-fn class_folders(dir: &Path) -> Result<Vec<String>> {
+/// The class sub-folders of `dir` (links to folders included), sorted by name: the classes
+/// [`flow_from_directory`](ImageDataGenerator::flow_from_directory) uses when none are given.
+///
+/// Errors: [`Error::Io`] when `dir` cannot be read; [`Error::Empty`] when it has no
+/// sub-folder; [`Error::InvalidParameter`] for a folder name that is not UTF-8.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// for class in ["dogs", "cats"] {
+///     std::fs::create_dir(dir.path().join(class))?;
+/// }
+/// std::fs::write(dir.path().join("notes.txt"), "not a class")?;
+/// assert_eq!(augflow::iterators::class_folders(dir.path())?, ["cats", "dogs"]);
+/// let empty = tempfile::tempdir()?;
+/// assert!(augflow::iterators::class_folders(empty.path()).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn class_folders(dir: &Path) -> Result<Vec<String>> {
     let mut names = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
         let entry = entry.map_err(|e| Error::io(dir, e))?;

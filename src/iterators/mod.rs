@@ -23,7 +23,9 @@ pub use dataframe::{CsvRows, DataFrameBuilder, DataFrameIterator, DataFrameSpec}
 pub use decode::{
     ColorMode, Crop, LoadOptions, ResizeFilter, WHITE_LIST_FORMATS, is_whitelisted, load_img,
 };
-pub use directory::{ClassFolders, DirectoryBuilder, DirectoryIterator, DirectorySpec};
+pub use directory::{
+    ClassFolders, DirectoryBuilder, DirectoryIterator, DirectorySpec, class_folders,
+};
 pub use element::BatchElement;
 pub use engine::BatchIterator;
 pub use files::{ClassList, ClassMode, FileSource, FileSpec};

@@ -9,4 +9,4 @@ mod write;
 pub use convert::{array_to_img, img_to_array};
 pub use format::SaveFormat;
 pub use saver::{SaveOptions, Saver};
-pub use write::save_image;
+pub use write::{save_image, write_atomic};

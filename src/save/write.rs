@@ -1,7 +1,7 @@
 //! Atomic image writes: encode into a hidden temporary file in the target folder, then rename.
 
 use std::fs::{File, OpenOptions};
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -46,6 +46,32 @@ pub fn save_image<P: Pixel>(
 ) -> Result<()> {
     let img = array_to_img(img, data_format, scale)?;
     write_image_atomic(&img, path, format, false)
+}
+
+/// Writes `bytes` to `path` atomically: into a hidden temporary file `.<file name>.<pid>.<n>.tmp`
+/// in the same folder, flushed to disk, then renamed onto `path`.
+///
+/// A reader (or a run resumed after a crash) sees either the previous file or the complete
+/// new one, never a half-written file; on any error the temporary file is removed and `path`
+/// is left as it was. The folder must exist. Errors: [`Error::Io`] naming `path`.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("progress.json");
+/// augflow::save::write_atomic(&path, b"{\"done\": 1}")?;
+/// augflow::save::write_atomic(&path, b"{\"done\": 2}")?;
+/// assert_eq!(std::fs::read(&path)?, b"{\"done\": 2}");
+/// assert_eq!(std::fs::read_dir(dir.path())?.count(), 1); // no temporary file left
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
+    let path = path.as_ref();
+    let (tmp, mut file) = TempFile::create(path)?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| Error::io(path, e))?;
+    drop(file);
+    tmp.persist(path)
 }
 
 /// Makes `img` encodable as `format` with the documented conversions (see [`save_image`]).

@@ -1,12 +1,7 @@
-//! From augmented values back to viewable 8-bit pixels, and atomic writes of small files.
-
-use std::io::Write;
-use std::path::Path;
+//! From augmented values back to viewable 8-bit pixels.
 
 use augflow::GeneratorConfig;
 use ndarray::{Array3, ArrayView3};
-
-use super::{CliResult, fail};
 
 /// How augmented values become 0..=255 pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -93,28 +88,6 @@ pub fn resize_f32(img: ArrayView3<'_, f32>, h: usize, w: usize) -> Array3<f32> {
     out
 }
 
-/// Writes `bytes` to `path` through a hidden temporary file in the same folder and a rename,
-/// so a reader (or a resumed run) never sees a half-written file.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> CliResult {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|_| f.sync_all()))
-        .and_then(|_| std::fs::rename(&tmp, path));
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return fail(format!("cannot write {}: {e}", path.display()));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,15 +124,5 @@ mod tests {
         assert_eq!(y.dim(), (3, 4, 2));
         assert!(y.iter().all(|&v| (v - 3.0).abs() < 1e-6));
         assert_eq!(resize_f32(x.view(), 5, 7), x);
-    }
-
-    #[test]
-    fn atomic_write_leaves_only_the_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("a.json");
-        write_atomic(&p, b"{}").unwrap();
-        write_atomic(&p, b"{\"x\":1}").unwrap();
-        assert_eq!(std::fs::read(&p).unwrap(), b"{\"x\":1}");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

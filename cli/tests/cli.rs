@@ -136,15 +136,19 @@ fn preview_with_no_arguments_writes_the_assets_sheet() {
     assert!(out.contains("wrote out/preview.png"), "{out}");
     assert!(out.contains("seed: "), "{out}");
     assert!(out.contains("rotation_range=20.0"), "{out}");
-    let assets = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets"))
+    let assets = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets"))
         .unwrap()
         .filter(|e| {
             let p = e.as_ref().unwrap().path();
             p.extension().is_some_and(|x| x == "png" || x == "jpg")
         })
         .count() as u32;
-    // Default cell 160, 6 versions + the original per row, one row per photo.
-    assert_eq!(png_dimensions(&sheet), (7 * 160, assets * 160));
+    // Default cell 160, 6 versions + the original per row, one row per photo under its
+    // label, gutters of 6 pixels between cells and around the sheet, a 20-pixel label band.
+    assert_eq!(
+        png_dimensions(&sheet),
+        (6 + 7 * (160 + 6), 6 + assets * (20 + 160 + 6))
+    );
     assert!(
         files_below(dir.path())
             .keys()
@@ -168,7 +172,10 @@ fn preview_is_reproducible_from_its_seed_and_saves_images() {
     let a = run("9", "s1.png");
     assert_eq!(run("9", "s2.png"), a);
     assert_ne!(run("10", "s3.png"), a);
-    assert_eq!(png_dimensions(&dir.path().join("s1.png")), (4 * 24, 2 * 24));
+    assert_eq!(
+        png_dimensions(&dir.path().join("s1.png")),
+        (6 + 4 * (24 + 6), 6 + 2 * (20 + 24 + 6))
+    );
 
     let o = augflow(
         dir.path(),
@@ -190,9 +197,10 @@ fn preview_is_reproducible_from_its_seed_and_saves_images() {
         .map(|p| p.to_string_lossy().into_owned())
         .collect();
     assert_eq!(saved, ["000_a_v1.png", "000_a_v2.png"]);
+    // a.png is 40x30: fitted into the 16-pixel cell with its aspect ratio kept.
     assert_eq!(
         png_dimensions(&dir.path().join("each/000_a_v1.png")),
-        (16, 16)
+        (16, 12)
     );
 }
 
@@ -227,7 +235,7 @@ fn preview_reads_json_and_toml_configs_and_flags_override_them() {
     assert!(out.contains("c.json"), "{out}");
     assert_eq!(
         png_dimensions(&dir.path().join("out/preview.png")),
-        (48, 16)
+        (6 + 3 * (16 + 6), 6 + 20 + 16 + 6)
     );
 
     let out = with(&[
@@ -605,4 +613,170 @@ fn help_and_version_succeed() {
         assert!(!stdout(&o).is_empty());
     }
     assert!(stdout(&augflow(dir.path(), &["--help"])).contains("--rotation-range"));
+}
+
+#[test]
+fn export_resume_error_lists_every_differing_key() {
+    let dir = tempfile::tempdir().unwrap();
+    small_tree(&dir.path().join("tree"));
+    let first = ["export", "tree", "-o", "aug", "--seed", "2"];
+    assert_ok(&augflow(
+        dir.path(),
+        &[&first[..], &["--rotation-range", "10"]].concat(),
+    ));
+    let again = [
+        &first[..],
+        &["--rotation-range", "15", "--zoom-range", "0.2"],
+    ]
+    .concat();
+    let line = assert_one_line_error(&augflow(dir.path(), &again));
+    assert!(
+        line.contains("generator.rotation_range: 10.0 there, 15.0 now"),
+        "{line}"
+    );
+    assert!(line.contains("generator.zoom_range"), "{line}");
+    // The same settings resume.
+    let o = augflow(
+        dir.path(),
+        &[&first[..], &["--rotation-range", "10"]].concat(),
+    );
+    assert_ok(&o);
+    assert!(stdout(&o).contains("nothing to do"), "{}", stdout(&o));
+}
+
+#[test]
+fn export_of_loose_images_writes_them_without_class_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let loose = dir.path().join("loose");
+    std::fs::create_dir_all(loose.join("empty")).unwrap();
+    for i in 0..3 {
+        write_image(&loose.join(format!("{i}.png")), 9, 7, i);
+    }
+    let o = augflow(dir.path(), &["export", "loose", "-o", "aug", "--seed", "4"]);
+    assert_ok(&o);
+    let files: Vec<String> = images_below(&dir.path().join("aug"))
+        .keys()
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "aug_e000_i000000.png",
+            "aug_e000_i000001.png",
+            "aug_e000_i000002.png"
+        ]
+    );
+    assert_eq!(
+        png_dimensions(&dir.path().join("aug/aug_e000_i000002.png")),
+        (9, 7)
+    );
+}
+
+#[test]
+fn library_messages_show_with_verbose_and_warnings_hide_with_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    small_tree(&dir.path().join("tree"));
+    let o = augflow(
+        dir.path(),
+        &["export", "tree", "-o", "aug", "--seed", "1", "-v"],
+    );
+    assert_ok(&o);
+    assert!(
+        stderr(&o).contains("augflow: info: Found 6 images belonging to 2 classes."),
+        "{}",
+        stderr(&o)
+    );
+    // A .tiff file makes the library warn (as Keras does): shown by default, hidden by -q.
+    write_image(&dir.path().join("tree/cat/x.png"), 16, 12, 7);
+    image::open(dir.path().join("tree/cat/x.png"))
+        .unwrap()
+        .save(dir.path().join("tree/cat/y.tiff"))
+        .unwrap();
+    let o = augflow(dir.path(), &["export", "tree", "-o", "aug2", "--seed", "1"]);
+    assert_ok(&o);
+    assert!(
+        stderr(&o).contains("augflow: warning: Using \".tiff\" files"),
+        "{}",
+        stderr(&o)
+    );
+    let o = augflow(
+        dir.path(),
+        &["export", "tree", "-o", "aug3", "--seed", "1", "-q"],
+    );
+    assert_ok(&o);
+    assert_eq!(stderr(&o), "");
+}
+
+#[test]
+fn a_flag_alone_says_that_no_augmentation_is_active() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = augflow(
+        dir.path(),
+        &["--rescale", "1/255", "-k", "1", "--seed", "1"],
+    );
+    assert_ok(&o);
+    let out = stdout(&o);
+    assert!(out.contains("note: no augmentation is active"), "{out}");
+    let o = augflow(dir.path(), &["-k", "1", "--seed", "1"]);
+    assert!(!stdout(&o).contains("no augmentation"), "{}", stdout(&o));
+}
+
+#[test]
+fn preview_skips_a_corrupt_image_with_a_warning_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write_image(&dir.path().join("a.png"), 12, 12, 1);
+    std::fs::write(dir.path().join("broken.png"), b"not a png at all").unwrap();
+    write_image(&dir.path().join("c.png"), 12, 12, 3);
+    let o = augflow(
+        dir.path(),
+        &[
+            ".", "--cell", "12", "-k", "1", "--seed", "1", "--out", "s.png",
+        ],
+    );
+    assert_ok(&o);
+    let err = stderr(&o);
+    assert!(err.contains("augflow: warning: "), "{err}");
+    assert!(err.contains("broken.png"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    // Two rows: a.png and c.png.
+    assert_eq!(
+        png_dimensions(&dir.path().join("s.png")),
+        (6 + 2 * (12 + 6), 6 + 2 * (20 + 12 + 6))
+    );
+    assert!(stdout(&o).contains("2 images"), "{}", stdout(&o));
+}
+
+#[test]
+fn the_sheet_letterboxes_wide_images_in_square_cells() {
+    let dir = tempfile::tempdir().unwrap();
+    // A 40x10 image in 20-pixel cells: 20x5, centred, background above and below.
+    let img = image::RgbImage::from_pixel(40, 10, image::Rgb([250, 250, 250]));
+    img.save(dir.path().join("wide.png")).unwrap();
+    let o = augflow(
+        dir.path(),
+        &[
+            "wide.png",
+            "--cell",
+            "20",
+            "-k",
+            "1",
+            "--seed",
+            "1",
+            "--out",
+            "s.png",
+            "--rotation-range",
+            "0.0001",
+        ],
+    );
+    assert_ok(&o);
+    let sheet = image::open(dir.path().join("s.png")).unwrap().to_rgb8();
+    assert_eq!(sheet.dimensions(), (6 + 2 * (20 + 6), 6 + 20 + 20 + 6));
+    let top = 6 + 20;
+    let px = |x: u32, y: u32| sheet.get_pixel(x, y).0;
+    // Original cell (left 6): rows 7..=12 of the cell (of 20) hold the 5 rows of the image.
+    assert_eq!(px(6 + 10, top + 10), [250, 250, 250]);
+    assert_ne!(px(6 + 10, top + 2), [250, 250, 250]);
+    assert_ne!(px(6 + 10, top + 17), [250, 250, 250]);
+    // The original's column is framed (in the gutter), the augmented one is not.
+    assert_ne!(px(6 + 10, top - 2), px(6 + 26 + 10, top - 2));
 }

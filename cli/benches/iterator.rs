@@ -12,7 +12,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use augflow::Sequence;
-use augflow::bench::{floor_copy, random_images, standard_generator};
+use augflow_cli::workload::{floor_copy, random_images, standard_generator};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 const BATCH: usize = 32;

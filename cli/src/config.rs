@@ -6,17 +6,21 @@ use augflow::{
     DataFormat, FillMode, GeneratorConfig, Geometry, ImageDataGenerator, ShiftRange, ZoomRange,
 };
 use clap::Args;
+use serde::Serialize;
 
 use super::{CliResult, fail, parse_number, parse_pair};
 
 /// The `ImageDataGenerator` arguments, as flags (Keras' names with dashes).
 ///
-/// A flag given on the command line overrides the same key of `--config`.
-#[derive(Args, Debug, Clone, Default)]
+/// A flag given on the command line overrides the same key of `--config`. Every field but
+/// `config` is named like its `GeneratorConfig` key and serializes like it: that is how the
+/// flags are applied (see [`GenArgs::resolve`]), so a new flag is one new field.
+#[derive(Args, Serialize, Debug, Clone, Default)]
 #[command(next_help_heading = "Augmentation (Keras' ImageDataGenerator arguments)")]
 pub struct GenArgs {
     /// JSON or TOML file with Keras' ImageDataGenerator argument names (flags override it)
     #[arg(long, value_name = "FILE")]
+    #[serde(skip)]
     pub config: Option<PathBuf>,
     /// Rotation range in degrees
     #[arg(long, value_name = "DEG", value_parser = parse_number, allow_negative_numbers = true)]
@@ -111,7 +115,7 @@ fn parse_geometry(s: &str) -> Result<Geometry, String> {
 }
 
 /// The augmentation used when neither a config file nor a generator flag is given: the
-/// standard workload's augmentation, with reflect fill so previews show no smeared borders.
+/// standard workload's augmentation, with Keras' default fill (nearest), as the benchmark.
 pub fn default_config() -> GeneratorConfig {
     GeneratorConfig {
         rotation_range: 20.0,
@@ -120,7 +124,7 @@ pub fn default_config() -> GeneratorConfig {
         shear_range: 10.0,
         zoom_range: ZoomRange::Scalar(0.1),
         horizontal_flip: true,
-        fill_mode: FillMode::Reflect,
+        fill_mode: FillMode::Nearest,
         ..GeneratorConfig::default()
     }
 }
@@ -218,85 +222,28 @@ pub enum Origin {
 }
 
 impl GenArgs {
-    /// Whether any generator flag (not `--config`) was given.
-    fn any_flag(&self) -> bool {
-        let GenArgs {
-            config: _,
-            rotation_range,
-            width_shift_range,
-            height_shift_range,
-            shear_range,
-            zoom_range,
-            channel_shift_range,
-            brightness_range,
-            horizontal_flip,
-            vertical_flip,
-            fill_mode,
-            cval,
-            rescale,
-            interpolation_order,
-            geometry,
-            samplewise_center,
-            samplewise_std_normalization,
-            featurewise_center,
-            featurewise_std_normalization,
-        } = self;
-        rotation_range.is_some()
-            || width_shift_range.is_some()
-            || height_shift_range.is_some()
-            || shear_range.is_some()
-            || zoom_range.is_some()
-            || channel_shift_range.is_some()
-            || brightness_range.is_some()
-            || horizontal_flip.is_some()
-            || vertical_flip.is_some()
-            || fill_mode.is_some()
-            || cval.is_some()
-            || rescale.is_some()
-            || interpolation_order.is_some()
-            || geometry.is_some()
-            || samplewise_center.is_some()
-            || samplewise_std_normalization.is_some()
-            || featurewise_center.is_some()
-            || featurewise_std_normalization.is_some()
+    /// The generator flags that were given (not `--config`), as `GeneratorConfig` keys and
+    /// values: each flag is declared once, in the struct, and read here through serde. (TOML
+    /// values, unlike JSON, keep a NaN, which `ImageDataGenerator::new` then refuses by name.)
+    fn overrides(&self) -> CliResult<toml::Table> {
+        toml::Table::try_from(self)
+            .map_err(|e| super::CliError(format!("internal: flags as a table: {e}")))
     }
 
     /// The configuration these arguments describe: the file (or the defaults), then the flags.
     pub fn resolve(&self) -> CliResult<(GeneratorConfig, Origin)> {
-        let (mut c, origin) = match &self.config {
+        let flags = self.overrides()?;
+        let (base, origin) = match &self.config {
             Some(p) => (read_config_file(p)?, Origin::File(p.clone())),
-            None if self.any_flag() => (GeneratorConfig::default(), Origin::Flags),
+            None if !flags.is_empty() => (GeneratorConfig::default(), Origin::Flags),
             None => (default_config(), Origin::Defaults),
         };
-        macro_rules! set {
-            ($($f:ident),*) => {$(
-                if let Some(v) = &self.$f { c.$f = v.clone(); }
-            )*};
-        }
-        set!(
-            rotation_range,
-            width_shift_range,
-            height_shift_range,
-            shear_range,
-            zoom_range,
-            channel_shift_range,
-            horizontal_flip,
-            vertical_flip,
-            fill_mode,
-            cval,
-            interpolation_order,
-            geometry,
-            samplewise_center,
-            samplewise_std_normalization,
-            featurewise_center,
-            featurewise_std_normalization
-        );
-        if let Some(b) = self.brightness_range {
-            c.brightness_range = Some(b);
-        }
-        if let Some(r) = self.rescale {
-            c.rescale = Some(r);
-        }
+        let mut merged = toml::Table::try_from(&base)
+            .map_err(|e| super::CliError(format!("internal: config as a table: {e}")))?;
+        merged.extend(flags);
+        let c: GeneratorConfig = merged
+            .try_into()
+            .map_err(|e| super::CliError(format!("internal: flags over the config: {e}")))?;
         if c.data_format != DataFormat::ChannelsLast {
             return fail(format!(
                 "data_format {:?} is not supported by the command line, which reads images as (N, H, W, C); use \"channels_last\"",
@@ -305,6 +252,19 @@ impl GenArgs {
         }
         Ok((c, origin))
     }
+}
+
+/// Whether `c` draws any random transform (geometry, flips, channel shift, brightness).
+pub fn augments(c: &GeneratorConfig) -> bool {
+    c.rotation_range != 0.0
+        || !c.width_shift_range.is_off()
+        || !c.height_shift_range.is_off()
+        || c.shear_range != 0.0
+        || !c.zoom_range.is_off()
+        || c.horizontal_flip
+        || c.vertical_flip
+        || c.channel_shift_range != 0.0
+        || c.brightness_range.is_some()
 }
 
 /// Builds the generator (validating every value; errors name the Keras parameter).
@@ -339,10 +299,24 @@ pub fn summary(c: &GeneratorConfig, origin: &Origin) -> String {
         Origin::Defaults => {
             "the default preview augmentation; set flags or --config to change it".to_string()
         }
-        Origin::Flags => "flags over Keras' defaults".to_string(),
+        Origin::Flags => {
+            "flags over Keras' defaults: an argument not given is off, as in Keras".to_string()
+        }
         Origin::File(p) => format!("{} and flags", p.display()),
     };
-    format!("augmentation ({from}): {}", describe(c))
+    let line = format!("augmentation ({from}): {}", describe(c));
+    if augments(c) {
+        line
+    } else {
+        format!(
+            "{line}\nnote: no augmentation is active: every image comes out as it went in{}. Add flags such as --rotation-range 20 --horizontal-flip, or give no generator flag for the default augmentation",
+            match origin {
+                Origin::Flags =>
+                    " (once a generator flag is given, the default augmentation is off)",
+                _ => "",
+            }
+        )
+    }
 }
 
 #[cfg(test)]
@@ -381,6 +355,74 @@ mod tests {
     }
 
     #[test]
+    fn every_flag_reaches_its_config_key() {
+        let args = GenArgs {
+            config: None,
+            rotation_range: Some(7.0),
+            width_shift_range: Some(ShiftRange::Int(2)),
+            height_shift_range: Some(ShiftRange::List(vec![1.0, 3.0])),
+            shear_range: Some(3.0),
+            zoom_range: Some(ZoomRange::Pair(0.8, 1.2)),
+            channel_shift_range: Some(5.0),
+            brightness_range: Some([0.5, 1.5]),
+            horizontal_flip: Some(false),
+            vertical_flip: Some(true),
+            fill_mode: Some(FillMode::Wrap),
+            cval: Some(9.0),
+            rescale: Some(0.5),
+            interpolation_order: Some(0),
+            geometry: Some(Geometry::Keras),
+            samplewise_center: Some(true),
+            samplewise_std_normalization: Some(true),
+            featurewise_center: Some(true),
+            featurewise_std_normalization: Some(true),
+        };
+        let (c, o) = args.resolve().unwrap();
+        assert_eq!(o, Origin::Flags);
+        let expected = GeneratorConfig {
+            rotation_range: 7.0,
+            width_shift_range: ShiftRange::Int(2),
+            height_shift_range: ShiftRange::List(vec![1.0, 3.0]),
+            shear_range: 3.0,
+            zoom_range: ZoomRange::Pair(0.8, 1.2),
+            channel_shift_range: 5.0,
+            brightness_range: Some([0.5, 1.5]),
+            horizontal_flip: false,
+            vertical_flip: true,
+            fill_mode: FillMode::Wrap,
+            cval: 9.0,
+            rescale: Some(0.5),
+            interpolation_order: 0,
+            geometry: Geometry::Keras,
+            samplewise_center: true,
+            samplewise_std_normalization: true,
+            featurewise_center: true,
+            featurewise_std_normalization: true,
+            ..GeneratorConfig::default()
+        };
+        assert_eq!(c, expected);
+    }
+
+    #[test]
+    fn flags_that_augment_nothing_say_so_plainly() {
+        let args = GenArgs {
+            rescale: Some(1.0 / 255.0),
+            ..Default::default()
+        };
+        let (c, o) = args.resolve().unwrap();
+        let s = summary(&c, &o);
+        assert!(s.contains("no augmentation is active"), "{s}");
+        assert!(s.contains("the default augmentation is off"), "{s}");
+        let args = GenArgs {
+            rotation_range: Some(10.0),
+            ..Default::default()
+        };
+        let (c, o) = args.resolve().unwrap();
+        assert!(!summary(&c, &o).contains("no augmentation"));
+        assert!(!summary(&default_config(), &Origin::Defaults).contains("no augmentation"));
+    }
+
+    #[test]
     fn flags_override_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("c.toml");
@@ -412,7 +454,7 @@ mod tests {
     fn describe_lists_only_changed_settings() {
         let d = describe(&default_config());
         assert!(d.contains("rotation_range=20.0"), "{d}");
-        assert!(d.contains("fill_mode=\"reflect\""), "{d}");
+        assert!(!d.contains("fill_mode"), "{d}"); // nearest, as Keras
         assert!(!d.contains("cval"), "{d}");
     }
 }

@@ -1,7 +1,7 @@
-//! The standard workload's throughput, shared by `augflow bench` and `examples/bench.rs`.
+//! The standard workload's throughput, measured by `augflow bench` and `benches/iterator.rs`.
 //!
 //! The standard workload: `count` random `u8` images `size × size × 3` → `f32` batches of
-//! `batch` through [`NumpyArrayIterator`](crate::NumpyArrayIterator) with rotation ±20°,
+//! `batch` through [`NumpyArrayIterator`](augflow::NumpyArrayIterator) with rotation ±20°,
 //! width/height shift ±10 %, shear ±10°, zoom ±10 %, horizontal flip, nearest fill and
 //! rescale 1/255; measured beside the floor — a plain `u8 → f32 ×1/255` copy of the same
 //! batches — in the same process, at each thread count asked for.
@@ -11,12 +11,12 @@ use std::time::Instant;
 use ndarray::{Array4, Axis};
 use rayon::prelude::*;
 
-use crate::{Error, FillMode, ImageDataGenerator, Result, Sequence};
+use augflow::{Error, FillMode, ImageDataGenerator, Result, Sequence};
 
 /// What to measure: image side, image count, batch size, repeats and thread counts.
 ///
 /// ```
-/// use augflow::bench::BenchOptions;
+/// use augflow_cli::workload::BenchOptions;
 /// let o = BenchOptions::default();
 /// assert_eq!((o.size, o.count, o.batch, o.repeats), (224, 512, 32, 5));
 /// assert_eq!(o.threads, [1, 2]);
@@ -52,7 +52,7 @@ impl BenchOptions {
     /// the first that is not.
     ///
     /// ```
-    /// use augflow::bench::BenchOptions;
+    /// use augflow_cli::workload::BenchOptions;
     /// assert!(BenchOptions::default().validate().is_ok());
     /// let err = BenchOptions { count: 0, ..Default::default() }.validate().unwrap_err();
     /// assert!(err.to_string().contains("count"));
@@ -65,11 +65,11 @@ impl BenchOptions {
             ("repeats", self.repeats),
         ] {
             if v == 0 {
-                return Err(Error::invalid(name, 0, "an integer >= 1"));
+                return Err(invalid(name, 0, "an integer >= 1"));
             }
         }
         if self.threads.is_empty() || self.threads.contains(&0) {
-            return Err(Error::invalid(
+            return Err(invalid(
                 "threads",
                 format!("{:?}", self.threads),
                 "a non-empty list of thread counts >= 1",
@@ -102,10 +102,10 @@ pub struct BenchReport {
 impl BenchReport {
     /// The report as one line of JSON:
     /// `{"size": S, "count": N, "batch": B, "repeats": R, "kernel": K, "rows": [{"threads": T, "floor": F, "augflow": A}, …]}`
-    /// (images per second; `K` is [`kernel_build`](crate::transform::kernel_build)).
+    /// (images per second; `K` is [`kernel_build`](augflow::transform::kernel_build)).
     ///
     /// ```
-    /// use augflow::bench::{BenchOptions, BenchReport, BenchRow};
+    /// use augflow_cli::workload::{BenchOptions, BenchReport, BenchRow};
     /// let r = BenchReport {
     ///     options: BenchOptions { threads: vec![1], ..Default::default() },
     ///     rows: vec![BenchRow { threads: 1, floor: 1000.0, augflow: 250.0 }],
@@ -124,7 +124,7 @@ impl BenchReport {
             .collect();
         serde_json::json!({
             "size": o.size, "count": o.count, "batch": o.batch, "repeats": o.repeats,
-            "kernel": crate::transform::kernel_build(), "rows": rows,
+            "kernel": augflow::transform::kernel_build(), "rows": rows,
         })
         .to_string()
     }
@@ -133,7 +133,7 @@ impl BenchReport {
     /// when both were measured.
     ///
     /// ```
-    /// use augflow::bench::{BenchOptions, BenchReport, BenchRow};
+    /// use augflow_cli::workload::{BenchOptions, BenchReport, BenchRow};
     /// let r = BenchReport {
     ///     options: BenchOptions { threads: vec![1], ..Default::default() },
     ///     rows: vec![BenchRow { threads: 1, floor: 1000.0, augflow: 250.0 }],
@@ -150,7 +150,7 @@ impl BenchReport {
             o.size,
             o.batch,
             o.repeats,
-            crate::transform::kernel_build()
+            augflow::transform::kernel_build()
         );
         s += &format!(
             "{:>7} | {:>12} | {:>13} | {:>13}\n",
@@ -177,6 +177,19 @@ impl BenchReport {
     }
 }
 
+/// An [`Error::InvalidParameter`] naming the option, its value and what is accepted.
+fn invalid(
+    name: &'static str,
+    value: impl std::fmt::Display,
+    expected: impl Into<String>,
+) -> Error {
+    Error::InvalidParameter {
+        name,
+        value: value.to_string(),
+        expected: expected.into(),
+    }
+}
+
 fn round1(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
 }
@@ -185,7 +198,7 @@ fn round1(v: f64) -> f64 {
 /// horizontal flip, nearest fill, rescale 1/255.
 ///
 /// ```
-/// let g = augflow::bench::standard_generator()?;
+/// let g = augflow_cli::workload::standard_generator()?;
 /// assert_eq!(g.config().rotation_range, 20.0);
 /// assert_eq!(g.config().rescale, Some(1.0 / 255.0));
 /// # Ok::<(), augflow::Error>(())
@@ -207,9 +220,9 @@ pub fn standard_generator() -> Result<ImageDataGenerator> {
 /// in every run and on every machine.
 ///
 /// ```
-/// let x = augflow::bench::random_images(2, 4);
+/// let x = augflow_cli::workload::random_images(2, 4);
 /// assert_eq!(x.shape(), &[2, 4, 4, 3]);
-/// assert_eq!(x, augflow::bench::random_images(2, 4));
+/// assert_eq!(x, augflow_cli::workload::random_images(2, 4));
 /// ```
 pub fn random_images(count: usize, size: usize) -> Array4<u8> {
     let mut s = 0x2545_F491_4F6C_DD1Du64;
@@ -226,7 +239,7 @@ pub fn random_images(count: usize, size: usize) -> Array4<u8> {
 ///
 /// ```
 /// let x = ndarray::Array4::<u8>::from_elem((3, 2, 2, 3), 255);
-/// let last = augflow::bench::floor_copy(&x, 2);
+/// let last = augflow_cli::workload::floor_copy(&x, 2);
 /// assert_eq!(last.shape(), &[1, 2, 2, 3]);
 /// assert!(last.iter().all(|&v| v == 1.0));
 /// ```
@@ -262,7 +275,7 @@ fn rate(count: usize, repeats: usize, mut f: impl FnMut() -> Result<()>) -> Resu
 /// pool cannot be built (`threads`).
 ///
 /// ```
-/// use augflow::bench::{BenchOptions, run};
+/// use augflow_cli::workload::{BenchOptions, run};
 /// let r = run(&BenchOptions { size: 8, count: 4, batch: 2, repeats: 1, threads: vec![1] })?;
 /// assert_eq!(r.rows.len(), 1);
 /// assert!(r.rows[0].floor > 0.0 && r.rows[0].augflow > 0.0);
@@ -281,7 +294,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(t)
             .build()
-            .map_err(|e| Error::invalid("threads", t, format!("a usable thread count ({e})")))?;
+            .map_err(|e| invalid("threads", t, format!("a usable thread count ({e})")))?;
         let (floor, aug) = pool.install(|| -> Result<(f64, f64)> {
             let floor = rate(opts.count, opts.repeats, || {
                 floor_copy(&x, opts.batch);

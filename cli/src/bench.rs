@@ -1,6 +1,6 @@
 //! `augflow bench`: the standard workload's throughput beside the copy floor.
 
-use augflow::bench::{BenchOptions, run as run_bench};
+use augflow_cli::workload::{BenchOptions, run as run_bench};
 use clap::Args;
 
 use super::CliResult;

@@ -1,11 +1,17 @@
-//! The `augflow` command line: argument definitions, dispatch, and one-line errors.
+//! `augflow`: preview, export and benchmark Keras-style augmentation from the command line.
+//!
+//! `cargo run --release` with no arguments writes a contact sheet of the built-in photos.
+//! This file holds the argument definitions, the dispatch, and the one-line errors.
 
 mod bench;
 mod config;
 mod display;
 mod export;
 mod input;
+mod logger;
 mod preview;
+mod sheet;
+mod source;
 
 use std::process::ExitCode;
 
@@ -40,6 +46,12 @@ struct Cli {
     command: Option<Command>,
     #[command(flatten)]
     preview: preview::PreviewArgs,
+    /// Show more of the library's messages: -v info ("Found N images belonging to K classes."), -vv debug
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "quiet")]
+    verbose: u8,
+    /// Show no warnings, only errors
+    #[arg(short, long, global = true)]
+    quiet: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -53,7 +65,7 @@ enum Command {
 }
 
 /// Runs the command line and returns the exit status; errors are one line on stderr.
-pub fn main() -> ExitCode {
+fn main() -> ExitCode {
     // An internal bug must still end in one line, not a panic trace.
     std::panic::set_hook(Box::new(|info| {
         let msg = info
@@ -86,6 +98,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    logger::install(logger::level(cli.verbose, cli.quiet));
     let result = match cli.command {
         None => preview::run(cli.preview),
         Some(Command::Preview(a)) => preview::run(a),

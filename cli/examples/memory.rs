@@ -8,7 +8,7 @@
 //! cargo run --release --example memory
 //! ```
 
-use augflow::bench::{random_images, standard_generator};
+use augflow_cli::workload::{random_images, standard_generator};
 
 const COUNT: usize = 512;
 const SIDE: usize = 224;

@@ -11,7 +11,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use augflow::{Sequence, bench::standard_generator};
+use augflow::Sequence;
+use augflow_cli::workload::standard_generator;
 use image::imageops::FilterType;
 use ndarray::{Array1, Array4};
 
@@ -63,7 +64,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = std::env::args()
         .nth(1)
         .map_or_else(|| PathBuf::from("out/flow_samples"), PathBuf::from);
-    let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets");
     let (x, names) = load_assets(&assets)?;
     println!(
         "loaded {} images from {} ({}), resized to {SIDE}x{SIDE}x3 u8",

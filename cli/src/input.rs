@@ -4,24 +4,13 @@ use std::collections::BTreeMap;
 use std::hash::Hasher;
 use std::path::{Path, PathBuf};
 
+use augflow::iterators::{WHITE_LIST_FORMATS, is_whitelisted};
 use augflow::{DType, DynArray};
 use image::imageops::FilterType;
 use ndarray::{Array4, Axis, Ix4};
 
 use super::display::resize_f32;
 use super::{CliResult, fail};
-
-/// Extensions read as images.
-const IMAGE_EXTENSIONS: [&str; 9] = [
-    "png", "jpg", "jpeg", "bmp", "ppm", "pgm", "pnm", "tif", "tiff",
-];
-
-/// Whether `p` names an image file by its extension.
-pub fn is_image_file(p: &Path) -> bool {
-    p.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-}
 
 /// Whether `p` names a `.npy` or `.npz` file.
 pub fn is_array_file(p: &Path) -> bool {
@@ -47,10 +36,10 @@ pub enum Images {
 macro_rules! with_images {
     ($images:expr, $x:ident => $body:expr) => {
         match $images {
-            $crate::cli::input::Images::U8($x) => $body,
-            $crate::cli::input::Images::U16($x) => $body,
-            $crate::cli::input::Images::F32($x) => $body,
-            $crate::cli::input::Images::F64($x) => $body,
+            $crate::input::Images::U8($x) => $body,
+            $crate::input::Images::U16($x) => $body,
+            $crate::input::Images::F32($x) => $body,
+            $crate::input::Images::F64($x) => $body,
         }
     };
 }
@@ -156,7 +145,7 @@ pub fn image_files_below(dir: &Path) -> CliResult<Vec<PathBuf>> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if is_image_file(&p) {
+            } else if is_whitelisted(&p) {
                 out.push(p);
             }
         }
@@ -166,7 +155,7 @@ pub fn image_files_below(dir: &Path) -> CliResult<Vec<PathBuf>> {
 }
 
 /// Decodes one image file as RGB.
-fn open_rgb(p: &Path) -> CliResult<image::RgbImage> {
+pub fn open_rgb(p: &Path) -> CliResult<image::RgbImage> {
     if let Err(e) = std::fs::metadata(p) {
         return fail(format!("cannot read {}: {e}", p.display()));
     }
@@ -211,8 +200,8 @@ pub fn load_image_files(paths: &[PathBuf], size: Option<(usize, usize)>) -> CliR
     }
 }
 
-/// Hashes paths and file sizes.
-fn fingerprint(paths: &[PathBuf], root: &Path) -> u64 {
+/// Hashes paths (relative to `root`) and file sizes.
+pub fn fingerprint(paths: &[PathBuf], root: &Path) -> u64 {
     let mut h = Fnv::default();
     for p in paths {
         let rel = p.strip_prefix(root).unwrap_or(p);
@@ -242,19 +231,15 @@ impl Hasher for Fnv {
     }
 }
 
-fn stem(p: &Path) -> String {
+/// The file name without its extension.
+pub fn stem(p: &Path) -> String {
     p.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "image".into())
 }
 
-/// Reads loose image files (and every image below given folders), at most `limit` of them,
-/// resized to `size` when given.
-pub fn load_files(
-    inputs: &[PathBuf],
-    size: Option<(usize, usize)>,
-    limit: usize,
-) -> CliResult<(Dataset, usize)> {
+/// The image files to read: each file given, and every image below each folder given.
+pub fn image_paths(inputs: &[PathBuf]) -> CliResult<Vec<PathBuf>> {
     let mut paths = Vec::new();
     for p in inputs {
         if p.is_dir() {
@@ -262,7 +247,7 @@ pub fn load_files(
             if found.is_empty() {
                 return fail(format!(
                     "no image files ({}) in folder {}",
-                    IMAGE_EXTENSIONS.join(", "),
+                    WHITE_LIST_FORMATS.join(", "),
                     p.display()
                 ));
             }
@@ -271,81 +256,7 @@ pub fn load_files(
             paths.push(p.clone());
         }
     }
-    let total = paths.len();
-    paths.truncate(limit);
-    let x = load_image_files(&paths, size)?;
-    let description = if inputs.len() == 1 {
-        format!("{}", inputs[0].display())
-    } else {
-        format!("{} inputs", inputs.len())
-    };
-    Ok((
-        Dataset {
-            images: Images::U8(x),
-            names: paths.iter().map(|p| stem(p)).collect(),
-            classes: None,
-            description,
-            fingerprint: fingerprint(&paths, Path::new("")),
-        },
-        total,
-    ))
-}
-
-/// Reads a folder tree: one sub-folder per class (images found recursively inside each), or,
-/// without sub-folders, the images directly in `dir` (no classes).
-pub fn load_class_tree(dir: &Path, size: Option<(usize, usize)>) -> CliResult<Dataset> {
-    let mut subdirs: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(e) => e
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_dir())
-            .collect(),
-        Err(e) => return fail(format!("cannot read folder {}: {e}", dir.display())),
-    };
-    subdirs.sort();
-    let mut paths = Vec::new();
-    let mut classes = Vec::new();
-    for d in &subdirs {
-        let class = d
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        for p in image_files_below(d)? {
-            paths.push(p);
-            classes.push(class.clone());
-        }
-    }
-    let classes = if paths.is_empty() {
-        paths = std::fs::read_dir(dir)
-            .map_err(|e| super::CliError(format!("cannot read folder {}: {e}", dir.display())))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && is_image_file(p))
-            .collect();
-        paths.sort();
-        None
-    } else {
-        Some(classes)
-    };
-    if paths.is_empty() {
-        return fail(format!(
-            "no images in {}: expected one sub-folder per class holding image files ({})",
-            dir.display(),
-            IMAGE_EXTENSIONS.join(", ")
-        ));
-    }
-    let x = load_image_files(&paths, size)?;
-    let n_classes = classes
-        .as_ref()
-        .map(|c| c.iter().collect::<std::collections::BTreeSet<_>>().len());
-    Ok(Dataset {
-        images: Images::U8(x),
-        names: paths.iter().map(|p| stem(p)).collect(),
-        description: match n_classes {
-            Some(k) => format!("{} ({} images in {k} classes)", dir.display(), paths.len()),
-            None => format!("{} ({} images)", dir.display(), paths.len()),
-        },
-        classes,
-        fingerprint: fingerprint(&paths, dir),
-    })
+    Ok(paths)
 }
 
 /// Which arrays of a `.npz` hold the images and the labels.

@@ -3,7 +3,7 @@
 //! documented deviation a passing case showed.
 //!
 //! ```sh
-//! cargo run --release --example conformance -- ../shared/conformance
+//! cargo run --release -p augflow-conformance -- ../shared/conformance
 //! ```
 //!
 //! The public set is not part of the crate: it is the `shared/conformance` folder next to the

@@ -2,7 +2,7 @@
 //! resident memory of one epoch stays below the dataset plus 4 batches.
 
 use augflow::Sequence;
-use augflow::bench::{random_images, standard_generator};
+use augflow_cli::workload::{random_images, standard_generator};
 
 /// A `kB` field of `/proc/self/status`, in bytes; `None` without `/proc`.
 fn status_bytes(field: &str) -> Option<u64> {
