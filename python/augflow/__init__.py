@@ -1,0 +1,24 @@
+"""augflow: Keras' ``ImageDataGenerator``, reproducible and fast.
+
+Replace ``from keras.preprocessing.image import ImageDataGenerator`` with
+``from augflow import ImageDataGenerator``. Batches are numpy arrays built by augflow's
+Rust engine with the GIL released; input arrays are read in place, without a copy.
+"""
+
+from ._augflow import __version__
+from ._errors import SequenceIndexError
+from .image import (
+    DirectoryIterator,
+    ImageDataGenerator,
+    Iterator,
+    NumpyArrayIterator,
+)
+
+__all__ = [
+    "DirectoryIterator",
+    "ImageDataGenerator",
+    "Iterator",
+    "NumpyArrayIterator",
+    "SequenceIndexError",
+    "__version__",
+]
