@@ -7,6 +7,7 @@ Rust engine with the GIL released; input arrays are read in place, without a cop
 
 from ._augflow import __version__
 from ._errors import SequenceIndexError
+from ._dataframe import DataFrameIterator
 from .image import (
     DirectoryIterator,
     ImageDataGenerator,
@@ -15,6 +16,7 @@ from .image import (
 )
 
 __all__ = [
+    "DataFrameIterator",
     "DirectoryIterator",
     "ImageDataGenerator",
     "Iterator",

@@ -65,6 +65,29 @@ class _Generator:
         interpolation: str,
         keep_aspect_ratio: bool,
     ) -> _Iterator: ...
+    def flow_from_dataframe(
+        self,
+        csv: Union[str, PathLike],
+        directory: Optional[Union[str, PathLike]],
+        x_col: str,
+        y_cols: list[str],
+        y_col_is_list: bool,
+        weight_col: Optional[str],
+        target_size: tuple[int, int],
+        color_mode: str,
+        classes: Optional[list[str]],
+        class_mode: Optional[str],
+        batch_size: int,
+        shuffle: bool,
+        seed: Optional[int],
+        save_to_dir: Optional[Union[str, PathLike]],
+        save_prefix: str,
+        save_format: str,
+        subset: Optional[str],
+        interpolation: str,
+        validate_filenames: bool,
+        keep_aspect_ratio: bool,
+    ) -> _Iterator: ...
     def fit(self, x: np.ndarray, augment: bool = False, rounds: int = 1, seed: Optional[int] = None) -> None: ...
     def stats(self) -> dict[str, Optional[np.ndarray]]: ...
     def set_stats(

@@ -323,6 +323,69 @@ class ImageDataGenerator:
         )
 
 
+    def flow_from_dataframe(
+        self,
+        dataframe,
+        directory=None,
+        x_col="filename",
+        y_col="class",
+        weight_col=None,
+        target_size=(256, 256),
+        color_mode="rgb",
+        classes=None,
+        class_mode="categorical",
+        batch_size=32,
+        shuffle=True,
+        seed=None,
+        save_to_dir=None,
+        save_prefix="",
+        save_format="png",
+        subset=None,
+        interpolation="nearest",
+        validate_filenames=True,
+        keep_aspect_ratio=False,
+        **kwargs,
+    ):
+        """Takes a pandas DataFrame (one row per image: the file in ``x_col``, the label or
+        labels in ``y_col``) and generates batches of augmented data, as Keras. A list
+        cell in ``y_col`` is a multi-label row. Rows whose file is missing are dropped with
+        one warning (``validate_filenames=True``)."""
+        for name in ("has_ext", "sort", "drop_duplicates"):
+            if name in kwargs:
+                warnings.warn(
+                    f"the `{name}` argument has been deprecated and will be removed in future versions",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+        unknown = set(kwargs) - {"has_ext", "sort", "drop_duplicates"}
+        if unknown:
+            raise TypeError(f"flow_from_dataframe() got unexpected arguments {sorted(unknown)}")
+        from ._dataframe import DataFrameIterator
+
+        return DataFrameIterator(
+            dataframe,
+            directory,
+            self,
+            x_col=x_col,
+            y_col=y_col,
+            weight_col=weight_col,
+            target_size=target_size,
+            color_mode=color_mode,
+            classes=classes,
+            class_mode=class_mode,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            seed=seed,
+            save_to_dir=save_to_dir,
+            save_prefix=save_prefix,
+            save_format=save_format,
+            subset=subset,
+            interpolation=interpolation,
+            validate_filenames=validate_filenames,
+            keep_aspect_ratio=keep_aspect_ratio,
+        )
+
+
 class Iterator:
     """Base class of augflow's iterators, as Keras' ``Iterator``: a sequence of batches
     (``len``, ``it[i]``, ``on_epoch_end``) that is also an endless Python iterator.
@@ -540,12 +603,7 @@ class DirectoryIterator(Iterator):
         args.pop("__class__", None)
         gen = image_data_generator
         _check_same(gen, data_format, dtype)
-        try:
-            height, width = target_size
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"invalid `target_size`: got {target_size!r}; expected a tuple (height, width)"
-            ) from None
+        height, width = _target_size(target_size)
         native = gen._native.flow_from_directory(
             os.fspath(directory),
             (height, width),
@@ -593,3 +651,14 @@ class DirectoryIterator(Iterator):
     def labels(self):
         """The class index of each file (Keras: ``classes``)."""
         return self.classes
+
+
+def _target_size(target_size):
+    try:
+        height, width = target_size
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"invalid `target_size`: got {target_size!r}; expected a tuple (height, width)"
+        ) from None
+    return height, width
+

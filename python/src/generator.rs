@@ -321,6 +321,77 @@ impl PyGenerator {
         Ok(PyIter::new(it, self.errors.clone()))
     }
 
+    /// Keras' `flow_from_dataframe`; the Python layer has written the dataframe's columns
+    /// to the CSV file `csv`.
+    #[pyo3(signature = (csv, directory, x_col, y_cols, y_col_is_list, weight_col, target_size, color_mode, classes, class_mode, batch_size, shuffle, seed, save_to_dir, save_prefix, save_format, subset, interpolation, validate_filenames, keep_aspect_ratio))]
+    #[allow(clippy::too_many_arguments)]
+    fn flow_from_dataframe(
+        &self,
+        py: Python<'_>,
+        csv: PathBuf,
+        directory: Option<PathBuf>,
+        x_col: String,
+        y_cols: Vec<String>,
+        y_col_is_list: bool,
+        weight_col: Option<String>,
+        target_size: (i64, i64),
+        color_mode: &str,
+        classes: Option<Vec<String>>,
+        class_mode: Option<&str>,
+        batch_size: i64,
+        shuffle: bool,
+        seed: Option<i128>,
+        save_to_dir: Option<PathBuf>,
+        save_prefix: String,
+        save_format: &str,
+        subset: Option<&str>,
+        interpolation: &str,
+        validate_filenames: bool,
+        keep_aspect_ratio: bool,
+    ) -> PyResult<PyIter> {
+        let c = Common::parse(
+            py,
+            batch_size,
+            shuffle,
+            seed,
+            subset,
+            save_to_dir,
+            save_prefix,
+            save_format,
+        )?;
+        let err = |e| to_pyerr(py, e, None);
+        let size = |v: i64| count("target_size", v).map(|v| v as usize);
+        let datagen = self.current();
+        let mut b = datagen
+            .flow_from_dataframe(csv)
+            .x_col(x_col)
+            .target_size(size(target_size.0)?, size(target_size.1)?)
+            .color_mode(color_mode.parse().map_err(err)?)
+            .class_mode(class_mode.unwrap_or("none").parse().map_err(err)?)
+            .interpolation(interpolation.parse().map_err(err)?)
+            .keep_aspect_ratio(keep_aspect_ratio)
+            .validate_filenames(validate_filenames)
+            // A string cell is one label, as in Keras; list cells are lists.
+            .multi_label_separator(None);
+        b = match (y_col_is_list, y_cols.as_slice()) {
+            (false, [one]) => b.y_col(one.as_str()),
+            _ => b.y_cols(y_cols),
+        };
+        if let Some(dir) = directory {
+            b = b.directory(dir);
+        }
+        if let Some(w) = weight_col {
+            b = b.weight_col(w);
+        }
+        if let Some(classes) = classes {
+            b = b.classes(classes);
+        }
+        let it = py
+            .detach(|| c.build(b, datagen.config().dtype))
+            .map_err(|e| to_pyerr(py, e, Some(&self.errors)))?;
+        Ok(PyIter::new(it, self.errors.clone()))
+    }
+
     /// Keras' `fit(x, augment, rounds, seed)`.
     #[pyo3(signature = (x, augment=false, rounds=1, seed=None))]
     fn fit(

@@ -4,7 +4,7 @@
 
 use std::sync::RwLock;
 
-use augflow::iterators::{BatchIterator, BatchSource, ClassFolders, FileSource};
+use augflow::iterators::{BatchIterator, BatchSource, ClassFolders, CsvRows, FileSource};
 use augflow::{Batch, Result, Sequence};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
@@ -16,7 +16,8 @@ use crate::errors::{ErrSlot, sequence_index_error, to_pyerr};
 pub struct FilesInfo {
     pub filenames: Vec<String>,
     pub filepaths: Vec<String>,
-    pub classes: Vec<usize>,
+    /// The class indices of each file (several for a multi-label row).
+    pub classes: Vec<Vec<usize>>,
     pub class_names: Vec<String>,
     pub class_mode: String,
 }
@@ -60,6 +61,21 @@ impl SourceInfo for FileSource<ClassFolders> {
         Some(FilesInfo {
             filenames: it.filenames().iter().map(text).collect(),
             filepaths: it.filepaths().iter().map(text).collect(),
+            classes: it.classes().iter().map(|&c| vec![c]).collect(),
+            class_names: it.class_names().to_vec(),
+            class_mode: it.class_mode().name().to_string(),
+        })
+    }
+}
+impl SourceInfo for FileSource<CsvRows> {
+    fn files<O>(it: &BatchIterator<Self, O>) -> Option<FilesInfo> {
+        Some(FilesInfo {
+            filenames: it.filenames().to_vec(),
+            filepaths: it
+                .filepaths()
+                .iter()
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect(),
             classes: it.classes().to_vec(),
             class_names: it.class_names().to_vec(),
             class_mode: it.class_mode().name().to_string(),
@@ -214,11 +230,15 @@ impl PyIter {
         let d = PyDict::new(py);
         d.set_item("filenames", info.filenames)?;
         d.set_item("filepaths", info.filepaths)?;
-        let classes: Vec<i32> = info.classes.iter().map(|&c| c as i32).collect();
-        d.set_item(
-            "classes",
-            owned_to_numpy(py, ndarray::Array1::from(classes)),
-        )?;
+        if info.classes.iter().all(|c| c.len() == 1) {
+            let classes: Vec<i32> = info.classes.iter().map(|c| c[0] as i32).collect();
+            d.set_item(
+                "classes",
+                owned_to_numpy(py, ndarray::Array1::from(classes)),
+            )?;
+        } else {
+            d.set_item("classes", info.classes)?; // multi-label rows: a list of lists, as Keras
+        }
         let indices = PyDict::new(py);
         for (k, name) in info.class_names.iter().enumerate() {
             indices.set_item(name, k)?;
