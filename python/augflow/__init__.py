@@ -5,7 +5,7 @@ Replace ``from keras.preprocessing.image import ImageDataGenerator`` with
 Rust engine with the GIL released; input arrays are read in place, without a copy.
 """
 
-from ._augflow import __version__
+from ._augflow import __version__, get_num_threads, set_num_threads
 from ._errors import SequenceIndexError
 from ._dataframe import DataFrameIterator
 from .image import (
@@ -23,4 +23,6 @@ __all__ = [
     "NumpyArrayIterator",
     "SequenceIndexError",
     "__version__",
+    "get_num_threads",
+    "set_num_threads",
 ]

@@ -7,6 +7,9 @@ import numpy as np
 
 __version__: str
 
+def set_num_threads(n: int) -> None: ...
+def get_num_threads() -> int: ...
+
 _Batch = Union[np.ndarray, tuple, list]
 
 class _Iterator:

@@ -1,9 +1,12 @@
 """The GIL is released while a batch is built: other Python threads run meanwhile."""
 
+import subprocess
+import sys
 import threading
 import time
 
 import numpy as np
+import pytest
 
 import augflow
 
@@ -65,3 +68,30 @@ def test_another_python_thread_makes_progress_while_a_batch_is_built():
     assert inside, "the main thread never ran while the batch was built"
     covered = inside[-1] - inside[0]
     assert covered > 0.5 * (t1 - t0), (covered, t1 - t0)
+
+
+SET_THREADS = """
+import numpy as np, augflow
+augflow.set_num_threads({n})
+it = augflow.ImageDataGenerator(rotation_range=20).flow(np.zeros((8, 6, 6, 3), np.uint8), seed=1)
+it[0]
+try:
+    augflow.set_num_threads(2)
+    late = "accepted"
+except RuntimeError as err:
+    late = "refused" if "before the first batch" in str(err) else str(err)
+print(augflow.get_num_threads(), late)
+"""
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_set_num_threads_sizes_the_pool_before_the_first_batch(n):
+    out = subprocess.run([sys.executable, "-c", SET_THREADS.format(n=n)], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.split() == [str(n), "refused"]
+
+
+def test_set_num_threads_rejects_a_bad_count():
+    for bad in (0, -2):
+        with pytest.raises(ValueError, match="n"):
+            augflow.set_num_threads(bad)
