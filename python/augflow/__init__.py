@@ -1,0 +1,28 @@
+"""augflow: Keras' ``ImageDataGenerator``, reproducible and fast.
+
+Replace ``from keras.preprocessing.image import ImageDataGenerator`` with
+``from augflow import ImageDataGenerator``. Batches are numpy arrays built by augflow's
+Rust engine with the GIL released; input arrays are read in place, without a copy.
+"""
+
+from ._augflow import __version__, get_num_threads, set_num_threads
+from ._errors import SequenceIndexError
+from ._dataframe import DataFrameIterator
+from .image import (
+    DirectoryIterator,
+    ImageDataGenerator,
+    Iterator,
+    NumpyArrayIterator,
+)
+
+__all__ = [
+    "DataFrameIterator",
+    "DirectoryIterator",
+    "ImageDataGenerator",
+    "Iterator",
+    "NumpyArrayIterator",
+    "SequenceIndexError",
+    "__version__",
+    "get_num_threads",
+    "set_num_threads",
+]

@@ -1,0 +1,104 @@
+"""Types of the native module (the Rust extension). Use the classes of ``augflow`` instead."""
+
+from os import PathLike
+from typing import Any, Optional, Sequence, Union
+
+import numpy as np
+
+__version__: str
+
+def set_num_threads(n: int) -> None: ...
+def get_num_threads() -> int: ...
+
+_Batch = Union[np.ndarray, tuple, list]
+
+class _Iterator:
+    def __len__(self) -> int: ...
+    def get(self, idx: int) -> _Batch: ...
+    def on_epoch_end(self) -> None: ...
+    def set_epoch(self, epoch: int) -> None: ...
+    def batch_indices(self, idx: int) -> list[int]: ...
+    def files_info(self) -> Optional[dict[str, Any]]: ...
+    @property
+    def epoch(self) -> int: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def n(self) -> int: ...
+    @property
+    def batch_size(self) -> int: ...
+    @property
+    def shuffle(self) -> bool: ...
+    @property
+    def image_shape(self) -> tuple[int, int, int]: ...
+
+class _Generator:
+    def __init__(self, config: str, preprocessing_function: Optional[Any] = None) -> None: ...
+    def config_json(self) -> str: ...
+    def flow(
+        self,
+        x: np.ndarray,
+        y: Optional[np.ndarray],
+        sample_weight: Optional[np.ndarray],
+        extras: Sequence[np.ndarray],
+        batch_size: int,
+        shuffle: bool,
+        seed: Optional[int],
+        save_to_dir: Optional[Union[str, PathLike]],
+        save_prefix: str,
+        save_format: str,
+        ignore_class_split: bool,
+        subset: Optional[str],
+    ) -> _Iterator: ...
+    def flow_from_directory(
+        self,
+        directory: Union[str, PathLike],
+        target_size: tuple[int, int],
+        color_mode: str,
+        classes: Optional[list[str]],
+        class_mode: Optional[str],
+        batch_size: int,
+        shuffle: bool,
+        seed: Optional[int],
+        save_to_dir: Optional[Union[str, PathLike]],
+        save_prefix: str,
+        save_format: str,
+        follow_links: bool,
+        subset: Optional[str],
+        interpolation: str,
+        keep_aspect_ratio: bool,
+    ) -> _Iterator: ...
+    def flow_from_dataframe(
+        self,
+        csv: Union[str, PathLike],
+        directory: Optional[Union[str, PathLike]],
+        x_col: str,
+        y_cols: list[str],
+        y_col_is_list: bool,
+        weight_col: Optional[str],
+        target_size: tuple[int, int],
+        color_mode: str,
+        classes: Optional[list[str]],
+        class_mode: Optional[str],
+        batch_size: int,
+        shuffle: bool,
+        seed: Optional[int],
+        save_to_dir: Optional[Union[str, PathLike]],
+        save_prefix: str,
+        save_format: str,
+        subset: Optional[str],
+        interpolation: str,
+        validate_filenames: bool,
+        keep_aspect_ratio: bool,
+    ) -> _Iterator: ...
+    def fit(self, x: np.ndarray, augment: bool = False, rounds: int = 1, seed: Optional[int] = None) -> None: ...
+    def stats(self) -> dict[str, Optional[np.ndarray]]: ...
+    def set_stats(
+        self,
+        mean: Optional[list[float]],
+        std: Optional[list[float]],
+        zca_whitening_matrix: Optional[np.ndarray],
+    ) -> None: ...
+    def standardize(self, x: np.ndarray) -> None: ...
+    def get_random_transform(self, height: int, width: int, seed: Optional[int] = None) -> str: ...
+    def apply_transform(self, x: np.ndarray, params: str) -> np.ndarray: ...

@@ -1,0 +1,664 @@
+"""Keras' ``ImageDataGenerator`` and its iterators, backed by augflow's Rust batch engine.
+
+This layer only maps arguments: Keras' names and defaults in, numpy arrays out. Every
+check, every random draw and every pixel is augflow's.
+"""
+
+import json
+import operator
+import os
+import threading
+import warnings
+
+import numpy as np
+
+from . import _augflow
+from ._errors import SequenceIndexError
+
+__all__ = [
+    "ImageDataGenerator",
+    "Iterator",
+    "NumpyArrayIterator",
+    "DirectoryIterator",
+    "SequenceIndexError",
+]
+
+# Pixel types augflow reads as they are (a uint8 dataset stays uint8, without a copy).
+_PIXEL_DTYPES = (np.uint8, np.uint16, np.float32, np.float64)
+
+# Constructor arguments that Keras treats as truth values.
+_BOOL_ARGS = (
+    "featurewise_center",
+    "samplewise_center",
+    "featurewise_std_normalization",
+    "samplewise_std_normalization",
+    "zca_whitening",
+    "horizontal_flip",
+    "vertical_flip",
+)
+
+
+def _jsonable(name, value):
+    """``value`` as plain JSON data (numpy scalars and arrays, tuples become lists)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(name, v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise ValueError(
+        f"invalid `{name}`: got {value!r} of type {type(value).__name__}; "
+        "expected a number, a string, a list of numbers or None"
+    )
+
+
+def _integer(name, value):
+    """An integer argument (``None`` passes); a ``TypeError`` naming it otherwise."""
+    if value is None:
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(
+            f"invalid `{name}`: got {value!r} of type {type(value).__name__}; expected an integer"
+        ) from None
+
+
+def _dtype_name(dtype):
+    """Keras' ``dtype`` argument (a name, a numpy type or dtype) as a numpy name."""
+    try:
+        return np.dtype(dtype).name
+    except TypeError:
+        raise ValueError(
+            f"invalid `dtype`: got {dtype!r}; expected \"float32\" or \"float64\""
+        ) from None
+
+
+class ImageDataGenerator:
+    """Generate batches of tensor image data with real-time data augmentation.
+
+    Keras 2.9's ``ImageDataGenerator``, every argument under its name and with its default,
+    plus ``geometry``: ``"corrected"`` (the default: the true image centre, and
+    ``width_shift_range`` shifts horizontally) or ``"keras"`` (Keras 2.9's arithmetic,
+    quirks included). Bad values raise ``ValueError`` naming the argument, the value and
+    what is accepted.
+
+    Args:
+        featurewise_center: Set input mean to 0 over the dataset, feature-wise.
+        samplewise_center: Set each sample mean to 0.
+        featurewise_std_normalization: Divide inputs by std of the dataset, feature-wise.
+        samplewise_std_normalization: Divide each input by its std.
+        zca_whitening: Apply ZCA whitening.
+        zca_epsilon: Epsilon for ZCA whitening.
+        rotation_range: Degree range for random rotations.
+        width_shift_range: Float (fraction of width if < 1, pixels otherwise), int or list.
+        height_shift_range: Float (fraction of height if < 1, pixels otherwise), int or list.
+        brightness_range: Tuple or list of two floats: range of the brightness factor.
+        shear_range: Shear angle in degrees, counter-clockwise.
+        zoom_range: Float ``z`` for ``[1 - z, 1 + z]``, or ``[lower, upper]``.
+        channel_shift_range: Range for random channel shifts.
+        fill_mode: One of ``"constant"``, ``"nearest"``, ``"reflect"``, ``"wrap"``.
+        cval: Value used for points outside the boundaries when ``fill_mode="constant"``.
+        horizontal_flip: Randomly flip inputs horizontally.
+        vertical_flip: Randomly flip inputs vertically.
+        rescale: Rescaling factor, applied after all other transformations (None or 0: off).
+        preprocessing_function: A callable run on each augmented image (a rank-3 numpy
+            array); it returns an array of the same shape. An exception it raises comes back
+            to the caller unchanged, traceback included.
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+        validation_split: Fraction of images reserved for validation (strictly in (0, 1)).
+        interpolation_order: 0 (nearest) or 1 (bilinear) for the affine warp.
+        dtype: Dtype of the generated arrays: ``"float32"`` (default) or ``"float64"``.
+        geometry: ``"corrected"`` (default) or ``"keras"``.
+
+    Example:
+        >>> import numpy as np, augflow
+        >>> datagen = augflow.ImageDataGenerator(rotation_range=20, horizontal_flip=True)
+        >>> it = datagen.flow(np.zeros((10, 8, 8, 3), np.uint8), np.arange(10), batch_size=4, seed=1)
+        >>> x, y = it[0]
+        >>> x.shape, x.dtype.name, len(it)
+        ((4, 8, 8, 3), 'float32', 3)
+    """
+
+    def __init__(
+        self,
+        featurewise_center=False,
+        samplewise_center=False,
+        featurewise_std_normalization=False,
+        samplewise_std_normalization=False,
+        zca_whitening=False,
+        zca_epsilon=1e-6,
+        rotation_range=0,
+        width_shift_range=0.0,
+        height_shift_range=0.0,
+        brightness_range=None,
+        shear_range=0.0,
+        zoom_range=0.0,
+        channel_shift_range=0.0,
+        fill_mode="nearest",
+        cval=0.0,
+        horizontal_flip=False,
+        vertical_flip=False,
+        rescale=None,
+        preprocessing_function=None,
+        data_format=None,
+        validation_split=0.0,
+        interpolation_order=1,
+        dtype=None,
+        geometry="corrected",
+    ):
+        args = dict(locals())
+        del args["self"]
+        self._kwargs = dict(args)  # for pickling: the generator is rebuilt from them
+        del args["preprocessing_function"]
+        if preprocessing_function is not None and not callable(preprocessing_function):
+            raise ValueError(
+                f"invalid `preprocessing_function`: got {preprocessing_function!r}; "
+                "expected a callable or None"
+            )
+        config = {}
+        for name, value in args.items():
+            if name in _BOOL_ARGS:
+                value = bool(value)
+            elif name == "dtype" and value is not None:
+                value = _dtype_name(value)
+            if value is None and name in ("data_format", "dtype"):
+                continue  # Keras' None: the backend's default (channels_last, float32)
+            config[name] = _jsonable(name, value)
+        self._native = _augflow._Generator(json.dumps(config), preprocessing_function)
+        self.preprocessing_function = preprocessing_function
+        # The effective configuration (after Keras' overrides) as attributes, as in Keras.
+        for name, value in json.loads(self._native.config_json()).items():
+            setattr(self, name, value)
+        self.channel_axis, self.row_axis, self.col_axis = (
+            (1, 2, 3) if self.data_format == "channels_first" else (3, 1, 2)
+        )
+        self.mean = self.std = self.zca_whitening_matrix = None
+
+    def __getstate__(self):
+        stats = {k: getattr(self, k) for k in ("mean", "std", "zca_whitening_matrix")}
+        return {"kwargs": self._kwargs, "stats": stats}
+
+    def __setstate__(self, state):
+        self.__init__(**state["kwargs"])
+        stats = state["stats"]
+        for name, value in stats.items():
+            setattr(self, name, value)
+        flat = [None if stats[k] is None else np.asarray(stats[k], np.float32).ravel().tolist()
+                for k in ("mean", "std")]
+        zca = stats["zca_whitening_matrix"]
+        self._native.set_stats(*flat, None if zca is None else np.asarray(zca, np.float64))
+
+    def flow(
+        self,
+        x,
+        y=None,
+        batch_size=32,
+        shuffle=True,
+        sample_weight=None,
+        seed=None,
+        save_to_dir=None,
+        save_prefix="",
+        save_format="png",
+        ignore_class_split=False,
+        subset=None,
+    ):
+        """Takes data and label arrays, generates batches of augmented data.
+
+        ``x`` is a rank-4 array of images, or a tuple ``(images, misc)`` whose second item
+        is an array or a list of arrays passed along untouched (batches are then
+        ``([x, *misc], y)``). ``uint8``, ``uint16``, ``float32`` and ``float64`` images are
+        read in place, without a copy; other dtypes are converted once to the generator's
+        dtype, and a non-contiguous array is copied once with a warning.
+
+        Returns a ``NumpyArrayIterator`` yielding ``x``, ``(x, y)`` or
+        ``(x, y, sample_weight)`` batches, as Keras.
+        """
+        return NumpyArrayIterator(
+            x,
+            y,
+            self,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            sample_weight=sample_weight,
+            seed=seed,
+            save_to_dir=save_to_dir,
+            save_prefix=save_prefix,
+            save_format=save_format,
+            subset=subset,
+            ignore_class_split=ignore_class_split,
+        )
+
+    def fit(self, x, augment=False, rounds=1, seed=None):
+        """Fits the statistics of the featurewise and ZCA steps (Keras' ``fit``) on a rank-4
+        array of images; ``rescale`` applies first. Sets ``mean``, ``std`` and
+        ``zca_whitening_matrix`` as Keras does. Iterators made before keep their statistics.
+        """
+        x = _images(x, self.dtype)
+        self._native.fit(x, bool(augment), _integer("rounds", rounds), _integer("seed", seed))
+        stats = self._native.stats()
+        shape = [1, 1, 1]
+        shape[self.channel_axis - 1] = -1
+        for name in ("mean", "std"):
+            if stats[name] is not None:
+                setattr(self, name, stats[name].reshape(shape))
+        if stats["zca_whitening_matrix"] is not None:
+            self.zca_whitening_matrix = stats["zca_whitening_matrix"]
+
+    def standardize(self, x):
+        """Applies the normalization configuration in place to an image or a batch, and
+        returns it (Keras' ``standardize``). A non-float array is converted first."""
+        if not (isinstance(x, np.ndarray) and x.dtype in (np.float32, np.float64)
+                and x.flags.c_contiguous and x.flags.writeable):
+            x = np.array(x, dtype=self.dtype)
+        self._native.standardize(x)
+        return x
+
+    def get_random_transform(self, img_shape, seed=None):
+        """Random parameters of one augmentation, as the dict Keras returns."""
+        row, col = self.row_axis - 1, self.col_axis - 1
+        try:
+            height, width = int(img_shape[row]), int(img_shape[col])
+        except (TypeError, ValueError, IndexError):
+            raise ValueError(
+                f"invalid `img_shape`: got {img_shape!r}; expected the shape of an image"
+            ) from None
+        return json.loads(self._native.get_random_transform(height, width, seed))
+
+    def apply_transform(self, x, transform_parameters):
+        """Applies the transform given by a dict with Keras' keys (``theta``, ``tx``, ``ty``,
+        ``shear``, ``zx``, ``zy``, ``flip_horizontal``, ``flip_vertical``,
+        ``channel_shift_intensity``, ``brightness``) to one image."""
+        params = {k: _jsonable(k, v) for k, v in dict(transform_parameters).items()}
+        return self._native.apply_transform(_images(x, self.dtype), json.dumps(params))
+
+    def random_transform(self, x, seed=None):
+        """Applies one random augmentation to one image (Keras' ``random_transform``)."""
+        x = _images(x, self.dtype)
+        return self.apply_transform(x, self.get_random_transform(x.shape, seed))
+
+    def flow_from_directory(
+        self,
+        directory,
+        target_size=(256, 256),
+        color_mode="rgb",
+        classes=None,
+        class_mode="categorical",
+        batch_size=32,
+        shuffle=True,
+        seed=None,
+        save_to_dir=None,
+        save_prefix="",
+        save_format="png",
+        follow_links=False,
+        subset=None,
+        interpolation="nearest",
+        keep_aspect_ratio=False,
+    ):
+        """Takes the path to a directory (one sub-folder per class) and generates batches
+        of augmented data, decoded and resized in parallel without the GIL.
+
+        Returns a ``DirectoryIterator`` yielding ``(x, y)`` batches (``x`` alone with
+        ``class_mode=None``).
+        """
+        return DirectoryIterator(
+            directory,
+            self,
+            target_size=target_size,
+            color_mode=color_mode,
+            classes=classes,
+            class_mode=class_mode,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            seed=seed,
+            save_to_dir=save_to_dir,
+            save_prefix=save_prefix,
+            save_format=save_format,
+            follow_links=follow_links,
+            subset=subset,
+            interpolation=interpolation,
+            keep_aspect_ratio=keep_aspect_ratio,
+        )
+
+
+    def flow_from_dataframe(
+        self,
+        dataframe,
+        directory=None,
+        x_col="filename",
+        y_col="class",
+        weight_col=None,
+        target_size=(256, 256),
+        color_mode="rgb",
+        classes=None,
+        class_mode="categorical",
+        batch_size=32,
+        shuffle=True,
+        seed=None,
+        save_to_dir=None,
+        save_prefix="",
+        save_format="png",
+        subset=None,
+        interpolation="nearest",
+        validate_filenames=True,
+        keep_aspect_ratio=False,
+        **kwargs,
+    ):
+        """Takes a pandas DataFrame (one row per image: the file in ``x_col``, the label or
+        labels in ``y_col``) and generates batches of augmented data, as Keras. A list
+        cell in ``y_col`` is a multi-label row. Rows whose file is missing are dropped with
+        one warning (``validate_filenames=True``)."""
+        for name in ("has_ext", "sort", "drop_duplicates"):
+            if name in kwargs:
+                warnings.warn(
+                    f"the `{name}` argument has been deprecated and will be removed in future versions",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+        unknown = set(kwargs) - {"has_ext", "sort", "drop_duplicates"}
+        if unknown:
+            raise TypeError(f"flow_from_dataframe() got unexpected arguments {sorted(unknown)}")
+        from ._dataframe import DataFrameIterator
+
+        return DataFrameIterator(
+            dataframe,
+            directory,
+            self,
+            x_col=x_col,
+            y_col=y_col,
+            weight_col=weight_col,
+            target_size=target_size,
+            color_mode=color_mode,
+            classes=classes,
+            class_mode=class_mode,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            seed=seed,
+            save_to_dir=save_to_dir,
+            save_prefix=save_prefix,
+            save_format=save_format,
+            subset=subset,
+            interpolation=interpolation,
+            validate_filenames=validate_filenames,
+            keep_aspect_ratio=keep_aspect_ratio,
+        )
+
+
+class Iterator:
+    """Base class of augflow's iterators, as Keras' ``Iterator``: a sequence of batches
+    (``len``, ``it[i]``, ``on_epoch_end``) that is also an endless Python iterator.
+
+    Batch ``i`` of epoch ``e`` is a pure function of ``(seed, e, i)``: the same seed gives
+    identical batches, whatever the thread count or the order batches are asked for. Batches
+    are built with the GIL released, so other Python threads run meanwhile.
+    """
+
+    def __init__(self, native):
+        self._native = native
+        self._cursor = 0
+        self._lock = threading.Lock()
+
+    def __getstate__(self):
+        """By configuration and arrays: the constructor's arguments (with the seed in use),
+        the epoch and the position of ``next()``, so a copy in another process serves the
+        same batches."""
+        args = dict(self._args, seed=self.seed)
+        return {"args": args, "epoch": self.epoch, "cursor": self._cursor}
+
+    def __setstate__(self, state):
+        type(self).__init__(self, **state["args"])
+        self._native.set_epoch(state["epoch"])
+        self._cursor = state["cursor"]
+
+    def __len__(self):
+        return len(self._native)
+
+    def __getitem__(self, idx):
+        """Batch ``idx`` of the current epoch; past the end, ``SequenceIndexError`` (both
+        Keras' ``ValueError`` and Python's ``IndexError``)."""
+        return self._native.get(idx)
+
+    def on_epoch_end(self):
+        """Moves to the next epoch: its own order and its own random transforms."""
+        self._native.on_epoch_end()
+
+    def reset(self):
+        """Back to the first batch of epoch 0: the run replays from its start."""
+        with self._lock:
+            self._native.set_epoch(0)
+            self._cursor = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        """The next batch, endlessly, as Keras' ``next()``: after the last batch of an
+        epoch comes the first of the next epoch."""
+        with self._lock:
+            if self._cursor >= len(self):
+                self._native.on_epoch_end()
+                self._cursor = 0
+            idx = self._cursor
+            self._cursor += 1
+        return self[idx]
+
+    next = __next__
+
+    @property
+    def n(self):
+        """Number of samples served per epoch (the subset's size under a split)."""
+        return self._native.n
+
+    @property
+    def batch_size(self):
+        return self._native.batch_size
+
+    @property
+    def shuffle(self):
+        return self._native.shuffle
+
+    @property
+    def seed(self):
+        """The seed in use (drawn from the OS when none was given): pass it to replay."""
+        return self._native.seed
+
+    @property
+    def epoch(self):
+        """The current epoch (0 at first, +1 at each ``on_epoch_end``)."""
+        return self._native.epoch
+
+    @property
+    def image_shape(self):
+        return self._native.image_shape
+
+    def batch_indices(self, idx):
+        """The sample indices of batch ``idx`` of the current epoch."""
+        return self._native.batch_indices(idx)
+
+
+def _images(x, dtype):
+    """``x`` as an array augflow reads in place: pixel dtypes stay as they are; others are
+    converted to ``dtype``; a non-contiguous, unaligned or byte-swapped array is copied
+    once, with a warning."""
+    try:
+        x = np.asarray(x)
+        if x.dtype.type not in _PIXEL_DTYPES:
+            x = np.asarray(x, dtype=dtype)
+    except (TypeError, ValueError) as err:
+        raise ValueError(
+            f"invalid `x`: got {type(x).__name__}; expected an array of images ({err})"
+        ) from err
+    if not (x.flags.c_contiguous and x.flags.aligned and x.dtype.isnative):
+        warnings.warn(
+            f"augflow: `x` (shape {x.shape}, dtype {x.dtype}) is not a C-contiguous, aligned, "
+            "native-endian array; it is copied once. Pass np.ascontiguousarray(x) to avoid the copy.",
+            stacklevel=4,
+        )
+        x = np.require(x, dtype=x.dtype.newbyteorder("="), requirements=["C", "A"])
+    return x
+
+
+def _check_same(gen, data_format, dtype):
+    """An iterator's ``data_format`` and ``dtype`` are its generator's (Keras' ``None``)."""
+    if data_format is not None and data_format != gen.data_format:
+        raise ValueError(
+            f"invalid `data_format`: got {data_format!r}; expected the generator's, {gen.data_format!r}"
+        )
+    if dtype is not None and _dtype_name(dtype) != gen.dtype:
+        raise ValueError(f"invalid `dtype`: got {dtype!r}; expected the generator's, {gen.dtype!r}")
+
+
+class NumpyArrayIterator(Iterator):
+    """Keras' ``NumpyArrayIterator``: batches of augmented images from numpy arrays.
+
+    The images are borrowed, never copied (the array is kept alive by the iterator); the
+    labels, sample weights and extra arrays are copied (they are small).
+    """
+
+    def __init__(
+        self,
+        x,
+        y,
+        image_data_generator,
+        batch_size=32,
+        shuffle=False,
+        sample_weight=None,
+        seed=None,
+        data_format=None,
+        save_to_dir=None,
+        save_prefix="",
+        save_format="png",
+        subset=None,
+        ignore_class_split=False,
+        dtype=None,
+    ):
+        args = dict(locals())
+        del args["self"]
+        args.pop("__class__", None)
+        gen = image_data_generator
+        _check_same(gen, data_format, dtype)
+        if isinstance(x, (tuple, list)):
+            misc = x[1] if isinstance(x[1], list) else [x[1]]
+            x_misc = [np.asarray(m) for m in misc]
+            x = x[0]
+        else:
+            x_misc = []
+        self.x = _images(x, gen.dtype)
+        self.x_misc = x_misc
+        self.y = None if y is None else np.asarray(y)
+        self.sample_weight = None if sample_weight is None else np.asarray(sample_weight)
+        self.image_data_generator = gen
+        self.data_format = gen.data_format
+        self.dtype = gen.dtype
+        self.save_to_dir = save_to_dir
+        self.save_prefix = save_prefix
+        self.save_format = save_format
+        native = gen._native.flow(
+            self.x,
+            self.y,
+            self.sample_weight,
+            self.x_misc,
+            _integer("batch_size", batch_size),
+            bool(shuffle),
+            _integer("seed", seed),
+            None if save_to_dir is None else os.fspath(save_to_dir),
+            save_prefix,
+            save_format,
+            bool(ignore_class_split),
+            subset,
+        )
+        super().__init__(native)
+        self._args = args
+
+
+class DirectoryIterator(Iterator):
+    """Keras' ``DirectoryIterator``: batches of augmented images read from a directory
+    with one sub-folder per class, decoded and resized in parallel without the GIL."""
+
+    def __init__(
+        self,
+        directory,
+        image_data_generator,
+        target_size=(256, 256),
+        color_mode="rgb",
+        classes=None,
+        class_mode="categorical",
+        batch_size=32,
+        shuffle=True,
+        seed=None,
+        data_format=None,
+        save_to_dir=None,
+        save_prefix="",
+        save_format="png",
+        follow_links=False,
+        subset=None,
+        interpolation="nearest",
+        keep_aspect_ratio=False,
+        dtype=None,
+    ):
+        args = dict(locals())
+        del args["self"]
+        args.pop("__class__", None)
+        gen = image_data_generator
+        _check_same(gen, data_format, dtype)
+        height, width = _target_size(target_size)
+        native = gen._native.flow_from_directory(
+            os.fspath(directory),
+            (height, width),
+            color_mode,
+            None if classes is None else list(classes),
+            class_mode,
+            _integer("batch_size", batch_size),
+            bool(shuffle),
+            _integer("seed", seed),
+            None if save_to_dir is None else os.fspath(save_to_dir),
+            save_prefix,
+            save_format,
+            bool(follow_links),
+            subset,
+            interpolation,
+            bool(keep_aspect_ratio),
+        )
+        super().__init__(native)
+        self._args = args
+        info = native.files_info()
+        self.directory = directory
+        self.image_data_generator = gen
+        self.target_size = tuple(target_size)
+        self.color_mode = color_mode
+        self.data_format = gen.data_format
+        self.dtype = gen.dtype
+        self.class_mode = class_mode
+        self.save_to_dir = save_to_dir
+        self.save_prefix = save_prefix
+        self.save_format = save_format
+        self.interpolation = interpolation
+        self.filenames = info["filenames"]
+        self._filepaths = info["filepaths"]
+        self.classes = info["classes"]
+        self.class_indices = info["class_indices"]
+        self.num_classes = len(self.class_indices)
+        self.samples = len(self.filenames)
+
+    @property
+    def filepaths(self):
+        """Full paths of the images, in the order of ``filenames``."""
+        return self._filepaths
+
+    @property
+    def labels(self):
+        """The class index of each file (Keras: ``classes``)."""
+        return self.classes
+
+
+def _target_size(target_size):
+    try:
+        height, width = target_size
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"invalid `target_size`: got {target_size!r}; expected a tuple (height, width)"
+        ) from None
+    return height, width
+

@@ -1,0 +1,1 @@
+"""Keras drop-in modules: ``augflow.keras.preprocessing.image`` for ``keras.preprocessing.image``."""

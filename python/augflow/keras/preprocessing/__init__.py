@@ -1,0 +1,1 @@
+"""``augflow.keras.preprocessing``: see ``augflow.keras.preprocessing.image``."""

@@ -1,0 +1,280 @@
+//! `_Iterator`: one Python class over every augflow iterator (arrays, folders), whatever
+//! its pixel and output types. Batches are built with the GIL released and handed to Python
+//! as numpy arrays that own augflow's buffers.
+
+use std::sync::RwLock;
+
+use augflow::iterators::{BatchIterator, BatchSource, ClassFolders, CsvRows, FileSource};
+use augflow::{Batch, Result, Sequence};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyTuple};
+
+use crate::convert::{dyn_to_numpy, owned_to_numpy};
+use crate::errors::{ErrSlot, sequence_index_error, to_pyerr};
+
+/// What a folder iterator knows besides its batches.
+pub struct FilesInfo {
+    pub filenames: Vec<String>,
+    pub filepaths: Vec<String>,
+    /// The class indices of each file (several for a multi-label row).
+    pub classes: Vec<Vec<usize>>,
+    pub class_names: Vec<String>,
+    pub class_mode: String,
+}
+
+/// A batch of either output precision.
+pub enum AnyBatch {
+    F32(Batch<f32>),
+    F64(Batch<f64>),
+}
+
+/// The output element types Python gets: `float32` and `float64`.
+pub trait Out: augflow::iterators::BatchElement + numpy::Element {
+    /// Wraps a batch of this type.
+    fn wrap(b: Batch<Self>) -> AnyBatch;
+}
+impl Out for f32 {
+    fn wrap(b: Batch<f32>) -> AnyBatch {
+        AnyBatch::F32(b)
+    }
+}
+impl Out for f64 {
+    fn wrap(b: Batch<f64>) -> AnyBatch {
+        AnyBatch::F64(b)
+    }
+}
+
+/// What a source tells Python besides its batches.
+pub trait SourceInfo {
+    /// The files, classes and class mode of a folder source; `None` for arrays.
+    fn files<O>(_it: &BatchIterator<Self, O>) -> Option<FilesInfo>
+    where
+        Self: Sized,
+    {
+        None
+    }
+}
+impl<T> SourceInfo for crate::source::NumpySource<T> {}
+impl SourceInfo for FileSource<ClassFolders> {
+    fn files<O>(it: &BatchIterator<Self, O>) -> Option<FilesInfo> {
+        let text = |p: &std::path::PathBuf| p.to_string_lossy().into_owned();
+        Some(FilesInfo {
+            filenames: it.filenames().iter().map(text).collect(),
+            filepaths: it.filepaths().iter().map(text).collect(),
+            classes: it.classes().iter().map(|&c| vec![c]).collect(),
+            class_names: it.class_names().to_vec(),
+            class_mode: it.class_mode().name().to_string(),
+        })
+    }
+}
+impl SourceInfo for FileSource<CsvRows> {
+    fn files<O>(it: &BatchIterator<Self, O>) -> Option<FilesInfo> {
+        Some(FilesInfo {
+            filenames: it.filenames().to_vec(),
+            filepaths: it
+                .filepaths()
+                .iter()
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect(),
+            classes: it.classes().to_vec(),
+            class_names: it.class_names().to_vec(),
+            class_mode: it.class_mode().name().to_string(),
+        })
+    }
+}
+
+/// An augflow iterator with its types erased.
+pub trait Batches: Send + Sync {
+    fn len(&self) -> usize;
+    fn get(&self, idx: usize) -> Result<AnyBatch>;
+    fn set_epoch(&mut self, epoch: u64);
+    fn epoch(&self) -> u64;
+    fn seed(&self) -> u64;
+    fn num_samples(&self) -> usize;
+    fn batch_size(&self) -> usize;
+    fn shuffle(&self) -> bool;
+    fn image_shape(&self) -> [usize; 3];
+    fn batch_indices(&self, idx: usize) -> Result<Vec<usize>>;
+    fn files(&self) -> Option<FilesInfo>;
+}
+
+impl<S: BatchSource + SourceInfo + 'static, O: Out> Batches for BatchIterator<S, O> {
+    fn len(&self) -> usize {
+        Sequence::len(self)
+    }
+    fn get(&self, idx: usize) -> Result<AnyBatch> {
+        Sequence::get(self, idx).map(O::wrap)
+    }
+    fn set_epoch(&mut self, epoch: u64) {
+        BatchIterator::set_epoch(self, epoch)
+    }
+    fn epoch(&self) -> u64 {
+        self.current_epoch()
+    }
+    fn seed(&self) -> u64 {
+        BatchIterator::seed(self)
+    }
+    fn num_samples(&self) -> usize {
+        BatchIterator::num_samples(self)
+    }
+    fn batch_size(&self) -> usize {
+        BatchIterator::batch_size(self)
+    }
+    fn shuffle(&self) -> bool {
+        self.options().shuffle
+    }
+    fn image_shape(&self) -> [usize; 3] {
+        BatchIterator::image_shape(self)
+    }
+    fn batch_indices(&self, idx: usize) -> Result<Vec<usize>> {
+        BatchIterator::batch_indices(self, idx).map(<[usize]>::to_vec)
+    }
+    fn files(&self) -> Option<FilesInfo> {
+        S::files(self)
+    }
+}
+
+/// Keras' iterators (`NumpyArrayIterator`, `DirectoryIterator`) as one native class; the
+/// Python classes of the same names wrap it.
+#[pyclass(frozen, module = "augflow._augflow", name = "_Iterator")]
+pub struct PyIter {
+    inner: RwLock<Box<dyn Batches>>,
+    errors: ErrSlot,
+}
+
+impl PyIter {
+    pub fn new(inner: Box<dyn Batches>, errors: ErrSlot) -> Self {
+        PyIter {
+            inner: RwLock::new(inner),
+            errors,
+        }
+    }
+
+    /// Runs `f` on the iterator without the GIL: every lock is taken with the GIL
+    /// released, so a worker that needs the GIL (a `preprocessing_function`) never waits on
+    /// a thread that holds it while waiting for the lock.
+    fn read<R: Send>(&self, py: Python<'_>, f: impl FnOnce(&dyn Batches) -> R + Send) -> R {
+        py.detach(|| f(&**self.inner.read().unwrap_or_else(|e| e.into_inner())))
+    }
+
+    fn write<R: Send>(&self, py: Python<'_>, f: impl FnOnce(&mut dyn Batches) -> R + Send) -> R {
+        py.detach(|| f(&mut **self.inner.write().unwrap_or_else(|e| e.into_inner())))
+    }
+}
+
+#[pymethods]
+impl PyIter {
+    fn __len__(&self, py: Python<'_>) -> usize {
+        self.read(py, |it| it.len())
+    }
+
+    /// Batch `idx` of the current epoch, in Keras' tuple shape.
+    fn get(&self, py: Python<'_>, idx: isize) -> PyResult<Py<PyAny>> {
+        let len = self.__len__(py);
+        let Ok(i) = usize::try_from(idx) else {
+            let msg = format!("Asked to retrieve element {idx}, but the Sequence has length {len}");
+            return Err(sequence_index_error(py, msg));
+        };
+        self.errors.take();
+        let batch = self.read(py, |it| it.get(i));
+        let batch = batch.map_err(|e| to_pyerr(py, e, Some(&self.errors)))?;
+        batch_to_py(py, batch)
+    }
+
+    fn on_epoch_end(&self, py: Python<'_>) {
+        self.write(py, |it| it.set_epoch(it.epoch() + 1))
+    }
+
+    fn set_epoch(&self, py: Python<'_>, epoch: u64) {
+        self.write(py, |it| it.set_epoch(epoch))
+    }
+
+    #[getter]
+    fn epoch(&self, py: Python<'_>) -> u64 {
+        self.read(py, |it| it.epoch())
+    }
+    #[getter]
+    fn seed(&self, py: Python<'_>) -> u64 {
+        self.read(py, |it| it.seed())
+    }
+    #[getter]
+    fn n(&self, py: Python<'_>) -> usize {
+        self.read(py, |it| it.num_samples())
+    }
+    #[getter]
+    fn batch_size(&self, py: Python<'_>) -> usize {
+        self.read(py, |it| it.batch_size())
+    }
+    #[getter]
+    fn shuffle(&self, py: Python<'_>) -> bool {
+        self.read(py, |it| it.shuffle())
+    }
+    #[getter]
+    fn image_shape(&self, py: Python<'_>) -> (usize, usize, usize) {
+        let [a, b, c] = self.read(py, |it| it.image_shape());
+        (a, b, c)
+    }
+
+    /// The sample indices of batch `idx` of the current epoch.
+    fn batch_indices(&self, py: Python<'_>, idx: usize) -> PyResult<Vec<usize>> {
+        self.read(py, |it| it.batch_indices(idx))
+            .map_err(|e| to_pyerr(py, e, None))
+    }
+
+    /// `filenames`, `filepaths`, `classes`, `class_indices`, `class_mode` of a folder
+    /// iterator, or `None`.
+    fn files_info<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let Some(info) = self.read(py, |it| it.files()) else {
+            return Ok(None);
+        };
+        let d = PyDict::new(py);
+        d.set_item("filenames", info.filenames)?;
+        d.set_item("filepaths", info.filepaths)?;
+        if info.classes.iter().all(|c| c.len() == 1) {
+            let classes: Vec<i32> = info.classes.iter().map(|c| c[0] as i32).collect();
+            d.set_item(
+                "classes",
+                owned_to_numpy(py, ndarray::Array1::from(classes)),
+            )?;
+        } else {
+            d.set_item("classes", info.classes)?; // multi-label rows: a list of lists, as Keras
+        }
+        let indices = PyDict::new(py);
+        for (k, name) in info.class_names.iter().enumerate() {
+            indices.set_item(name, k)?;
+        }
+        d.set_item("class_indices", indices)?;
+        d.set_item("class_mode", info.class_mode)?;
+        Ok(Some(d))
+    }
+}
+
+/// A batch in Keras' shape: `x`, `(x, y)` or `(x, y, w)`, with `[x, *extras]` in place of
+/// `x` when extra arrays travel with the images.
+fn batch_to_py(py: Python<'_>, batch: AnyBatch) -> PyResult<Py<PyAny>> {
+    match batch {
+        AnyBatch::F32(b) => typed_batch_to_py(py, b),
+        AnyBatch::F64(b) => typed_batch_to_py(py, b),
+    }
+}
+
+fn typed_batch_to_py<O: Out>(py: Python<'_>, b: Batch<O>) -> PyResult<Py<PyAny>> {
+    let x = owned_to_numpy(py, b.x);
+    let x_part = if b.extras.is_empty() {
+        x
+    } else {
+        let mut items = vec![x];
+        for e in b.extras {
+            items.push(dyn_to_numpy(py, e)?);
+        }
+        PyList::new(py, items)?.into_any().unbind()
+    };
+    let Some(y) = b.y else {
+        return Ok(x_part);
+    };
+    let mut items = vec![x_part, dyn_to_numpy(py, y)?];
+    if let Some(w) = b.sample_weight {
+        items.push(dyn_to_numpy(py, w)?);
+    }
+    Ok(PyTuple::new(py, items)?.into_any().unbind())
+}
