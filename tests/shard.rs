@@ -163,6 +163,11 @@ fn a_state_of_another_configuration_is_refused_naming_every_difference() {
         assert!(text.contains(key), "{key} missing in: {text}");
     }
     assert!(!text.contains("shuffle"), "{text}");
+    assert_eq!(
+        text.matches("batch_size (").count(),
+        1,
+        "each entry once: {text}"
+    );
 }
 
 #[test]

@@ -90,15 +90,16 @@ impl<S: BatchSource, O: BatchElement> BatchIterator<S, O> {
     /// entry that differs (a preprocessing function cannot be compared, and is not).
     pub fn restore(&mut self, state: &IteratorState) -> Result<usize> {
         let mine = self.config_entries();
-        let keys = mine.keys().chain(state.config.keys());
-        let mut differ: Vec<String> = keys
+        let keys: std::collections::BTreeSet<&String> =
+            mine.keys().chain(state.config.keys()).collect();
+        let differ: Vec<String> = keys
+            .into_iter()
             .filter(|k| mine.get(*k) != state.config.get(*k))
             .map(|k| {
                 let show = |m: &BTreeMap<String, String>| m.get(k).cloned().unwrap_or("-".into());
                 format!("{k} (state {}, here {})", show(&state.config), show(&mine))
             })
             .collect();
-        differ.dedup();
         if !differ.is_empty() {
             return Err(Error::invalid(
                 "state",
