@@ -203,3 +203,28 @@ pub(crate) fn check_finite(name: &'static str, v: f64) -> Result<f64> {
         ))
     }
 }
+
+/// Runs user code `f`, turning a panic in it into [`Error::UserFunction`] for `what()`
+/// (`"panicked: {message}"`), so no user panic unwinds through a pipeline.
+pub(crate) fn catch_panic<T>(
+    what: impl FnOnce() -> String,
+    f: impl FnOnce() -> Result<T>,
+) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        Err(Error::UserFunction {
+            what: what(),
+            message: format!("panicked: {}", panic_message(&*payload)),
+        })
+    })
+}
+
+/// The text of a panic payload (`&str` or `String`; anything else is described as such).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic with a non-string payload".to_owned()
+    }
+}

@@ -1,9 +1,8 @@
 //! `preprocessing_function`: user code run on each image before the other standardization steps.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-
 use ndarray::ArrayViewMut3;
 
+use crate::error::catch_panic;
 use crate::transform::ImageMut;
 use crate::{BoxError, Error, Result};
 
@@ -53,28 +52,15 @@ where
 
 /// Runs user code, turning its error or panic into [`Error::UserFunction`].
 pub(crate) fn run_user(what: &str, f: impl FnOnce() -> Result<(), BoxError>) -> Result<()> {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(Error::UserFunction {
-            what: what.to_string(),
-            message: e.to_string(),
-        }),
-        Err(panic) => Err(Error::UserFunction {
-            what: what.to_string(),
-            message: format!("panicked: {}", panic_message(&*panic)),
-        }),
-    }
-}
-
-/// The text of a panic payload.
-pub(crate) fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        s.to_string()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a non-string panic payload".to_string()
-    }
+    catch_panic(
+        || what.to_string(),
+        || {
+            f().map_err(|e| Error::UserFunction {
+                what: what.to_string(),
+                message: e.to_string(),
+            })
+        },
+    )
 }
 
 #[cfg(test)]
