@@ -9,6 +9,7 @@ mod directory;
 mod element;
 mod engine;
 mod files;
+mod images;
 mod numpy;
 mod options;
 mod sequence;
@@ -29,6 +30,7 @@ pub use directory::{
 pub use element::BatchElement;
 pub use engine::BatchIterator;
 pub use files::{ClassList, ClassMode, FileSource, FileSpec};
+pub use images::{ImageStorage, Images};
 pub use numpy::{ArraySource, ArraySpec, FlowBuilder, NumpyArrayIterator};
 pub use options::BatchOptions;
 pub use sequence::{Endless, Sequence, check_index};
