@@ -36,5 +36,6 @@ pub use options::BatchOptions;
 pub use sequence::{Endless, Sequence, check_index};
 pub use shard::{Shard, ShardRemainder};
 pub use source::{BatchSource, Labels, SourceSpec};
+pub(crate) use state::check_same_config;
 pub use state::{IteratorState, Resumable};
 pub use subset::Subset;
