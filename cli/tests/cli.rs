@@ -653,6 +653,40 @@ fn resume_does_not_rescan_the_files_of_batches_already_done() {
     }
 }
 
+/// The manifest compares the input by its files' paths relative to the input folder and
+/// their sizes, so an export resumes after the folder moved, or named another way.
+#[test]
+fn an_export_resumes_from_its_input_folder_moved() {
+    let dir = tempfile::tempdir().unwrap();
+    small_tree(&dir.path().join("tree"));
+    let first = [
+        "export",
+        "tree",
+        "-o",
+        "aug",
+        "--seed",
+        "6",
+        "--batch-size",
+        "4",
+    ];
+    assert_ok(&augflow(dir.path(), &first));
+    std::fs::rename(dir.path().join("tree"), dir.path().join("moved")).unwrap();
+    let moved = dir.path().join("moved");
+    let moved = moved.to_str().unwrap();
+    let more = ["--seed", "6", "--batch-size", "4", "--epochs", "2"];
+    let o = augflow(
+        dir.path(),
+        &[&["export", moved, "-o", "aug"], &more[..]].concat(),
+    );
+    assert_ok(&o);
+    assert!(
+        stdout(&o).contains("(6 were already there)"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(images_below(&dir.path().join("aug")).len(), 12);
+}
+
 #[test]
 fn a_manifest_of_another_version_is_refused_naming_it() {
     let dir = tempfile::tempdir().unwrap();
