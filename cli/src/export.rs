@@ -1,15 +1,19 @@
 //! `augflow export`: a dataset augmented for E epochs into per-class folders, resumable.
 //!
-//! Progress lives in `<out>/.augflow-export.json`, rewritten atomically after every batch.
-//! A re-run with the same settings skips every batch that the manifest marks done and whose
-//! files all exist; images are written atomically, so a killed run leaves no partial file
-//! under a final name, and the hidden temporary files it may leave are removed on resume.
+//! Progress lives in `<out>/.augflow-export.json`: the iterator's own checkpoint
+//! ([`IteratorState`]: seed, epoch, batches done) and the settings, rewritten atomically after
+//! every batch. A re-run with the same settings restores the iterator from that state and
+//! goes on with the next batch, without looking at the files already written (a file deleted
+//! from a batch the state records as done is not written again). Images are written
+//! atomically, so a killed run leaves no partial file under a final name: the batch in flight
+//! is simply written again, with the same bytes, and the hidden temporary files a kill may
+//! leave are removed on resume.
 
 use std::io::IsTerminal;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use augflow::iterators::{IteratorState, Resumable};
 use augflow::{Batch, DataFormat, GeneratorConfig, SaveFormat, SaveOptions, Saver};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -19,11 +23,15 @@ use serde_json::Value;
 
 use super::config::{GenArgs, build_generator, summary};
 use super::display::{Shown, to_u8};
-use super::source::{Epochs, Source};
+use super::source::Source;
 use super::{CliResult, fail, parse_size};
 
 /// Name of the progress manifest inside the output folder.
 const MANIFEST: &str = ".augflow-export.json";
+
+/// The version of the manifest this build writes and reads. Version 1, from before the
+/// iterator's state was kept, recorded a count of samples and re-checked the files.
+const MANIFEST_VERSION: u64 = 2;
 
 /// Arguments of `augflow export`.
 #[derive(Args, Debug, Clone)]
@@ -70,7 +78,7 @@ fn parse_format(s: &str) -> Result<SaveFormat, String> {
 }
 
 /// Runs `export`: opens the input, settles the seed (new, or the resumed export's), then
-/// writes every batch not already on disk.
+/// writes every batch after the last one the manifest's state records.
 pub fn run(a: ExportArgs) -> CliResult {
     check_paths(&a)?;
     let (mut cfg, origin) = a.generator.resolve()?;
@@ -85,11 +93,12 @@ pub fn run(a: ExportArgs) -> CliResult {
         format: a.format.extension().to_string(),
         prefix: a.prefix.clone(),
         display: format!("{shown:?}"),
+        batch_size: a.batch_size as usize,
         generator: datagen.config().clone(),
     };
     let manifest_path = a.out.join(MANIFEST);
     let previous = Manifest::read(&manifest_path)?;
-    let (seed, cursor) = resume_point(&a, previous.as_ref(), &settings)?;
+    let (seed, resume) = resume_point(&a, previous.as_ref(), &settings)?;
     source.fit_if_needed(&mut datagen)?;
     let saver = SaveOptions::new(&a.out)
         .prefix(a.prefix.clone())
@@ -115,7 +124,7 @@ pub fn run(a: ExportArgs) -> CliResult {
         batch_size: a.batch_size as usize,
     };
     let (n, classes) = (source.len(), source.has_classes());
-    let stats = source.export(&job, &datagen, cursor)?;
+    let stats = source.export(&job, &datagen, resume)?;
     print_totals(&a, &stats, n, classes);
     Ok(())
 }
@@ -134,24 +143,23 @@ fn check_paths(a: &ExportArgs) -> CliResult {
     Ok(())
 }
 
-/// The seed and the first batch to write: a new export's, or the one recorded in `previous`
-/// when its settings match this run's.
+/// The seed, and the iterator state to resume from: a new export's seed and none, or the
+/// seed and state recorded in `previous` when its settings match this run's.
 fn resume_point(
     a: &ExportArgs,
     previous: Option<&Manifest>,
     settings: &Settings,
-) -> CliResult<(u64, (u64, usize))> {
+) -> CliResult<(u64, Option<IteratorState>)> {
     let Some(m) = previous else {
-        return Ok((a.seed.unwrap_or_else(augflow::rng::os_seed), (0, 0)));
+        return Ok((a.seed.unwrap_or_else(augflow::rng::os_seed), None));
     };
+    let seed = m.state.seed;
     if let Some(s) = a.seed
-        && s != m.seed
+        && s != seed
     {
         return fail(format!(
-            "{} holds an export made with seed {}; pass --seed {} to resume it, or choose another --out",
+            "{} holds an export made with seed {seed}; pass --seed {seed} to resume it, or choose another --out",
             a.out.display(),
-            m.seed,
-            m.seed
         ));
     }
     let differences = settings_differences(&m.settings, settings)?;
@@ -162,7 +170,7 @@ fn resume_point(
             differences.join("; ")
         ));
     }
-    Ok((m.seed, (m.done.epoch, m.done.samples)))
+    Ok((seed, Some(m.state.clone())))
 }
 
 /// `key: <old> there, <new> now` for every setting that differs.
@@ -216,13 +224,15 @@ fn print_totals(a: &ExportArgs, stats: &Stats, n: usize, classes: bool) {
 /// The progress manifest, `<out>/.augflow-export.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Manifest {
-    /// The manifest's format version (1).
-    augflow_export: u32,
-    seed: u64,
+    /// The manifest's format version ([`MANIFEST_VERSION`]).
+    augflow_export: u64,
+    /// The number of epochs the last run was asked for.
     epochs: u64,
     settings: Settings,
-    /// The last batch written: samples `..samples` of `epoch` (and every earlier epoch).
-    done: Done,
+    /// The iterator's state after the last batch written: its seed, its epoch and the batches
+    /// of that epoch done (every earlier epoch is done).
+    state: IteratorState,
+    /// Whether every batch of `epochs` epochs is written.
     complete: bool,
 }
 
@@ -237,27 +247,43 @@ struct Settings {
     prefix: String,
     /// How values become pixels.
     display: String,
+    /// Images per batch: the state counts batches.
+    batch_size: usize,
     generator: GeneratorConfig,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-struct Done {
-    epoch: u64,
-    samples: usize,
-}
-
 impl Manifest {
+    /// The manifest at `path`, none if there is no file; an error for anything but a manifest
+    /// of [`MANIFEST_VERSION`], naming the version found.
     fn read(path: &Path) -> CliResult<Option<Manifest>> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => match serde_json::from_str::<Manifest>(&text) {
-                Ok(m) => Ok(Some(m)),
-                Err(e) => fail(format!(
-                    "{} is not an augflow export manifest ({e}); delete it or choose another --out",
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return fail(format!("cannot read {}: {e}", path.display())),
+        };
+        let not_ours = |e: &dyn std::fmt::Display| {
+            fail(format!(
+                "{} is not an augflow export manifest ({e}); delete it or choose another --out",
+                path.display()
+            ))
+        };
+        let value: Value = match serde_json::from_str(&text) {
+            Ok(v) => v,
+            Err(e) => return not_ours(&e),
+        };
+        match value.get("augflow_export").and_then(Value::as_u64) {
+            Some(MANIFEST_VERSION) => {}
+            Some(v) => {
+                return fail(format!(
+                    "{} is an export manifest of version {v}, which this augflow cannot resume (it reads version {MANIFEST_VERSION}); delete it to export again (the same --seed writes the same bytes), or choose another --out",
                     path.display()
-                )),
-            },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => fail(format!("cannot read {}: {e}", path.display())),
+                ));
+            }
+            None => return not_ours(&"no augflow_export version"),
+        }
+        match serde_json::from_value::<Manifest>(value) {
+            Ok(m) => Ok(Some(m)),
+            Err(e) => not_ours(&e),
         }
     }
 }
@@ -280,34 +306,12 @@ pub(crate) struct Job<'a> {
 }
 
 impl Job<'_> {
-    fn batch_complete(
-        &self,
-        epoch: u64,
-        idx: Range<usize>,
-        classes: Option<&[String]>,
-    ) -> CliResult<bool> {
-        for i in idx {
-            if !self
-                .saver
-                .path_for(epoch, i, classes.map(|c| c[i].as_str()))?
-                .is_file()
-            {
-                return Ok(false);
-            }
-        }
-        Ok(true)
-    }
-
-    fn write_manifest(&self, done: (u64, usize), complete: bool) -> CliResult {
+    fn write_manifest(&self, state: IteratorState, complete: bool) -> CliResult {
         let m = Manifest {
-            augflow_export: 1,
-            seed: self.seed,
+            augflow_export: MANIFEST_VERSION,
             epochs: self.epochs,
             settings: self.settings.clone(),
-            done: Done {
-                epoch: done.0,
-                samples: done.1,
-            },
+            state,
             complete,
         };
         let text = serde_json::to_string_pretty(&m)
@@ -318,15 +322,18 @@ impl Job<'_> {
         )?)
     }
 
-    /// Writes every batch of every epoch that is not recorded in `cursor` with all its files.
-    pub(crate) fn run(
+    /// Writes every batch of every epoch after the one `resume` records (from the start
+    /// without it), and the iterator's state after each.
+    pub(crate) fn run<I>(
         &self,
-        it: &mut impl Epochs,
+        it: &mut I,
         classes: Option<&[String]>,
-        cursor: (u64, usize),
-    ) -> CliResult<Stats> {
-        let n = self.samples;
-        let bar = progress_bar(self.epochs * n as u64);
+        resume: Option<&IteratorState>,
+    ) -> CliResult<Stats>
+    where
+        I: Resumable<Item = Batch<f32>>,
+    {
+        let (n, batches) = (self.samples, it.len());
         // A hook for the tests of resumption: a pause after each batch makes an interruption
         // land between batches of a run that would otherwise finish in milliseconds.
         let pause = std::env::var("AUGFLOW_TEST_BATCH_PAUSE_MS")
@@ -334,38 +341,51 @@ impl Job<'_> {
             .and_then(|v| v.parse::<u64>().ok())
             .map(std::time::Duration::from_millis);
         let start = Instant::now();
-        let (mut written, mut skipped) = (0, 0);
-        let mut done = cursor;
-        for epoch in 0..self.epochs {
-            it.set_epoch(epoch);
-            for b in 0..n.div_ceil(self.batch_size) {
-                let idx = b * self.batch_size..((b + 1) * self.batch_size).min(n);
-                let end = idx.end;
-                if (epoch, end) <= cursor && self.batch_complete(epoch, idx.clone(), classes)? {
-                    skipped += idx.len();
-                    bar.inc(idx.len() as u64);
-                    continue;
-                }
-                self.save_batch(&it.batch(b)?, epoch, classes)?;
-                written += idx.len();
-                bar.inc(idx.len() as u64);
-                done = done.max((epoch, end));
-                let complete = epoch + 1 == self.epochs && end == n;
-                self.write_manifest(done, complete && done == (epoch, n))?;
-                if let Some(p) = pause {
-                    std::thread::sleep(p);
-                }
+        let (mut epoch, mut next) = match resume {
+            Some(state) => (state.epoch, self.restore(it, state)?),
+            None => (0, 0),
+        };
+        let total = self.epochs * n as u64;
+        let skipped = total.min(epoch * n as u64 + (next * self.batch_size).min(n) as u64);
+        let bar = progress_bar(total);
+        bar.inc(skipped);
+        let mut written = 0;
+        while epoch < self.epochs {
+            if next == batches {
+                it.on_epoch_end();
+                (epoch, next) = (epoch + 1, 0);
+                continue;
             }
-        }
-        if written == 0 && !self.manifest_path.is_file() {
-            self.write_manifest((self.epochs - 1, n), true)?;
+            let batch = it.get(next)?;
+            let size = batch.len();
+            self.save_batch(&batch, epoch, classes)?;
+            next += 1;
+            let complete = epoch + 1 == self.epochs && next == batches;
+            self.write_manifest(it.state(next), complete)?;
+            written += size;
+            bar.inc(size as u64);
+            if let Some(p) = pause {
+                std::thread::sleep(p);
+            }
         }
         bar.finish_and_clear();
         Ok(Stats {
             written,
-            skipped,
+            skipped: skipped as usize,
             secs: start.elapsed().as_secs_f64(),
         })
+    }
+
+    /// Restores `it` to `state`; returns the next batch. The library compares the whole
+    /// configuration, but its fingerprint of a folder holds the paths as spelled on the
+    /// command line, so that entry is taken from `it`: `Settings::input` has already compared
+    /// the input by paths relative to it and sizes, which lets a moved folder resume.
+    fn restore<I: Resumable>(&self, it: &mut I, state: &IteratorState) -> CliResult<usize> {
+        let mut state = state.clone();
+        if let Some(source) = it.state(0).config.remove("source") {
+            state.config.insert("source".into(), source);
+        }
+        Ok(it.restore(&state)?)
     }
 
     fn save_batch(&self, batch: &Batch<f32>, epoch: u64, classes: Option<&[String]>) -> CliResult {

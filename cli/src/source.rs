@@ -3,9 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use augflow::iterators::{ClassMode, DirectoryIterator, ResizeFilter, WHITE_LIST_FORMATS};
-use augflow::transform::Pixel;
-use augflow::{Batch, ImageDataGenerator, NumpyArrayIterator, Sequence};
+use augflow::ImageDataGenerator;
+use augflow::iterators::{
+    ClassMode, DirectoryIterator, IteratorState, ResizeFilter, WHITE_LIST_FORMATS,
+};
 
 use super::export::{ExportArgs, Job, Stats};
 use super::input::{
@@ -115,13 +116,13 @@ impl Source {
         self,
         job: &Job<'_>,
         datagen: &ImageDataGenerator,
-        cursor: (u64, usize),
+        resume: Option<IteratorState>,
     ) -> CliResult<Stats> {
         match self {
             Source::Folder(f) => {
                 let mut it = f.iterator(datagen, job.batch_size, job.seed)?;
                 let classes = f.classes(&it);
-                job.run(&mut it, classes.as_deref(), cursor)
+                job.run(&mut it, classes.as_deref(), resume.as_ref())
             }
             Source::Array(d) => with_images!(d.images, x => {
                 let mut it = datagen
@@ -130,7 +131,7 @@ impl Source {
                     .shuffle(false)
                     .seed(job.seed)
                     .build()?;
-                job.run(&mut it, d.classes.as_deref(), cursor)
+                job.run(&mut it, d.classes.as_deref(), resume.as_ref())
             }),
         }
     }
@@ -274,29 +275,5 @@ fn common_size(files: &[PathBuf]) -> CliResult<(usize, usize)> {
     match first {
         Some((_, w, h)) => Ok((h as usize, w as usize)),
         None => fail("no images to read"),
-    }
-}
-
-/// What the export loop needs of an iterator: unshuffled `f32` batches, epoch by epoch.
-pub(crate) trait Epochs {
-    fn set_epoch(&mut self, e: u64);
-    fn batch(&self, b: usize) -> augflow::Result<Batch<f32>>;
-}
-
-impl<T: Pixel> Epochs for NumpyArrayIterator<T, f32> {
-    fn set_epoch(&mut self, e: u64) {
-        NumpyArrayIterator::set_epoch(self, e);
-    }
-    fn batch(&self, b: usize) -> augflow::Result<Batch<f32>> {
-        self.get(b)
-    }
-}
-
-impl Epochs for DirectoryIterator<f32> {
-    fn set_epoch(&mut self, e: u64) {
-        DirectoryIterator::set_epoch(self, e);
-    }
-    fn batch(&self, b: usize) -> augflow::Result<Batch<f32>> {
-        self.get(b)
     }
 }

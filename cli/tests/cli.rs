@@ -452,29 +452,8 @@ fn interrupted_export_resumes_to_the_same_files() {
     let full = images_below(&dir.path().join("full"));
     assert_eq!(full.len(), 48);
 
-    let mut child = Command::new(BIN)
-        .args(args("part"))
-        .current_dir(dir.path())
-        .env("AUGFLOW_TEST_BATCH_PAUSE_MS", "150")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
     let part = dir.path().join("part");
-    let start = Instant::now();
-    while images_below_if_any(&part) < 6 {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "export wrote nothing"
-        );
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "export ended before it was killed"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    export_until_killed(dir.path(), &args("part"), &part, 6);
     let before = images_below(&part).len();
     assert!((6..48).contains(&before), "{before} files after the kill");
     // What a kill during a write leaves behind: a hidden temporary file.
@@ -518,6 +497,212 @@ fn interrupted_export_resumes_to_the_same_files() {
     );
     assert_ok(&o);
     assert!(stdout(&o).contains("nothing to do"), "{}", stdout(&o));
+}
+
+/// Runs `augflow args` in `cwd` with a pause after each batch, and kills it (SIGKILL on Unix)
+/// once `out` holds at least `files` images.
+fn export_until_killed(cwd: &Path, args: &[String], out: &Path, files: usize) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(cwd)
+        .env("AUGFLOW_TEST_BATCH_PAUSE_MS", "150")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while images_below_if_any(out) < files {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "export wrote {} files, fewer than {files}",
+            images_below_if_any(out)
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "export ended before it was killed"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// The export manifest of `out`.
+fn manifest(out: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(out.join(".augflow-export.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Killed in its second epoch (of three), an export resumes from the epoch and batch its
+/// manifest's iterator state records, and ends with the files of an uninterrupted run.
+#[test]
+fn export_killed_in_its_second_epoch_resumes_from_the_state() {
+    let dir = tempfile::tempdir().unwrap();
+    write_dataset_npz(&dir.path().join("d.npz"), 36);
+    let args = |out: &str| -> Vec<String> {
+        let a = ["export", "d.npz", "-o", out, "--epochs", "3"];
+        [
+            &a[..],
+            &["--batch-size", "3", "--seed", "5", "--zoom-range", "0.2"],
+        ]
+        .concat()
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let run = |out: &str| {
+        augflow(
+            dir.path(),
+            &args(out).iter().map(String::as_str).collect::<Vec<_>>(),
+        )
+    };
+    assert_ok(&run("full"));
+    let full = images_below(&dir.path().join("full"));
+    assert_eq!(full.len(), 108);
+
+    let part = dir.path().join("part");
+    // Two batches into epoch 1: its first batch is recorded even if the kill lands between
+    // the second batch's files and the manifest.
+    export_until_killed(dir.path(), &args("part"), &part, 36 + 6);
+    let state = &manifest(&part)["state"];
+    assert_eq!(state["epoch"], 1, "killed in the second epoch: {state}");
+    assert_eq!(state["seed"], 5);
+    let position = state["position"].as_u64().unwrap();
+    assert!((1..12).contains(&position), "{state}");
+    assert!(images_below(&part).len() < 108);
+
+    let o = run("part");
+    assert_ok(&o);
+    let done = 36 + 3 * position;
+    assert!(
+        stdout(&o).contains(&format!("({done} were already there)")),
+        "resumed after batch {position} of epoch 1: {}",
+        stdout(&o)
+    );
+    assert_eq!(images_below(&part), full);
+    let m = manifest(&part);
+    assert_eq!(
+        (m["complete"].as_bool(), &m["state"]["epoch"]),
+        (Some(true), &2.into())
+    );
+}
+
+/// Resuming trusts the manifest's state: a file of a batch it records as done is not looked
+/// for, so one deleted afterwards stays deleted; without the manifest, the same seed writes
+/// every file again, with the same bytes.
+#[test]
+fn resume_does_not_rescan_the_files_of_batches_already_done() {
+    let dir = tempfile::tempdir().unwrap();
+    small_tree(&dir.path().join("tree"));
+    let args = |epochs: &str| -> Vec<String> {
+        [
+            "export",
+            "tree",
+            "-o",
+            "aug",
+            "--batch-size",
+            "4",
+            "--seed",
+            "8",
+            "--epochs",
+            epochs,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let run = |epochs: &str| {
+        augflow(
+            dir.path(),
+            &args(epochs).iter().map(String::as_str).collect::<Vec<_>>(),
+        )
+    };
+    assert_ok(&run("1"));
+    let aug = dir.path().join("aug");
+    let first = images_below(&aug);
+    assert_eq!(first.len(), 6);
+    let deleted = aug.join("dog/aug_e000_i000004.png");
+    std::fs::remove_file(&deleted).unwrap();
+
+    // One more epoch: only epoch 1 is written.
+    let o = run("2");
+    assert_ok(&o);
+    assert!(stdout(&o).contains("wrote 6 images"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("(6 were already there)"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        !deleted.exists(),
+        "a batch the state records as done was written again"
+    );
+    assert_eq!(images_below(&aug).len(), 11);
+    let o = run("2");
+    assert_ok(&o);
+    assert!(stdout(&o).contains("nothing to do"), "{}", stdout(&o));
+    assert!(!deleted.exists());
+
+    // Without the manifest the export starts over and writes the same bytes.
+    std::fs::remove_file(aug.join(".augflow-export.json")).unwrap();
+    assert_ok(&run("2"));
+    let again = images_below(&aug);
+    assert_eq!(again.len(), 12);
+    for (path, bytes) in &first {
+        assert_eq!(&again[path], bytes, "{}", path.display());
+    }
+}
+
+/// The manifest compares the input by its files' paths relative to the input folder and
+/// their sizes, so an export resumes after the folder moved, or named another way.
+#[test]
+fn an_export_resumes_from_its_input_folder_moved() {
+    let dir = tempfile::tempdir().unwrap();
+    small_tree(&dir.path().join("tree"));
+    let first = [
+        "export",
+        "tree",
+        "-o",
+        "aug",
+        "--seed",
+        "6",
+        "--batch-size",
+        "4",
+    ];
+    assert_ok(&augflow(dir.path(), &first));
+    std::fs::rename(dir.path().join("tree"), dir.path().join("moved")).unwrap();
+    let moved = dir.path().join("moved");
+    let moved = moved.to_str().unwrap();
+    let more = ["--seed", "6", "--batch-size", "4", "--epochs", "2"];
+    let o = augflow(
+        dir.path(),
+        &[&["export", moved, "-o", "aug"], &more[..]].concat(),
+    );
+    assert_ok(&o);
+    assert!(
+        stdout(&o).contains("(6 were already there)"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(images_below(&dir.path().join("aug")).len(), 12);
+}
+
+#[test]
+fn a_manifest_of_another_version_is_refused_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    small_tree(&dir.path().join("tree"));
+    let aug = dir.path().join("aug");
+    std::fs::create_dir(&aug).unwrap();
+    let v1 = r#"{"augflow_export": 1, "seed": 3, "epochs": 1, "done": {"epoch": 0, "samples": 4}}"#;
+    std::fs::write(aug.join(".augflow-export.json"), v1).unwrap();
+    let line = assert_one_line_error(&augflow(dir.path(), &["export", "tree", "-o", "aug"]));
+    assert!(line.contains("version 1"), "{line}");
+    assert!(line.contains("delete it"), "{line}");
+    assert!(images_below(&aug).is_empty(), "nothing written");
+
+    std::fs::write(aug.join(".augflow-export.json"), r#"{"epochs": 1}"#).unwrap();
+    let line = assert_one_line_error(&augflow(dir.path(), &["export", "tree", "-o", "aug"]));
+    assert!(line.contains("not an augflow export manifest"), "{line}");
 }
 
 fn images_below_if_any(dir: &Path) -> usize {
@@ -635,6 +820,10 @@ fn export_resume_error_lists_every_differing_key() {
         "{line}"
     );
     assert!(line.contains("generator.zoom_range"), "{line}");
+    // The state counts batches: another batch size is another export.
+    let other_batches = [&first[..], &["--rotation-range", "10", "--batch-size", "5"]].concat();
+    let line = assert_one_line_error(&augflow(dir.path(), &other_batches));
+    assert!(line.contains("batch_size: 32 there, 5 now"), "{line}");
     // The same settings resume.
     let o = augflow(
         dir.path(),
