@@ -46,6 +46,7 @@ pub mod pipeline;
 pub mod prelude;
 pub mod rng;
 pub mod save;
+pub mod targets;
 pub mod transform;
 
 pub use array::{DType, DynArray};

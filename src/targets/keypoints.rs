@@ -1,0 +1,151 @@
+//! Keypoints that move with their image: `(x, y)` in pixel corners, mapped through the
+//! sample's [`PointMap`]; those that leave the image are dropped or marked invisible.
+
+use ndarray::{Array2, ArrayView2};
+use serde::{Deserialize, Serialize};
+
+use super::PointMap;
+use crate::{Error, Result};
+
+/// What happens to a keypoint the transform moves out of the image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutsidePoints {
+    /// Leave it out (albumentations' `remove_invisible=True`).
+    #[default]
+    Drop,
+    /// Keep it, at its moved coordinates, with its visibility flag cleared.
+    MarkInvisible,
+}
+
+/// Keypoints after a transform: the kept points, their indices in the input (so labels can
+/// follow) and whether each lies in the image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MovedPoints {
+    /// `(m, 2)` points `(x, y)` in pixel corners.
+    pub xy: Array2<f32>,
+    /// For each kept point, its row in the input.
+    pub kept: Vec<usize>,
+    /// For each kept point, whether it lies in the image.
+    pub visible: Vec<bool>,
+}
+
+/// Checks the `(n, 2)` keypoints of sample `sample`: the shape and finite coordinates
+/// (points outside the image are allowed: they may be occluded or cropped already).
+///
+/// ```
+/// use augflow::targets::check_keypoints;
+/// assert!(check_keypoints(ndarray::array![[1.0_f32, 2.0]].view(), 0).is_ok());
+/// let err = check_keypoints(ndarray::array![[f32::NAN, 2.0]].view(), 5).unwrap_err();
+/// assert!(err.to_string().contains("sample 5"));
+/// ```
+pub fn check_keypoints(points: ArrayView2<'_, f32>, sample: usize) -> Result<()> {
+    if points.ncols() != 2 {
+        return Err(Error::Shape {
+            name: "keypoints",
+            shape: points.shape().to_vec(),
+            expected: format!("(n, 2) points (x, y) of sample {sample}"),
+        });
+    }
+    for (k, p) in points.outer_iter().enumerate() {
+        if !(p[0].is_finite() && p[1].is_finite()) {
+            return Err(Error::invalid(
+                "keypoints",
+                format!("[{}, {}] (point {k} of sample {sample})", p[0], p[1]),
+                "finite coordinates",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The keypoints of one sample after its transform. A point is in the image when
+/// `0 <= x < W` and `0 <= y < H`. A `map` of `None` (a singular transform) leaves no point
+/// at a definite place: all are dropped (or, with `MarkInvisible`, kept where they were and
+/// marked invisible).
+///
+/// ```
+/// use augflow::targets::{OutsidePoints, PointMap, transform_keypoints};
+/// use augflow::{Geometry, TransformParams};
+///
+/// let p = TransformParams { tx: 3.0, ..Default::default() }; // content moves 3 pixels left
+/// let map = PointMap::new(&p, 8, 8, Geometry::Corrected);
+/// let points = ndarray::array![[5.5_f32, 1.5], [1.5, 1.5]];
+/// let moved = transform_keypoints(points.view(), map.as_ref(), OutsidePoints::MarkInvisible);
+/// assert_eq!(moved.xy, ndarray::array![[2.5_f32, 1.5], [-1.5, 1.5]]);
+/// assert_eq!(moved.visible, [true, false]);
+/// let moved = transform_keypoints(points.view(), map.as_ref(), OutsidePoints::Drop);
+/// assert_eq!(moved.kept, [0]);
+/// ```
+pub fn transform_keypoints(
+    points: ArrayView2<'_, f32>,
+    map: Option<&PointMap>,
+    outside: OutsidePoints,
+) -> MovedPoints {
+    let mut values = Vec::with_capacity(points.len());
+    let (mut kept, mut visible) = (Vec::new(), Vec::new());
+    for (k, p) in points.outer_iter().enumerate() {
+        let (x, y, inside) = match map {
+            Some(m) => {
+                let (x, y) = m.apply(f64::from(p[0]), f64::from(p[1]));
+                let (h, w) = m.size();
+                (x, y, (0.0..w).contains(&x) && (0.0..h).contains(&y))
+            }
+            None => (f64::from(p[0]), f64::from(p[1]), false),
+        };
+        if !inside && outside == OutsidePoints::Drop {
+            continue;
+        }
+        values.extend([x as f32, y as f32]);
+        kept.push(k);
+        visible.push(inside);
+    }
+    let xy = Array2::from_shape_vec((kept.len(), 2), values).expect("2 values per kept point");
+    MovedPoints { xy, kept, visible }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Geometry, TransformParams};
+
+    #[test]
+    fn flips_mirror_keypoints_exactly() {
+        let p = TransformParams {
+            flip_horizontal: true,
+            flip_vertical: true,
+            ..Default::default()
+        };
+        let map = PointMap::new(&p, 6, 10, Geometry::Keras);
+        let moved = transform_keypoints(
+            ndarray::array![[0.5_f32, 0.5], [9.25, 3.0]].view(),
+            map.as_ref(),
+            OutsidePoints::Drop,
+        );
+        assert_eq!(moved.xy, ndarray::array![[9.5_f32, 5.5], [0.75, 3.0]]);
+    }
+
+    #[test]
+    fn a_singular_transform_drops_or_hides_every_point() {
+        let points = ndarray::array![[1.0_f32, 1.0]];
+        let dropped = transform_keypoints(points.view(), None, OutsidePoints::Drop);
+        assert!(dropped.kept.is_empty());
+        let hidden = transform_keypoints(points.view(), None, OutsidePoints::MarkInvisible);
+        assert_eq!((hidden.kept, hidden.visible), (vec![0], vec![false]));
+    }
+
+    #[test]
+    fn keypoints_of_the_wrong_shape_are_refused() {
+        let err = check_keypoints(ndarray::Array2::<f32>::zeros((3, 3)).view(), 2).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Shape {
+                    name: "keypoints",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+}

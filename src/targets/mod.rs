@@ -1,0 +1,16 @@
+//! Targets that move with their image: bounding boxes and keypoints, through the same draw
+//! as the image (one [`PointMap`] per sample).
+//!
+//! Every coordinate is in **pixel corners**: pixel `(row r, column c)` covers
+//! `[c, c + 1) × [r, r + 1)`, an image of width `W` spans `x ∈ [0, W]`, and the centre of
+//! pixel `c` is `x = c + 0.5`. Boxes in normalised formats (`yolo`, `albumentations`) are
+//! fractions of that span. (albumentations writes keypoints as pixel-centre indices: add 0.5
+//! to bring them here.)
+
+mod boxes;
+mod keypoints;
+mod points;
+
+pub use boxes::{BoxFormat, BoxOptions, check_boxes, transform_boxes};
+pub use keypoints::{MovedPoints, OutsidePoints, check_keypoints, transform_keypoints};
+pub use points::PointMap;
