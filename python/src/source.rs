@@ -103,6 +103,20 @@ impl<T: Pixel> BatchSource for NumpySource<T> {
         f(view)
     }
 
+    /// The shapes and types of the arrays, as the library's array source (a state saved over
+    /// `flow` of an array is not restored over an array of another shape or type).
+    fn fingerprint(&self) -> String {
+        let describe = |a: &DynArray| (a.dtype(), a.shape().to_vec());
+        let extras: Vec<_> = self.extras.iter().map(describe).collect();
+        format!(
+            "x {:?} of {}, y {:?}, sample_weight {:?}, extras {extras:?}",
+            self.x.shape,
+            std::any::type_name::<T>(),
+            self.y.as_ref().map(describe),
+            self.sample_weight.as_ref().map(describe),
+        )
+    }
+
     fn labels(&self, index: &[usize]) -> Result<Labels> {
         let pick = |a: &DynArray| a.select(index);
         Ok(Labels {
