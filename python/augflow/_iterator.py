@@ -77,6 +77,17 @@ class Iterator:
         """Moves to the next epoch: its own order and its own random transforms."""
         self._native.on_epoch_end()
 
+    def set_epoch(self, epoch):
+        """Moves to the first batch of ``epoch`` (its own order and transforms), as torch's
+        ``DistributedSampler.set_epoch``: every process of a data-parallel run calls it
+        with the same epoch so that their shards are of the same permutation."""
+        epoch = _integer("epoch", epoch)
+        if epoch < 0:
+            raise ValueError(f"invalid `epoch`: got {epoch}; expected an integer >= 0")
+        with self._lock:
+            self._native.set_epoch(epoch)
+            self._cursor = 0
+
     def reset(self):
         """Back to the first batch of epoch 0: the run replays from its start."""
         with self._lock:

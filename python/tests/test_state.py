@@ -137,3 +137,17 @@ def test_a_state_past_the_epoch_is_refused(images):
     state = dict(it.state_dict(), position=3)
     with pytest.raises(ValueError, match="3"):
         it.load_state_dict(state)
+
+
+def test_set_epoch_moves_to_the_first_batch_of_that_epoch(images):
+    gen = augflow.ImageDataGenerator(**GEN)
+    it = gen.flow(images, batch_size=8, seed=4)
+    next(it)
+    it.set_epoch(2)
+    assert (it.epoch, it.state_dict()["position"]) == (2, 0)
+    other = gen.flow(images, batch_size=8, seed=4)
+    other.on_epoch_end()
+    other.on_epoch_end()
+    assert next(it).tobytes() == other[0].tobytes()
+    with pytest.raises(ValueError, match="invalid `epoch`: got -1; expected an integer >= 0"):
+        it.set_epoch(-1)
