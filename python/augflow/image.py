@@ -202,8 +202,10 @@ class ImageDataGenerator:
         ``x`` is a rank-4 array of images, or a tuple ``(images, misc)`` whose second item
         is an array or a list of arrays passed along untouched (batches are then
         ``([x, *misc], y)``). ``uint8``, ``uint16``, ``float32`` and ``float64`` images are
-        read in place, without a copy; other dtypes are converted once to the generator's
-        dtype, and a non-contiguous array is copied once with a warning.
+        read in place, without a copy, whatever their strides (a slice, a transposed view,
+        a read-only array, ``np.load(path, mmap_mode="r")``: only the images a batch uses
+        are read); other dtypes are converted once to the generator's dtype, and an
+        unaligned or byte-swapped array is copied once with a warning.
 
         Returns a ``NumpyArrayIterator`` yielding ``x``, ``(x, y)`` or
         ``(x, y, sample_weight)`` batches, as Keras.
@@ -408,10 +410,10 @@ class ImageDataGenerator:
         )
 
 
-def _images(x, dtype):
+def _images(x, dtype, strided=False):
     """``x`` as an array augflow reads in place: pixel dtypes stay as they are; others are
-    converted to ``dtype``; a non-contiguous, unaligned or byte-swapped array is copied
-    once, with a warning."""
+    converted to ``dtype``; an unaligned or byte-swapped array (with ``strided=False``, also
+    a non-contiguous one) is copied once, with a warning."""
     try:
         x = np.asarray(x)
         if x.dtype.type not in _PIXEL_DTYPES:
@@ -420,10 +422,15 @@ def _images(x, dtype):
         raise ValueError(
             f"invalid `x`: got {type(x).__name__}; expected an array of images ({err})"
         ) from err
-    if not (x.flags.c_contiguous and x.flags.aligned and x.dtype.isnative):
+    if x.size == 0:
+        return np.ascontiguousarray(x)  # nothing to copy; `flow` reports the empty array
+    contiguous = x.flags.c_contiguous or strided
+    if not (contiguous and x.flags.aligned and x.dtype.isnative):
+        needs = "an aligned, native-endian" if strided else "a C-contiguous, aligned, native-endian"
+        fix = "np.require(x, requirements='A')" if strided else "np.ascontiguousarray(x)"
         warnings.warn(
-            f"augflow: `x` (shape {x.shape}, dtype {x.dtype}) is not a C-contiguous, aligned, "
-            "native-endian array; it is copied once. Pass np.ascontiguousarray(x) to avoid the copy.",
+            f"augflow: `x` (shape {x.shape}, dtype {x.dtype}) is not {needs} array; "
+            f"it is copied once. Pass {fix} to avoid the copy.",
             stacklevel=4,
         )
         x = np.require(x, dtype=x.dtype.newbyteorder("="), requirements=["C", "A"])
@@ -479,7 +486,7 @@ class NumpyArrayIterator(Iterator):
             x = x[0]
         else:
             x_misc = []
-        self.x = _images(x, gen.dtype)
+        self.x = _images(x, gen.dtype, strided=True)
         self.x_misc = x_misc
         self.y = None if y is None else np.asarray(y)
         self.sample_weight = None if sample_weight is None else np.asarray(sample_weight)

@@ -7,18 +7,18 @@ use augflow::array::DynArray;
 use augflow::iterators::{BatchSource, Labels};
 use augflow::transform::Pixel;
 use augflow::{DataFormat, Result};
-use ndarray::ArrayView3;
+use ndarray::{ArrayView3, ArrayView4, Axis, Ix4, RawArrayView};
 use numpy::{Element, PyArray4, PyArrayMethods, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 
 use crate::errors::invalid;
 
-/// A C-contiguous, aligned `(N, d1, d2, d3)` numpy buffer and the array that owns it.
+/// A view of an aligned `(N, d1, d2, d3)` numpy array, any strides (a slice, a transpose,
+/// a memory map), and the array that owns its buffer.
 struct Borrowed<T> {
-    /// Keeps the numpy array (and so `ptr`) alive.
+    /// Keeps the numpy array (and so the memory `raw` points into) alive.
     _owner: Py<PyAny>,
-    ptr: *const T,
-    shape: [usize; 4],
+    raw: RawArrayView<T, Ix4>,
 }
 
 // SAFETY: the buffer is only read, and it lives as long as `_owner` (a `Py` may be sent
@@ -27,7 +27,21 @@ unsafe impl<T: Sync> Send for Borrowed<T> {}
 // SAFETY: as above: shared reads only.
 unsafe impl<T: Sync> Sync for Borrowed<T> {}
 
-/// `flow`'s samples: rows of the caller's array (borrowed), and the labels, weights and
+impl<T> Borrowed<T> {
+    /// The images, in place.
+    fn view(&self) -> ArrayView4<'_, T> {
+        // SAFETY: `raw` describes the elements of the array `_owner` keeps alive; they are
+        // aligned (checked in `borrow`) and only read.
+        unsafe { self.raw.deref_into_view() }
+    }
+
+    fn shape(&self) -> [usize; 4] {
+        let d = self.raw.dim();
+        [d.0, d.1, d.2, d.3]
+    }
+}
+
+/// `flow`'s samples: the images of the caller's array (borrowed), and the labels, weights and
 /// extra arrays that travel with them (copied: they are small).
 #[derive(Clone)]
 pub struct NumpySource<T> {
@@ -38,26 +52,27 @@ pub struct NumpySource<T> {
 }
 
 impl<T: Pixel + Element> NumpySource<T> {
-    /// Borrows `x`, which must be a 4-D C-contiguous aligned array of `T` (the Python
-    /// layer copies other arrays once, with a warning).
+    /// Borrows `x`, which must be a 4-D aligned array of `T`, of any strides (the Python
+    /// layer copies an unaligned or byte-swapped array once, with a warning).
     pub fn borrow(x: &Bound<'_, PyAny>) -> PyResult<Self> {
         let a = x
             .cast::<PyArray4<T>>()
             .map_err(|_| invalid("x", crate::convert::shape_of(x), "a 4-D numpy array"))?;
-        let ptr = a.data() as *const T;
-        if !a.is_c_contiguous() || ptr.align_offset(align_of::<T>()) != 0 {
+        let size = size_of::<T>() as isize;
+        let aligned = (a.data() as *const T).align_offset(align_of::<T>()) == 0
+            && a.strides().iter().all(|s| s % size == 0);
+        // An empty array's view would start outside its buffer: it must be contiguous.
+        if !aligned || (a.is_empty() && !a.is_c_contiguous()) {
             return Err(invalid(
                 "x",
-                "a non-contiguous or unaligned array",
-                "a C-contiguous aligned array (np.ascontiguousarray(x))",
+                "an unaligned array",
+                "an aligned array (np.require(x, requirements=\"A\"))",
             ));
         }
-        let s = a.shape();
         Ok(NumpySource {
             x: Arc::new(Borrowed {
                 _owner: x.clone().unbind(),
-                ptr,
-                shape: [s[0], s[1], s[2], s[3]],
+                raw: a.as_raw_array(),
             }),
             y: None,
             sample_weight: None,
@@ -68,7 +83,7 @@ impl<T: Pixel + Element> NumpySource<T> {
 
 impl<T: Pixel> std::fmt::Debug for NumpySource<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "NumpySource{:?}", self.x.shape)
+        write!(f, "NumpySource{:?}", self.x.shape())
     }
 }
 
@@ -77,11 +92,11 @@ impl<T: Pixel> BatchSource for NumpySource<T> {
     type Scratch = ();
 
     fn num_samples(&self) -> usize {
-        self.x.shape[0]
+        self.x.shape()[0]
     }
 
     fn image_shape(&self, _: DataFormat) -> [usize; 3] {
-        let [_, a, b, c] = self.x.shape;
+        let [_, a, b, c] = self.x.shape();
         [a, b, c]
     }
 
@@ -94,13 +109,7 @@ impl<T: Pixel> BatchSource for NumpySource<T> {
         _: &mut (),
         f: impl FnOnce(ArrayView3<'_, T>) -> Result<R>,
     ) -> Result<R> {
-        let [n, a, b, c] = self.x.shape;
-        assert!(i < n, "sample {i} of {n}");
-        let row = a * b * c;
-        // SAFETY: the buffer is C-contiguous with `n` rows of `row` elements, alive as long
-        // as `self.x`, and `i < n`.
-        let view = unsafe { ArrayView3::from_shape_ptr((a, b, c), self.x.ptr.add(i * row)) };
-        f(view)
+        f(self.x.view().index_axis_move(Axis(0), i))
     }
 
     /// The shapes and types of the arrays, as the library's array source (a state saved over
@@ -110,7 +119,7 @@ impl<T: Pixel> BatchSource for NumpySource<T> {
         let extras: Vec<_> = self.extras.iter().map(describe).collect();
         format!(
             "x {:?} of {}, y {:?}, sample_weight {:?}, extras {extras:?}",
-            self.x.shape,
+            self.x.shape(),
             std::any::type_name::<T>(),
             self.y.as_ref().map(describe),
             self.sample_weight.as_ref().map(describe),
