@@ -80,7 +80,14 @@ class Iterator:
     def set_epoch(self, epoch):
         """Moves to the first batch of ``epoch`` (its own order and transforms), as torch's
         ``DistributedSampler.set_epoch``: every process of a data-parallel run calls it
-        with the same epoch so that their shards are of the same permutation."""
+        with the same epoch so that their shards are of the same permutation.
+
+        >>> import numpy as np, augflow
+        >>> it = augflow.ImageDataGenerator().flow(np.zeros((8, 4, 4, 1), np.uint8), batch_size=2)
+        >>> _ = next(it); it.set_epoch(3)
+        >>> (it.epoch, it.state_dict()["position"])
+        (3, 0)
+        """
         epoch = _integer("epoch", epoch)
         if epoch < 0:
             raise ValueError(f"invalid `epoch`: got {epoch}; expected an integer >= 0")
@@ -123,7 +130,8 @@ class Iterator:
         tracks its batch index resumes at it.
 
         >>> import numpy as np, augflow
-        >>> it = augflow.ImageDataGenerator().flow(np.zeros((8, 4, 4, 1), np.uint8), batch_size=2, seed=3)
+        >>> x = np.zeros((8, 4, 4, 1), np.uint8)
+        >>> it = augflow.ImageDataGenerator().flow(x, batch_size=2, seed=3)
         >>> _ = next(it)
         >>> s = it.state_dict()
         >>> (s["seed"], s["epoch"], s["position"])
@@ -151,7 +159,8 @@ class Iterator:
         """
         if not isinstance(state, dict):
             raise ValueError(
-                f"invalid `state`: got {type(state).__name__}; expected the dict state_dict() returns"
+                f"invalid `state`: got {type(state).__name__}; "
+                "expected the dict state_dict() returns"
             )
         try:
             text = json.dumps(state)
@@ -192,7 +201,14 @@ class Iterator:
 
     @property
     def num_shards(self):
-        """Number of shards each epoch is dealt into (1: unsharded)."""
+        """Number of shards each epoch is dealt into (1: unsharded).
+
+        >>> import numpy as np, augflow
+        >>> it = augflow.ImageDataGenerator().flow(np.zeros((6, 4, 4, 1), np.uint8),
+        ...                                        num_shards=3, shard_index=2)
+        >>> (it.num_shards, it.shard_index, it.shard_remainder, it.n)  # n: this shard's samples
+        (3, 2, 'pad', 2)
+        """
         return self._native.shard[0]
 
     @property
@@ -213,5 +229,12 @@ class Iterator:
         """How many of the last samples of batch ``idx`` are padding: with
         ``shard_remainder="pad"``, repeats of samples another shard serves this epoch, there
         so every shard has as many batches. Drop them where exact counts matter
-        (evaluation): ``x[: len(x) - it.batch_padding(i)]``."""
+        (evaluation): ``x[: len(x) - it.batch_padding(i)]``.
+
+        >>> import numpy as np, augflow
+        >>> x = np.zeros((5, 4, 4, 1), np.uint8)  # 5 samples in 2 shards: one is repeated
+        >>> it = augflow.ImageDataGenerator().flow(x, batch_size=2, num_shards=2, shard_index=1)
+        >>> (len(it), [it.batch_padding(i) for i in range(len(it))])
+        (2, [0, 1])
+        """
         return self._native.batch_padding(idx)

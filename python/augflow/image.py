@@ -426,7 +426,9 @@ def _images(x, dtype, strided=False):
         return np.ascontiguousarray(x)  # nothing to copy; `flow` reports the empty array
     contiguous = x.flags.c_contiguous or strided
     if not (contiguous and x.flags.aligned and x.dtype.isnative):
-        needs = "an aligned, native-endian" if strided else "a C-contiguous, aligned, native-endian"
+        needs = "an aligned, native-endian"
+        if not strided:
+            needs = "a C-contiguous, aligned, native-endian"
         fix = "np.require(x, requirements='A')" if strided else "np.ascontiguousarray(x)"
         warnings.warn(
             f"augflow: `x` (shape {x.shape}, dtype {x.dtype}) is not {needs} array; "

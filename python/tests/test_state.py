@@ -151,3 +151,43 @@ def test_set_epoch_moves_to_the_first_batch_of_that_epoch(images):
     assert next(it).tobytes() == other[0].tobytes()
     with pytest.raises(ValueError, match="invalid `epoch`: got -1; expected an integer >= 0"):
         it.set_epoch(-1)
+
+
+def test_the_readme_ddp_loop_resumes_every_rank(images):
+    """The torch DDP recipe of the README without torch: two ranks step in lock-step from
+    `start = epoch * len + position`, checkpoint every rank's state at a step, and resume."""
+    gen = augflow.ImageDataGenerator(**GEN)
+    world, epochs = 2, 3
+    make = lambda rank: gen.flow(images, batch_size=4, seed=42, num_shards=world,
+                                 shard_index=rank)
+
+    def loop(trains, checkpoint=None, stop=None):
+        if checkpoint is not None:
+            for rank, train in enumerate(trains):
+                train.load_state_dict(checkpoint[rank])
+        served, saved = [[] for _ in trains], None
+        starts = {t.epoch * len(t) + t.state_dict()["position"] for t in trains}
+        assert len(starts) == 1, "every rank resumes at the same step"
+        for step in range(starts.pop(), epochs * len(trains[0])):
+            for rank, train in enumerate(trains):
+                served[rank].append(next(train).tobytes())
+            if step == stop:
+                saved = json.loads(json.dumps([t.state_dict() for t in trains]))
+                break
+        return served, saved
+
+    whole, _ = loop([make(r) for r in range(world)])
+    assert len(whole[0]) == epochs * 3
+    for stop in (1, 2, 5):
+        first, saved = loop([make(r) for r in range(world)], stop=stop)
+        rest, _ = loop([make(r) for r in range(world)], checkpoint=saved)
+        assert [a + b for a, b in zip(first, rest)] == whole
+
+
+def test_the_docstring_examples_of_shards_and_state_run():
+    import doctest
+
+    import augflow._iterator
+
+    result = doctest.testmod(augflow._iterator)
+    assert result.attempted >= 5 and result.failed == 0
