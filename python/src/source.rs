@@ -65,8 +65,8 @@ impl<T: Pixel + Element> NumpySource<T> {
         if !aligned || (a.is_empty() && !a.is_c_contiguous()) {
             return Err(invalid(
                 "x",
-                "an unaligned array",
-                "an aligned array (np.require(x, requirements=\"A\"))",
+                "an unaligned (or empty and non-contiguous) array",
+                "an aligned array (np.require(x, requirements=\"CA\"))",
             ));
         }
         Ok(NumpySource {
