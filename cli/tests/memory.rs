@@ -2,20 +2,8 @@
 //! resident memory of one epoch stays below the dataset plus 4 batches.
 
 use augflow::Sequence;
+use augflow_cli::memory::{reset_peak, status_bytes};
 use augflow_cli::workload::{random_images, standard_generator};
-
-/// A `kB` field of `/proc/self/status`, in bytes; `None` without `/proc`.
-fn status_bytes(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with(field))?;
-    let kb: u64 = line[field.len()..]
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kb * 1024)
-}
 
 #[test]
 fn one_epoch_peaks_below_the_dataset_plus_four_batches() {
@@ -40,9 +28,7 @@ fn one_epoch_peaks_below_the_dataset_plus_four_batches() {
     // ... and on every pool thread, so each thread's stack has held the kernel's frames
     // (large in unoptimized builds, and probed page by page).
     rayon::broadcast(|_| drop(warm.get(0).unwrap()));
-    // Start the peak at the current size where the kernel allows it (Linux >= 4.0); either
-    // way `peak - before` is an upper bound of the growth, since the peak only rises.
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    reset_peak();
     let before = status_bytes("VmRSS:").expect("VmRSS in /proc/self/status");
     let x = random_images(N, SIDE);
     let dataset = x.len() as u64;

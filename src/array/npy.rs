@@ -88,26 +88,7 @@ pub(crate) fn read_array<R: Read>(
 ) -> Result<DynArray> {
     let header = read_header(reader, available).map_err(ctx)?;
     let dtype = header.dtype;
-    let elems = header
-        .shape
-        .iter()
-        .try_fold(1_usize, |acc, &d| acc.checked_mul(d));
-    let data_bytes = elems
-        .and_then(|n| n.checked_mul(dtype.size_of()))
-        .and_then(|b| u64::try_from(b).ok());
-    let (Some(elems), Some(data_bytes)) = (elems, data_bytes) else {
-        return Err(ctx(format!(
-            "shape {:?} in the header is too large",
-            header.shape
-        )));
-    };
-    let present = available - header.data_offset;
-    if present < data_bytes {
-        return Err(ctx(format!(
-            "the header says shape {:?} of {dtype} ({data_bytes} bytes) but only {present} data bytes follow it",
-            header.shape
-        )));
-    }
+    let (elems, _) = data_size(&header, available).map_err(ctx)?;
     let h = &header;
     let data = match dtype {
         DType::Bool => typed::<bool, _>(reader, h, elems),
@@ -124,6 +105,35 @@ pub(crate) fn read_array<R: Read>(
     }
     .map_err(|e| ctx(format!("bad {dtype} data: {e}")))?;
     Ok(DynArray::from_data(data))
+}
+
+/// The number of values and of data bytes `header` declares, checked against the `available`
+/// bytes of the file: an error when the shape overflows or the data is not all there.
+pub(crate) fn data_size(
+    header: &NpyHeader,
+    available: u64,
+) -> std::result::Result<(usize, u64), String> {
+    let elems = header
+        .shape
+        .iter()
+        .try_fold(1_usize, |acc, &d| acc.checked_mul(d));
+    let data_bytes = elems
+        .and_then(|n| n.checked_mul(header.dtype.size_of()))
+        .and_then(|b| u64::try_from(b).ok());
+    let (Some(elems), Some(data_bytes)) = (elems, data_bytes) else {
+        return Err(format!(
+            "shape {:?} in the header is too large",
+            header.shape
+        ));
+    };
+    let present = available - header.data_offset;
+    if present < data_bytes {
+        return Err(format!(
+            "the header says shape {:?} of {} ({data_bytes} bytes) but only {present} data bytes follow it",
+            header.shape, header.dtype
+        ));
+    }
+    Ok((elems, data_bytes))
 }
 
 /// Reads `elems` values of `T` in the header's byte order and layout. The caller has checked
@@ -245,8 +255,28 @@ pub(crate) fn write_atomically(
 }
 
 #[cfg(test)]
+/// A `.npy` file written by hand from the format spec (NumPy's `numpy.lib.format`), not
+/// by our writer: version 1.0, header padded so the data starts at a multiple of 64.
+pub(crate) fn hand_made_npy(descr: &str, fortran: bool, shape: &str, data: &[u8]) -> Vec<u8> {
+    let mut dict = format!(
+        "{{'descr': '{descr}', 'fortran_order': {}, 'shape': {shape}, }}",
+        if fortran { "True" } else { "False" }
+    );
+    while (10 + dict.len() + 1) % 64 != 0 {
+        dict.push(' ');
+    }
+    dict.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    out.extend_from_slice(dict.as_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
+    use crate::array::npy::hand_made_npy;
 
     fn tmp_dir(tag: &str) -> PathBuf {
         static N: AtomicU64 = AtomicU64::new(0);
@@ -257,24 +287,6 @@ mod tests {
         ));
         fs::create_dir_all(&d).unwrap();
         d
-    }
-
-    /// A `.npy` file written by hand from the format spec (NumPy's `numpy.lib.format`), not
-    /// by our writer: version 1.0, header padded so the data starts at a multiple of 64.
-    fn hand_made_npy(descr: &str, fortran: bool, shape: &str, data: &[u8]) -> Vec<u8> {
-        let mut dict = format!(
-            "{{'descr': '{descr}', 'fortran_order': {}, 'shape': {shape}, }}",
-            if fortran { "True" } else { "False" }
-        );
-        while (10 + dict.len() + 1) % 64 != 0 {
-            dict.push(' ');
-        }
-        dict.push('\n');
-        let mut out = b"\x93NUMPY\x01\x00".to_vec();
-        out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
-        out.extend_from_slice(dict.as_bytes());
-        out.extend_from_slice(data);
-        out
     }
 
     #[test]

@@ -97,16 +97,8 @@ impl<S: BatchSource, O: BatchElement> BatchIterator<S, O> {
             return Ok(());
         }
         let m = self.members.len();
-        if let Some(s) = self.options.shard.filter(|_| self.order.is_empty()) {
-            return Err(Error::invalid(
-                "num_shards",
-                format!(
-                    "{} with {m} samples and remainder policy {:?}",
-                    s.count(),
-                    s.remainder_policy()
-                ),
-                "at most as many shards as samples (or the pad policy)",
-            ));
+        if let Some(s) = self.options.shard {
+            s.check_serves(m)?;
         }
         Err(Error::invalid(
             "drop_remainder",

@@ -1,7 +1,8 @@
 //! Arrays as a source: Keras' `flow(x, y)` over in-memory images, held without a copy.
 
-use ndarray::{ArcArray, ArrayView3, Axis, Ix4};
+use ndarray::{ArrayView3, Axis};
 
+use super::images::Images;
 use super::subset::split_rows;
 use super::{BatchIterator, BatchOptions, BatchSource, IteratorBuilder, Labels, SourceSpec};
 use crate::generator::ImageDataGenerator;
@@ -9,10 +10,10 @@ use crate::transform::{DataFormat, Pixel, image_dims};
 use crate::{DynArray, Error, Result};
 
 /// The samples of `flow`: rows of an `(N, H, W, C)` (or `(N, C, H, W)`) array, with the
-/// arrays that travel with them. Held without copying (an `ArcArray` is shared).
+/// arrays that travel with them. Held without copying (see [`Images`]).
 #[derive(Debug, Clone)]
 pub struct ArraySource<T: Pixel> {
-    x: ArcArray<T, Ix4>,
+    x: Images<T>,
     y: Option<DynArray>,
     sample_weight: Option<DynArray>,
     extras: Vec<DynArray>,
@@ -38,8 +39,9 @@ impl ImageDataGenerator {
     /// Labels and other arrays are added with [`y`](FlowBuilder::y),
     /// [`sample_weight`](FlowBuilder::sample_weight) and [`extra`](FlowBuilder::extra).
     ///
-    /// `x` is held without copying (an owned `Array4` is moved in, an `ArcArray` shared);
-    /// `u8` stays `u8` until a sample is written into its batch.
+    /// `x` is held without copying (an owned `Array4` is moved in, an `ArcArray` shared, a
+    /// `.npy` memory-mapped with [`Images::open_npy`]); `u8` stays `u8` until a sample is
+    /// written into its batch.
     ///
     /// ```
     /// use augflow::{ImageDataGenerator, Sequence};
@@ -55,7 +57,7 @@ impl ImageDataGenerator {
     /// assert_eq!(b.y.unwrap().len(), 2);
     /// # Ok::<(), augflow::Error>(())
     /// ```
-    pub fn flow<T: Pixel>(&self, x: impl Into<ArcArray<T, Ix4>>) -> FlowBuilder<T> {
+    pub fn flow<T: Pixel>(&self, x: impl Into<Images<T>>) -> FlowBuilder<T> {
         let source = ArraySource {
             x: x.into(),
             y: None,
@@ -171,7 +173,7 @@ impl<T: Pixel> ArraySource<T> {
     }
 
     /// The images.
-    pub fn x(&self) -> &ArcArray<T, Ix4> {
+    pub fn x(&self) -> &Images<T> {
         &self.x
     }
 }
@@ -181,12 +183,12 @@ impl<T: Pixel> BatchSource for ArraySource<T> {
     type Scratch = ();
 
     fn num_samples(&self) -> usize {
-        self.x.len_of(Axis(0))
+        self.x.view().len_of(Axis(0))
     }
 
     fn image_shape(&self, _: DataFormat) -> [usize; 3] {
-        let s = self.x.shape();
-        [s[1], s[2], s[3]]
+        let [_, h, w, c] = self.x.shape();
+        [h, w, c]
     }
 
     fn new_scratch(&self) {}
@@ -198,7 +200,9 @@ impl<T: Pixel> BatchSource for ArraySource<T> {
         _: &mut (),
         f: impl FnOnce(ArrayView3<'_, T>) -> Result<R>,
     ) -> Result<R> {
-        f(self.x.index_axis(Axis(0), i))
+        let out = f(self.x.view().index_axis(Axis(0), i));
+        self.x.release(i);
+        out
     }
 
     fn fingerprint(&self) -> String {

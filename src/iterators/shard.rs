@@ -119,15 +119,51 @@ impl Shard {
         self.remainder
     }
 
+    /// Refuses a shard that would serve nothing of an epoch of `n` samples (more shards than
+    /// samples under `Drop` or `Uneven`, or no samples at all), naming `num_shards`.
+    pub(crate) fn check_serves(&self, n: usize) -> Result<()> {
+        let serves = match self.remainder {
+            ShardRemainder::Pad => n > 0,
+            ShardRemainder::Drop => n >= self.count,
+            ShardRemainder::Uneven => self.index < n,
+        };
+        if serves {
+            return Ok(());
+        }
+        Err(Error::invalid(
+            "num_shards",
+            format!(
+                "{} with {n} samples and remainder policy {:?}",
+                self.count, self.remainder
+            ),
+            "at most as many shards as samples (or the pad policy)",
+        ))
+    }
+
+    /// How many positions an epoch of `n` samples is dealt out over: `n` rounded up (pad) or
+    /// down (drop) to a multiple of the shard count, or `n` (uneven).
+    fn positions(&self, n: usize) -> usize {
+        let c = self.count;
+        match self.remainder {
+            ShardRemainder::Pad => n.div_ceil(c) * c,
+            ShardRemainder::Drop => n / c * c,
+            ShardRemainder::Uneven => n,
+        }
+    }
+
+    /// How many samples this shard serves of an epoch of `n`: the length of
+    /// [`select`](Self::select)'s part.
+    pub(crate) fn len_of(&self, n: usize) -> usize {
+        self.positions(n)
+            .saturating_sub(self.index)
+            .div_ceil(self.count)
+    }
+
     /// This shard's part of an epoch's global `order`, and how many of its last samples are
     /// padding (repeats of samples other shards serve).
     pub fn select(&self, order: &[usize]) -> (Vec<usize>, usize) {
         let (n, c) = (order.len(), self.count);
-        let total = match self.remainder {
-            ShardRemainder::Pad => n.div_ceil(c) * c,
-            ShardRemainder::Drop => n / c * c,
-            ShardRemainder::Uneven => n,
-        };
+        let total = self.positions(n);
         let mine: Vec<usize> = (self.index..total)
             .step_by(c)
             .map(|p| order[p % n.max(1)])

@@ -89,27 +89,7 @@ impl<S: BatchSource, O: BatchElement> BatchIterator<S, O> {
     /// of the next batch to serve. Refuses a state whose configuration differs, naming every
     /// entry that differs (a preprocessing function cannot be compared, and is not).
     pub fn restore(&mut self, state: &IteratorState) -> Result<usize> {
-        let mine = self.config_entries();
-        let keys: std::collections::BTreeSet<&String> =
-            mine.keys().chain(state.config.keys()).collect();
-        let differ: Vec<String> = keys
-            .into_iter()
-            .filter(|k| mine.get(*k) != state.config.get(*k))
-            .map(|k| {
-                let show = |m: &BTreeMap<String, String>| m.get(k).cloned().unwrap_or("-".into());
-                format!("{k} (state {}, here {})", show(&state.config), show(&mine))
-            })
-            .collect();
-        if !differ.is_empty() {
-            return Err(Error::invalid(
-                "state",
-                format!(
-                    "a state whose configuration differs in {}",
-                    differ.join(", ")
-                ),
-                "the state of an iterator built with the same generator, options and data",
-            ));
-        }
+        check_same_config(&self.config_entries(), state)?;
         self.seed = state.seed;
         self.set_epoch(state.epoch);
         if state.position > self.len() {
@@ -148,6 +128,35 @@ impl<S: BatchSource, O: BatchElement> BatchIterator<S, O> {
 }
 
 /// FNV-1a over a list of indices: a stable, platform-independent fingerprint.
+/// Refuses a `state` whose configuration differs from `mine`, naming every entry that
+/// differs with both values.
+pub(crate) fn check_same_config(
+    mine: &BTreeMap<String, String>,
+    state: &IteratorState,
+) -> Result<()> {
+    let keys: std::collections::BTreeSet<&String> =
+        mine.keys().chain(state.config.keys()).collect();
+    let differ: Vec<String> = keys
+        .into_iter()
+        .filter(|k| mine.get(*k) != state.config.get(*k))
+        .map(|k| {
+            let show = |m: &BTreeMap<String, String>| m.get(k).cloned().unwrap_or("-".into());
+            format!("{k} (state {}, here {})", show(&state.config), show(mine))
+        })
+        .collect();
+    if differ.is_empty() {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        "state",
+        format!(
+            "a state whose configuration differs in {}",
+            differ.join(", ")
+        ),
+        "the state of an iterator built with the same generator, options and data",
+    ))
+}
+
 fn fnv(values: &[usize]) -> u64 {
     fnv_bytes(values.iter().flat_map(|v| (*v as u64).to_le_bytes()))
 }

@@ -8,6 +8,7 @@ use super::format::{python_set, python_shape, python_shapes};
 use super::map::{MapStep, resolve_maps};
 use super::order::Order;
 use crate::array::DynArray;
+use crate::iterators::{Shard, ShardRemainder};
 use crate::pipeline::user_fn::UserFn;
 use crate::{Error, Result};
 
@@ -48,6 +49,7 @@ pub fn numpy_input_fn(x: impl Into<Columns>) -> InputFnBuilder {
         queue_capacity: 1000,
         num_threads: 1,
         seed: None,
+        shard: None,
         maps: Vec::new(),
     }
 }
@@ -72,6 +74,7 @@ pub struct InputFnBuilder {
     queue_capacity: usize,
     num_threads: usize,
     seed: Option<u64>,
+    shard: Option<Shard>,
     maps: Vec<MapStep>,
 }
 
@@ -200,6 +203,50 @@ impl InputFnBuilder {
         self
     }
 
+    /// Streams only shard `index` of `num_shards` of every epoch, for data-parallel training,
+    /// as the iterators' [`shard`](crate::iterators::IteratorBuilder::shard) does: each
+    /// epoch's global order is dealt out position by position, so shards are disjoint, and
+    /// each shard's epochs are then batched across epoch boundaries as usual. The remainder
+    /// is padded by default; see [`shard_remainder`](Self::shard_remainder).
+    ///
+    /// ```
+    /// use augflow::pipeline::numpy_input_fn;
+    /// let rows = |k| -> augflow::Result<Vec<usize>> {
+    ///     let input = numpy_input_fn(ndarray::Array1::<i64>::zeros(10))
+    ///         .shuffle(true).seed(3).batch_size(2).shard(2, k).build()?;
+    ///     Ok(input.flat_map(|b| b.unwrap().rows).collect())
+    /// };
+    /// let (a, b) = (rows(0)?, rows(1)?);
+    /// assert_eq!((a.len(), b.len()), (5, 5));
+    /// let mut all = [a, b].concat();
+    /// all.sort_unstable();
+    /// assert_eq!(all, (0..10).collect::<Vec<_>>()); // disjoint and covering
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
+    pub fn shard(mut self, num_shards: usize, index: usize) -> Self {
+        let policy = self
+            .shard
+            .map_or(ShardRemainder::Pad, |s| s.remainder_policy());
+        self.shard = Some(Shard::unchecked(num_shards, index, policy));
+        self
+    }
+
+    /// What to do when an epoch does not divide by the shard count (default
+    /// [`ShardRemainder::Pad`]); used with [`shard`](Self::shard).
+    ///
+    /// ```
+    /// use augflow::iterators::ShardRemainder;
+    /// let input = augflow::pipeline::numpy_input_fn(ndarray::Array1::<u8>::zeros(5))
+    ///     .shuffle(false).shard(2, 1).shard_remainder(ShardRemainder::Drop).build()?;
+    /// assert_eq!(input.flat_map(|b| b.unwrap().rows).collect::<Vec<_>>(), [1, 3]);
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
+    pub fn shard_remainder(mut self, policy: ShardRemainder) -> Self {
+        let shard = self.shard.unwrap_or(Shard::unchecked(1, 0, policy));
+        self.shard = Some(shard.remainder(policy));
+        self
+    }
+
     /// Applies `f` to every batch's features: its inputs are all feature arrays in key order
     /// and its outputs (as many) replace them in the same order. Each output must keep one
     /// row per sample.
@@ -300,8 +347,15 @@ impl InputFnBuilder {
             (true, None) => crate::rng::os_seed(),
             (false, None) => 0,
         };
-        let order = Order::new(n, self.batch_size, self.num_epochs, shuffle, seed)
-            .drop_remainder(self.drop_remainder);
+        let order = Order::new(
+            n,
+            self.batch_size,
+            self.num_epochs,
+            shuffle,
+            seed,
+            self.shard,
+        )?
+        .drop_remainder(self.drop_remainder);
         let window = (self.queue_capacity / self.batch_size).max(1);
         InputFn::start(
             x,
@@ -337,6 +391,9 @@ impl InputFnBuilder {
         }
         if self.num_threads == 0 {
             return Err(Error::invalid("num_threads", 0, "at least 1 thread"));
+        }
+        if let Some(s) = self.shard {
+            Shard::new(s.count(), s.index())?;
         }
         Ok(shuffle)
     }

@@ -95,6 +95,11 @@ pub(super) struct ResolvedStep {
 }
 
 impl ResolvedStep {
+    /// What a checkpoint records of the step: its function's name, inputs and outputs.
+    pub(super) fn describe(&self) -> String {
+        format!("{}({:?} -> {:?})", self.f.name(), self.inputs, self.outputs)
+    }
+
     /// Whether the step's function keeps state between calls (it then runs in batch order).
     pub(super) fn is_stateful(&self) -> bool {
         self.f.is_stateful()

@@ -11,6 +11,7 @@ mod columns;
 mod format;
 mod map;
 mod order;
+mod state;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -77,6 +78,9 @@ pub struct InputFn {
     next: u64,
     num_batches: Option<u64>,
     num_epochs: Option<u64>,
+    /// Threads building batches ahead, and how many batches they may build ahead.
+    num_threads: usize,
+    window: usize,
 }
 
 impl InputFn {
@@ -110,23 +114,34 @@ impl InputFn {
             order,
             maps: worker_maps,
         });
-        let pool = if threaded {
-            let p = Arc::clone(&plan);
-            let job: Job<FeatureBatch> = Arc::new(move |b| p.build_batch(b as u64));
-            let end = num_batches.map(|b| usize::try_from(b).unwrap_or(usize::MAX));
-            let pool = OrderedPool::start(job, end, num_threads, window, "input_fn batch")?;
-            Some(pool)
-        } else {
-            None
-        };
-        Ok(InputFn {
+        let mut input = InputFn {
             plan,
-            pool,
+            pool: None,
             consumer_maps,
             next: 0,
             num_batches,
             num_epochs,
-        })
+            num_threads,
+            window,
+        };
+        input.start_pool()?;
+        Ok(input)
+    }
+
+    /// Starts the threads that build batches `next..` ahead (none with one thread).
+    fn start_pool(&mut self) -> Result<()> {
+        self.pool = None; // joins the previous threads, if any
+        if self.num_threads <= 1 {
+            return Ok(());
+        }
+        let (plan, from) = (Arc::clone(&self.plan), self.next);
+        let job: Job<FeatureBatch> = Arc::new(move |k| plan.build_batch(from + k as u64));
+        let end = self
+            .num_batches
+            .map(|b| usize::try_from(b - from).unwrap_or(usize::MAX));
+        let pool = OrderedPool::start(job, end, self.num_threads, self.window, "input_fn batch")?;
+        self.pool = Some(pool);
+        Ok(())
     }
 
     /// TensorFlow's `OutOfRangeError` once every epoch has been emitted.

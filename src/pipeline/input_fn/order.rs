@@ -1,47 +1,65 @@
 //! The order plan of a [`numpy_input_fn`](super::numpy_input_fn): which source rows batch
 //! `b` holds. Rows run through an endless stream of epochs, each in row order or shuffled by
 //! the epoch permutation of [`crate::rng`], and the stream is cut at `num_epochs · n` rows.
+//! With a shard, each epoch is the shard's part of that global order (as for the iterators),
+//! and the shard's epochs are streamed the same way.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::iterators::Shard;
 use crate::rng::{Stream, permutation};
 
-/// How many epoch permutations [`Order`] keeps: workers ask for nearly increasing epochs.
-const PERM_CACHE: usize = 4;
+/// How many epoch orders [`Order`] keeps: workers ask for nearly increasing epochs.
+const EPOCH_CACHE: usize = 4;
 
 /// Which rows each batch holds; a pure function of the settings, shared with the workers.
 #[derive(Debug)]
 pub(super) struct Order {
-    /// Rows per epoch (at least 1).
+    /// Rows of the source (at least 1).
     n: usize,
+    /// This shard's part of every epoch, or `None` for every row.
+    shard: Option<Shard>,
+    /// Rows each epoch streams: `n`, or the shard's part of it (at least 1).
+    per_epoch: usize,
     batch_size: u64,
     /// `None`: forever.
     total_rows: Option<u64>,
     shuffle: bool,
     seed: u64,
-    /// Recently used epoch permutations.
-    perms: Mutex<BTreeMap<u64, Arc<Vec<usize>>>>,
+    /// Recently used epoch orders.
+    epochs: Mutex<BTreeMap<u64, Arc<Vec<usize>>>>,
 }
 
 impl Order {
     /// The order of `n` rows (`n >= 1`) in batches of `batch_size` (`>= 1`) over
-    /// `num_epochs` passes (`None`: forever), shuffled by `seed` when `shuffle`.
+    /// `num_epochs` passes (`None`: forever), shuffled by `seed` when `shuffle`, all of them
+    /// or `shard`'s part of each epoch. Errors when the shard would serve no row.
     pub(super) fn new(
         n: usize,
         batch_size: usize,
         num_epochs: Option<u64>,
         shuffle: bool,
         seed: u64,
-    ) -> Self {
-        Order {
+        shard: Option<Shard>,
+    ) -> crate::Result<Self> {
+        let per_epoch = match shard {
+            Some(s) => {
+                s.check_serves(n)?;
+                s.len_of(n)
+            }
+            None => n,
+        };
+        Ok(Order {
             n,
+            shard,
+            per_epoch,
             batch_size: batch_size as u64,
-            total_rows: num_epochs.and_then(|e| e.checked_mul(n as u64)),
+            total_rows: num_epochs.and_then(|e| e.checked_mul(per_epoch as u64)),
             shuffle,
             seed,
-            perms: Mutex::new(BTreeMap::new()),
-        }
+            epochs: Mutex::new(BTreeMap::new()),
+        })
     }
 
     /// Ends the run at the last whole batch when `drop` (tf.data's `drop_remainder`): only the
@@ -58,9 +76,28 @@ impl Order {
         self.total_rows.map(|t| t.div_ceil(self.batch_size))
     }
 
-    /// Rows per epoch.
+    /// The epoch (of this shard's stream) that batch `b` starts in.
+    pub(super) fn epoch_of(&self, b: u64) -> u64 {
+        b.saturating_mul(self.batch_size) / self.per_epoch as u64
+    }
+
+    /// Rows of the source.
     pub(super) fn rows_per_epoch(&self) -> usize {
         self.n
+    }
+
+    /// The shard, if any.
+    pub(super) fn shard(&self) -> Option<Shard> {
+        self.shard
+    }
+
+    /// Replays under another seed (a restored state's), forgetting the cached orders.
+    pub(super) fn set_seed(&mut self, seed: u64) {
+        self.seed = seed;
+        self.epochs
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 
     /// Rows per batch.
@@ -78,16 +115,25 @@ impl Order {
         self.seed
     }
 
-    /// The order of the rows in `epoch`: the crate's one epoch permutation, a pure function of
-    /// `(seed, epoch)`, cached.
-    fn permutation(&self, epoch: u64) -> Arc<Vec<usize>> {
-        let mut cache = self.perms.lock().unwrap_or_else(PoisonError::into_inner);
+    /// The rows of `epoch`, in order: the crate's one epoch permutation (a pure function of
+    /// `(seed, epoch)`) or row order, then the shard's part of it; cached.
+    fn epoch_rows(&self, epoch: u64) -> Arc<Vec<usize>> {
+        let mut cache = self.epochs.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(p) = cache.get(&epoch) {
             return Arc::clone(p);
         }
-        let p = Arc::new(permutation(self.seed, Stream::Other, epoch, self.n));
+        let global = if self.shuffle {
+            permutation(self.seed, Stream::Other, epoch, self.n)
+        } else {
+            (0..self.n).collect()
+        };
+        let rows = match self.shard {
+            Some(s) => s.select(&global).0,
+            None => global,
+        };
+        let p = Arc::new(rows);
         cache.insert(epoch, Arc::clone(&p));
-        while cache.len() > PERM_CACHE {
+        while cache.len() > EPOCH_CACHE {
             cache.pop_first();
         }
         p
@@ -97,7 +143,7 @@ impl Order {
     /// epochs, cut at the total (spec §16: batches cross epoch boundaries, only the very last
     /// one may be short).
     pub(super) fn rows(&self, b: u64) -> Vec<usize> {
-        let n = self.n as u64;
+        let n = self.per_epoch as u64;
         let start = b.saturating_mul(self.batch_size);
         let end = start.saturating_add(self.batch_size);
         let end = self.total_rows.map_or(end, |t| end.min(t));
@@ -107,8 +153,8 @@ impl Order {
             let epoch = p / n;
             let k = (p % n) as usize;
             let take = (n - k as u64).min(end - p) as usize;
-            if self.shuffle {
-                rows.extend_from_slice(&self.permutation(epoch)[k..k + take]);
+            if self.shuffle || self.shard.is_some() {
+                rows.extend_from_slice(&self.epoch_rows(epoch)[k..k + take]);
             } else {
                 rows.extend(k..k + take);
             }
@@ -182,7 +228,7 @@ mod tests {
     #[test]
     fn shuffled_epoch_depends_only_on_seed_and_epoch() {
         // One batch per epoch: batch e holds epoch e's order.
-        let rows = |n, seed, e| Order::new(n, n, None, true, seed).rows(e);
+        let rows = |n, seed, e| Order::new(n, n, None, true, seed, None).unwrap().rows(e);
         assert_eq!(rows(20, 5, 3), rows(20, 5, 3));
         assert_ne!(rows(20, 5, 3), rows(20, 5, 4));
         assert_ne!(rows(20, 5, 3), rows(20, 6, 3));
@@ -194,7 +240,7 @@ mod tests {
 
     #[test]
     fn a_batch_across_the_epoch_boundary_joins_two_permutations() {
-        let order = Order::new(5, 4, Some(2), true, 9);
+        let order = Order::new(5, 4, Some(2), true, 9, None).unwrap();
         let both: Vec<usize> = (0..3).flat_map(|b| order.rows(b)).collect();
         let mut expected = permutation(9, Stream::Other, 0, 5);
         expected.extend(permutation(9, Stream::Other, 1, 5));
