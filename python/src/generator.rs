@@ -9,7 +9,7 @@ use augflow::generator::FitOptions;
 use augflow::iterators::{IteratorBuilder, ShardRemainder, SourceSpec, Subset};
 use augflow::transform::Pixel;
 use augflow::{GeneratorConfig, ImageDataGenerator, SaveFormat, TransformParams};
-use ndarray::{Array1, Array4};
+use ndarray::Array1;
 use numpy::Element;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -20,7 +20,7 @@ use crate::convert::{dyn_from_numpy, owned_to_numpy};
 use crate::errors::{ErrSlot, invalid, to_pyerr};
 use crate::iterator::{Batches, PyIter, SourceInfo};
 use crate::preprocess::PyPreprocess;
-use crate::source::NumpySource;
+use crate::source::NumpyImages;
 use crate::transforms;
 
 /// Keras' `ImageDataGenerator` (the Python class `augflow.ImageDataGenerator` wraps it).
@@ -155,37 +155,9 @@ impl PyGenerator {
             .clone()
     }
 
-    /// Keras' checks of `flow`'s arrays (lengths, the classes of both sides of a split),
-    /// run by the library's own `flow` over a stand-in of one byte per image: the borrowed
-    /// source serves the same samples, by the same split rule.
-    fn check_arrays(
-        datagen: &ImageDataGenerator,
-        n: usize,
-        t: &Travel,
-        c: &Common,
-        ignore_split: bool,
-    ) -> augflow::Result<()> {
-        let mut b = datagen
-            .flow(Array4::<u8>::zeros((n, 1, 1, 1)))
-            .ignore_class_split(ignore_split)
-            .batch_size(1)
-            .shuffle(false);
-        if let Some(y) = &t.y {
-            b = b.y(y.clone());
-        }
-        if let Some(w) = &t.sample_weight {
-            b = b.sample_weight(w.clone());
-        }
-        for e in &t.extras {
-            b = b.extra(e.clone());
-        }
-        if let Some(s) = c.subset {
-            b = b.subset(s);
-        }
-        b.output::<f32>().build().map(drop)
-    }
-
     /// `flow` over `x` borrowed as an array of `T`, or `None` when `x` holds another dtype.
+    /// The library's `flow` makes Keras' checks (lengths, the classes of both sides of a
+    /// split) and reads the images in place.
     fn flow_typed<T: Pixel + Element>(
         &self,
         x: &Bound<'_, PyAny>,
@@ -196,15 +168,19 @@ impl PyGenerator {
         x.cast::<numpy::PyArray4<T>>().ok()?;
         let py = x.py();
         Some((|| {
-            let mut src = NumpySource::<T>::borrow(x)?;
-            let n = augflow::iterators::BatchSource::num_samples(&src);
             let datagen = self.current();
-            Self::check_arrays(&datagen, n, t, c, ignore_split)
-                .map_err(|e| to_pyerr(py, e, None))?;
-            src.y = t.y.clone();
-            src.sample_weight = t.sample_weight.clone();
-            src.extras = t.extras.clone();
-            let b = IteratorBuilder::new(&datagen, src);
+            let mut b = datagen
+                .flow(NumpyImages::<T>::borrow(x)?)
+                .ignore_class_split(ignore_split);
+            if let Some(y) = &t.y {
+                b = b.y(y.clone());
+            }
+            if let Some(w) = &t.sample_weight {
+                b = b.sample_weight(w.clone());
+            }
+            for e in &t.extras {
+                b = b.extra(e.clone());
+            }
             c.build(b, datagen.config().dtype)
                 .map_err(|e| to_pyerr(py, e, Some(&self.errors)))
         })())

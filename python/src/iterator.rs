@@ -56,7 +56,7 @@ pub trait SourceInfo {
         None
     }
 }
-impl<T> SourceInfo for crate::source::NumpySource<T> {}
+impl<T: augflow::transform::Pixel> SourceInfo for augflow::iterators::ArraySource<T> {}
 impl SourceInfo for FileSource<ClassFolders> {
     fn files<O>(it: &BatchIterator<Self, O>) -> Option<FilesInfo> {
         let text = |p: &std::path::PathBuf| p.to_string_lossy().into_owned();
