@@ -77,6 +77,19 @@ def test_resume_a_folder_iterator(class_folder):
     assert got == expected
 
 
+def test_resume_a_dataframe_iterator(class_folder):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"filename": ["cats/0.png", "dogs/1.png", "cats/2.png", "dogs/0.png"],
+                          "class": ["cat", "dog", "cat", "dog"]})
+    gen = augflow.ImageDataGenerator(**GEN)
+    # Each iterator writes the columns to its own temporary CSV file: the state must not
+    # depend on that file's name.
+    make = lambda: gen.flow_from_dataframe(frame, class_folder, target_size=(6, 6),
+                                           batch_size=3, seed=2)
+    expected, got = run(make, 4, 3)
+    assert got == expected
+
+
 def test_state_dict_is_plain_json_data(images):
     it = augflow.ImageDataGenerator(**GEN).flow(images, batch_size=8, seed=4, num_shards=2,
                                                 shard_index=1, shard_remainder="drop")
