@@ -3,7 +3,8 @@
 import os
 import tempfile
 
-from .image import Iterator, _check_same, _integer, _target_size
+from ._iterator import Iterator, _integer, _shard
+from .image import _check_same, _target_size
 
 __all__ = ["DataFrameIterator"]
 
@@ -37,6 +38,10 @@ class DataFrameIterator(Iterator):
         keep_aspect_ratio=False,
         dtype=None,
         validate_filenames=True,
+        *,
+        num_shards=1,
+        shard_index=0,
+        shard_remainder="pad",
     ):
         args = dict(locals())
         del args["self"]
@@ -93,6 +98,7 @@ class DataFrameIterator(Iterator):
                 interpolation,
                 bool(validate_filenames),
                 bool(keep_aspect_ratio),
+                _shard(num_shards, shard_index, shard_remainder),
             )
         finally:
             os.unlink(csv)

@@ -5,7 +5,6 @@ check, every random draw and every pixel is augflow's.
 """
 
 import json
-import operator
 import os
 import threading
 import warnings
@@ -14,6 +13,7 @@ import numpy as np
 
 from . import _augflow
 from ._errors import SequenceIndexError
+from ._iterator import Iterator, _integer, _shard
 
 __all__ = [
     "ImageDataGenerator",
@@ -52,18 +52,6 @@ def _jsonable(name, value):
         f"invalid `{name}`: got {value!r} of type {type(value).__name__}; "
         "expected a number, a string, a list of numbers or None"
     )
-
-
-def _integer(name, value):
-    """An integer argument (``None`` passes); a ``TypeError`` naming it otherwise."""
-    if value is None:
-        return None
-    try:
-        return operator.index(value)
-    except TypeError:
-        raise TypeError(
-            f"invalid `{name}`: got {value!r} of type {type(value).__name__}; expected an integer"
-        ) from None
 
 
 def _dtype_name(dtype):
@@ -204,17 +192,33 @@ class ImageDataGenerator:
         save_format="png",
         ignore_class_split=False,
         subset=None,
+        *,
+        num_shards=1,
+        shard_index=0,
+        shard_remainder="pad",
     ):
         """Takes data and label arrays, generates batches of augmented data.
 
         ``x`` is a rank-4 array of images, or a tuple ``(images, misc)`` whose second item
         is an array or a list of arrays passed along untouched (batches are then
         ``([x, *misc], y)``). ``uint8``, ``uint16``, ``float32`` and ``float64`` images are
-        read in place, without a copy; other dtypes are converted once to the generator's
-        dtype, and a non-contiguous array is copied once with a warning.
+        read in place, without a copy, whatever their strides (a slice, a transposed view,
+        a read-only array, ``np.load(path, mmap_mode="r")``: only the images a batch uses
+        are read); other dtypes are converted once to the generator's dtype, and an
+        unaligned or byte-swapped array is copied once with a warning.
 
         Returns a ``NumpyArrayIterator`` yielding ``x``, ``(x, y)`` or
         ``(x, y, sample_weight)`` batches, as Keras.
+
+        Beyond Keras, for data-parallel training (one process per shard, as torch's
+        ``DistributedSampler``): ``num_shards=k, shard_index=r`` serves only shard ``r`` of
+        each epoch's order. Shards are disjoint and a sample is transformed identically
+        whichever shard reads it; a ``subset`` is split first, then sharded.
+        ``shard_remainder`` says what happens when an epoch does not divide by ``k``:
+        ``"pad"`` (default) repeats samples so every shard has as many batches
+        (``batch_padding(i)`` counts them), ``"drop"`` drops the last ones, ``"uneven"``
+        keeps every sample once. ``flow_from_directory`` and ``flow_from_dataframe`` take
+        the same arguments.
         """
         return NumpyArrayIterator(
             x,
@@ -229,6 +233,9 @@ class ImageDataGenerator:
             save_format=save_format,
             subset=subset,
             ignore_class_split=ignore_class_split,
+            num_shards=num_shards,
+            shard_index=shard_index,
+            shard_remainder=shard_remainder,
         )
 
     def fit(self, x, augment=False, rounds=1, seed=None):
@@ -296,12 +303,18 @@ class ImageDataGenerator:
         subset=None,
         interpolation="nearest",
         keep_aspect_ratio=False,
+        *,
+        num_shards=1,
+        shard_index=0,
+        shard_remainder="pad",
     ):
         """Takes the path to a directory (one sub-folder per class) and generates batches
         of augmented data, decoded and resized in parallel without the GIL.
 
         Returns a ``DirectoryIterator`` yielding ``(x, y)`` batches (``x`` alone with
-        ``class_mode=None``).
+        ``class_mode=None``). ``num_shards``, ``shard_index`` and ``shard_remainder`` shard
+        every epoch as in ``flow``. Files are read as batches are built (streamed), never
+        all at once.
         """
         return DirectoryIterator(
             directory,
@@ -320,8 +333,10 @@ class ImageDataGenerator:
             subset=subset,
             interpolation=interpolation,
             keep_aspect_ratio=keep_aspect_ratio,
+            num_shards=num_shards,
+            shard_index=shard_index,
+            shard_remainder=shard_remainder,
         )
-
 
     def flow_from_dataframe(
         self,
@@ -344,12 +359,18 @@ class ImageDataGenerator:
         interpolation="nearest",
         validate_filenames=True,
         keep_aspect_ratio=False,
+        *,
+        num_shards=1,
+        shard_index=0,
+        shard_remainder="pad",
         **kwargs,
     ):
         """Takes a pandas DataFrame (one row per image: the file in ``x_col``, the label or
         labels in ``y_col``) and generates batches of augmented data, as Keras. A list
         cell in ``y_col`` is a multi-label row. Rows whose file is missing are dropped with
-        one warning (``validate_filenames=True``)."""
+        one warning (``validate_filenames=True``). ``num_shards``, ``shard_index`` and
+        ``shard_remainder`` shard every epoch as in ``flow``; images are read as batches
+        are built (streamed)."""
         for name in ("has_ext", "sort", "drop_duplicates"):
             if name in kwargs:
                 warnings.warn(
@@ -383,105 +404,16 @@ class ImageDataGenerator:
             interpolation=interpolation,
             validate_filenames=validate_filenames,
             keep_aspect_ratio=keep_aspect_ratio,
+            num_shards=num_shards,
+            shard_index=shard_index,
+            shard_remainder=shard_remainder,
         )
 
 
-class Iterator:
-    """Base class of augflow's iterators, as Keras' ``Iterator``: a sequence of batches
-    (``len``, ``it[i]``, ``on_epoch_end``) that is also an endless Python iterator.
-
-    Batch ``i`` of epoch ``e`` is a pure function of ``(seed, e, i)``: the same seed gives
-    identical batches, whatever the thread count or the order batches are asked for. Batches
-    are built with the GIL released, so other Python threads run meanwhile.
-    """
-
-    def __init__(self, native):
-        self._native = native
-        self._cursor = 0
-        self._lock = threading.Lock()
-
-    def __getstate__(self):
-        """By configuration and arrays: the constructor's arguments (with the seed in use),
-        the epoch and the position of ``next()``, so a copy in another process serves the
-        same batches."""
-        args = dict(self._args, seed=self.seed)
-        return {"args": args, "epoch": self.epoch, "cursor": self._cursor}
-
-    def __setstate__(self, state):
-        type(self).__init__(self, **state["args"])
-        self._native.set_epoch(state["epoch"])
-        self._cursor = state["cursor"]
-
-    def __len__(self):
-        return len(self._native)
-
-    def __getitem__(self, idx):
-        """Batch ``idx`` of the current epoch; past the end, ``SequenceIndexError`` (both
-        Keras' ``ValueError`` and Python's ``IndexError``)."""
-        return self._native.get(idx)
-
-    def on_epoch_end(self):
-        """Moves to the next epoch: its own order and its own random transforms."""
-        self._native.on_epoch_end()
-
-    def reset(self):
-        """Back to the first batch of epoch 0: the run replays from its start."""
-        with self._lock:
-            self._native.set_epoch(0)
-            self._cursor = 0
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        """The next batch, endlessly, as Keras' ``next()``: after the last batch of an
-        epoch comes the first of the next epoch."""
-        with self._lock:
-            if self._cursor >= len(self):
-                self._native.on_epoch_end()
-                self._cursor = 0
-            idx = self._cursor
-            self._cursor += 1
-        return self[idx]
-
-    next = __next__
-
-    @property
-    def n(self):
-        """Number of samples served per epoch (the subset's size under a split)."""
-        return self._native.n
-
-    @property
-    def batch_size(self):
-        return self._native.batch_size
-
-    @property
-    def shuffle(self):
-        return self._native.shuffle
-
-    @property
-    def seed(self):
-        """The seed in use (drawn from the OS when none was given): pass it to replay."""
-        return self._native.seed
-
-    @property
-    def epoch(self):
-        """The current epoch (0 at first, +1 at each ``on_epoch_end``)."""
-        return self._native.epoch
-
-    @property
-    def image_shape(self):
-        return self._native.image_shape
-
-    def batch_indices(self, idx):
-        """The sample indices of batch ``idx`` of the current epoch."""
-        return self._native.batch_indices(idx)
-
-
-def _images(x, dtype):
+def _images(x, dtype, strided=False):
     """``x`` as an array augflow reads in place: pixel dtypes stay as they are; others are
-    converted to ``dtype``; a non-contiguous, unaligned or byte-swapped array is copied
-    once, with a warning."""
+    converted to ``dtype``; an unaligned or byte-swapped array (with ``strided=False``, also
+    a non-contiguous one) is copied once, with a warning."""
     try:
         x = np.asarray(x)
         if x.dtype.type not in _PIXEL_DTYPES:
@@ -490,10 +422,17 @@ def _images(x, dtype):
         raise ValueError(
             f"invalid `x`: got {type(x).__name__}; expected an array of images ({err})"
         ) from err
-    if not (x.flags.c_contiguous and x.flags.aligned and x.dtype.isnative):
+    if x.size == 0:
+        return np.ascontiguousarray(x)  # nothing to copy; `flow` reports the empty array
+    contiguous = x.flags.c_contiguous or strided
+    if not (contiguous and x.flags.aligned and x.dtype.isnative):
+        needs = "an aligned, native-endian"
+        if not strided:
+            needs = "a C-contiguous, aligned, native-endian"
+        fix = "np.require(x, requirements='A')" if strided else "np.ascontiguousarray(x)"
         warnings.warn(
-            f"augflow: `x` (shape {x.shape}, dtype {x.dtype}) is not a C-contiguous, aligned, "
-            "native-endian array; it is copied once. Pass np.ascontiguousarray(x) to avoid the copy.",
+            f"augflow: `x` (shape {x.shape}, dtype {x.dtype}) is not {needs} array; "
+            f"it is copied once. Pass {fix} to avoid the copy.",
             stacklevel=4,
         )
         x = np.require(x, dtype=x.dtype.newbyteorder("="), requirements=["C", "A"])
@@ -533,6 +472,10 @@ class NumpyArrayIterator(Iterator):
         subset=None,
         ignore_class_split=False,
         dtype=None,
+        *,
+        num_shards=1,
+        shard_index=0,
+        shard_remainder="pad",
     ):
         args = dict(locals())
         del args["self"]
@@ -545,7 +488,7 @@ class NumpyArrayIterator(Iterator):
             x = x[0]
         else:
             x_misc = []
-        self.x = _images(x, gen.dtype)
+        self.x = _images(x, gen.dtype, strided=True)
         self.x_misc = x_misc
         self.y = None if y is None else np.asarray(y)
         self.sample_weight = None if sample_weight is None else np.asarray(sample_weight)
@@ -568,6 +511,7 @@ class NumpyArrayIterator(Iterator):
             save_format,
             bool(ignore_class_split),
             subset,
+            _shard(num_shards, shard_index, shard_remainder),
         )
         super().__init__(native)
         self._args = args
@@ -597,6 +541,10 @@ class DirectoryIterator(Iterator):
         interpolation="nearest",
         keep_aspect_ratio=False,
         dtype=None,
+        *,
+        num_shards=1,
+        shard_index=0,
+        shard_remainder="pad",
     ):
         args = dict(locals())
         del args["self"]
@@ -620,6 +568,7 @@ class DirectoryIterator(Iterator):
             subset,
             interpolation,
             bool(keep_aspect_ratio),
+            _shard(num_shards, shard_index, shard_remainder),
         )
         super().__init__(native)
         self._args = args

@@ -6,10 +6,10 @@ use std::sync::{Arc, RwLock};
 
 use augflow::array::DType;
 use augflow::generator::FitOptions;
-use augflow::iterators::{IteratorBuilder, SourceSpec, Subset};
+use augflow::iterators::{IteratorBuilder, ShardRemainder, SourceSpec, Subset};
 use augflow::transform::Pixel;
 use augflow::{GeneratorConfig, ImageDataGenerator, SaveFormat, TransformParams};
-use ndarray::{Array1, Array4};
+use ndarray::Array1;
 use numpy::Element;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -20,7 +20,7 @@ use crate::convert::{dyn_from_numpy, owned_to_numpy};
 use crate::errors::{ErrSlot, invalid, to_pyerr};
 use crate::iterator::{Batches, PyIter, SourceInfo};
 use crate::preprocess::PyPreprocess;
-use crate::source::NumpySource;
+use crate::source::NumpyImages;
 use crate::transforms;
 
 /// Keras' `ImageDataGenerator` (the Python class `augflow.ImageDataGenerator` wraps it).
@@ -38,6 +38,32 @@ struct Common {
     seed: Option<u64>,
     subset: Option<Subset>,
     save: Option<(PathBuf, String, SaveFormat)>,
+    /// `(num_shards, shard_index, shard_remainder)`; `None` for one shard (the whole epoch).
+    shard: Option<(usize, usize, ShardRemainder)>,
+}
+
+/// Python's `(num_shards, shard_index, shard_remainder)` arguments.
+type ShardArgs = (i128, i128, String);
+
+/// The shard to serve, or `None` for one shard (every policy then serves the whole epoch,
+/// so the iterator, and its state, is exactly the unsharded one).
+fn parse_shard(
+    py: Python<'_>,
+    (num_shards, index, policy): ShardArgs,
+) -> PyResult<Option<(usize, usize, ShardRemainder)>> {
+    let policy: ShardRemainder = policy.parse().map_err(|e| to_pyerr(py, e, None))?;
+    let count = usize::try_from(num_shards)
+        .ok()
+        .filter(|&n| n >= 1)
+        .ok_or_else(|| invalid("num_shards", num_shards, "an integer >= 1"))?;
+    let index = usize::try_from(index)
+        .ok()
+        .filter(|&i| i < count)
+        .ok_or_else(|| {
+            let expected = format!("an integer from 0 to num_shards - 1 ({})", count - 1);
+            invalid("shard_index", index, &expected)
+        })?;
+    Ok((count > 1).then_some((count, index, policy)))
 }
 
 /// `GeneratorConfig` from a JSON object of Keras' argument names. Each argument is read on
@@ -72,6 +98,7 @@ impl Common {
         save_to_dir: Option<PathBuf>,
         save_prefix: String,
         save_format: &str,
+        shard: ShardArgs,
     ) -> PyResult<Common> {
         let err = |e| to_pyerr(py, e, None);
         let subset = subset.map(str::parse::<Subset>).transpose().map_err(err)?;
@@ -82,6 +109,7 @@ impl Common {
             seed: seed.map(|s| count("seed", s)).transpose()?,
             subset,
             save: save_to_dir.map(|d| (d, save_prefix, format)),
+            shard: parse_shard(py, shard)?,
         })
     }
 
@@ -100,6 +128,9 @@ impl Common {
         }
         if let Some((dir, prefix, format)) = &self.save {
             b = b.save_to_dir(dir, prefix.as_str(), *format);
+        }
+        if let Some((count, index, policy)) = self.shard {
+            b = b.shard(count, index).shard_remainder(policy);
         }
         match dtype {
             DType::F64 => Ok(Box::new(b.output::<f64>().build()?)),
@@ -124,37 +155,9 @@ impl PyGenerator {
             .clone()
     }
 
-    /// Keras' checks of `flow`'s arrays (lengths, the classes of both sides of a split),
-    /// run by the library's own `flow` over a stand-in of one byte per image: the borrowed
-    /// source serves the same samples, by the same split rule.
-    fn check_arrays(
-        datagen: &ImageDataGenerator,
-        n: usize,
-        t: &Travel,
-        c: &Common,
-        ignore_split: bool,
-    ) -> augflow::Result<()> {
-        let mut b = datagen
-            .flow(Array4::<u8>::zeros((n, 1, 1, 1)))
-            .ignore_class_split(ignore_split)
-            .batch_size(1)
-            .shuffle(false);
-        if let Some(y) = &t.y {
-            b = b.y(y.clone());
-        }
-        if let Some(w) = &t.sample_weight {
-            b = b.sample_weight(w.clone());
-        }
-        for e in &t.extras {
-            b = b.extra(e.clone());
-        }
-        if let Some(s) = c.subset {
-            b = b.subset(s);
-        }
-        b.output::<f32>().build().map(drop)
-    }
-
     /// `flow` over `x` borrowed as an array of `T`, or `None` when `x` holds another dtype.
+    /// The library's `flow` makes Keras' checks (lengths, the classes of both sides of a
+    /// split) and reads the images in place.
     fn flow_typed<T: Pixel + Element>(
         &self,
         x: &Bound<'_, PyAny>,
@@ -165,15 +168,19 @@ impl PyGenerator {
         x.cast::<numpy::PyArray4<T>>().ok()?;
         let py = x.py();
         Some((|| {
-            let mut src = NumpySource::<T>::borrow(x)?;
-            let n = augflow::iterators::BatchSource::num_samples(&src);
             let datagen = self.current();
-            Self::check_arrays(&datagen, n, t, c, ignore_split)
-                .map_err(|e| to_pyerr(py, e, None))?;
-            src.y = t.y.clone();
-            src.sample_weight = t.sample_weight.clone();
-            src.extras = t.extras.clone();
-            let b = IteratorBuilder::new(&datagen, src);
+            let mut b = datagen
+                .flow(NumpyImages::<T>::borrow(x)?)
+                .ignore_class_split(ignore_split);
+            if let Some(y) = &t.y {
+                b = b.y(y.clone());
+            }
+            if let Some(w) = &t.sample_weight {
+                b = b.sample_weight(w.clone());
+            }
+            for e in &t.extras {
+                b = b.extra(e.clone());
+            }
             c.build(b, datagen.config().dtype)
                 .map_err(|e| to_pyerr(py, e, Some(&self.errors)))
         })())
@@ -215,7 +222,7 @@ impl PyGenerator {
 
     /// Keras' `flow`; the Python layer has already split `x = (images, [misc...])` and
     /// turned every input into a numpy array.
-    #[pyo3(signature = (x, y, sample_weight, extras, batch_size, shuffle, seed, save_to_dir, save_prefix, save_format, ignore_class_split, subset))]
+    #[pyo3(signature = (x, y, sample_weight, extras, batch_size, shuffle, seed, save_to_dir, save_prefix, save_format, ignore_class_split, subset, shard))]
     #[allow(clippy::too_many_arguments)]
     fn flow(
         &self,
@@ -231,6 +238,7 @@ impl PyGenerator {
         save_format: &str,
         ignore_class_split: bool,
         subset: Option<&str>,
+        shard: ShardArgs,
     ) -> PyResult<PyIter> {
         let py = x.py();
         let c = Common::parse(
@@ -242,6 +250,7 @@ impl PyGenerator {
             save_to_dir,
             save_prefix,
             save_format,
+            shard,
         )?;
         let t = Travel {
             y: y.map(|a| dyn_from_numpy("y", a)).transpose()?,
@@ -269,7 +278,7 @@ impl PyGenerator {
     }
 
     /// Keras' `flow_from_directory`.
-    #[pyo3(signature = (directory, target_size, color_mode, classes, class_mode, batch_size, shuffle, seed, save_to_dir, save_prefix, save_format, follow_links, subset, interpolation, keep_aspect_ratio))]
+    #[pyo3(signature = (directory, target_size, color_mode, classes, class_mode, batch_size, shuffle, seed, save_to_dir, save_prefix, save_format, follow_links, subset, interpolation, keep_aspect_ratio, shard))]
     #[allow(clippy::too_many_arguments)]
     fn flow_from_directory(
         &self,
@@ -289,6 +298,7 @@ impl PyGenerator {
         subset: Option<&str>,
         interpolation: &str,
         keep_aspect_ratio: bool,
+        shard: ShardArgs,
     ) -> PyResult<PyIter> {
         let c = Common::parse(
             py,
@@ -299,6 +309,7 @@ impl PyGenerator {
             save_to_dir,
             save_prefix,
             save_format,
+            shard,
         )?;
         let err = |e| to_pyerr(py, e, None);
         let (h, w) = target_size;
@@ -323,7 +334,7 @@ impl PyGenerator {
 
     /// Keras' `flow_from_dataframe`; the Python layer has written the dataframe's columns
     /// to the CSV file `csv`.
-    #[pyo3(signature = (csv, directory, x_col, y_cols, y_col_is_list, weight_col, target_size, color_mode, classes, class_mode, batch_size, shuffle, seed, save_to_dir, save_prefix, save_format, subset, interpolation, validate_filenames, keep_aspect_ratio))]
+    #[pyo3(signature = (csv, directory, x_col, y_cols, y_col_is_list, weight_col, target_size, color_mode, classes, class_mode, batch_size, shuffle, seed, save_to_dir, save_prefix, save_format, subset, interpolation, validate_filenames, keep_aspect_ratio, shard))]
     #[allow(clippy::too_many_arguments)]
     fn flow_from_dataframe(
         &self,
@@ -348,6 +359,7 @@ impl PyGenerator {
         interpolation: &str,
         validate_filenames: bool,
         keep_aspect_ratio: bool,
+        shard: ShardArgs,
     ) -> PyResult<PyIter> {
         let c = Common::parse(
             py,
@@ -358,6 +370,7 @@ impl PyGenerator {
             save_to_dir,
             save_prefix,
             save_format,
+            shard,
         )?;
         let err = |e| to_pyerr(py, e, None);
         let size = |v: i64| count("target_size", v).map(|v| v as usize);

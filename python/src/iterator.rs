@@ -4,7 +4,9 @@
 
 use std::sync::RwLock;
 
-use augflow::iterators::{BatchIterator, BatchSource, ClassFolders, CsvRows, FileSource};
+use augflow::iterators::{
+    BatchIterator, BatchSource, ClassFolders, CsvRows, FileSource, IteratorState, Shard,
+};
 use augflow::{Batch, Result, Sequence};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
@@ -54,7 +56,7 @@ pub trait SourceInfo {
         None
     }
 }
-impl<T> SourceInfo for crate::source::NumpySource<T> {}
+impl<T: augflow::transform::Pixel> SourceInfo for augflow::iterators::ArraySource<T> {}
 impl SourceInfo for FileSource<ClassFolders> {
     fn files<O>(it: &BatchIterator<Self, O>) -> Option<FilesInfo> {
         let text = |p: &std::path::PathBuf| p.to_string_lossy().into_owned();
@@ -96,6 +98,10 @@ pub trait Batches: Send + Sync {
     fn image_shape(&self) -> [usize; 3];
     fn batch_indices(&self, idx: usize) -> Result<Vec<usize>>;
     fn files(&self) -> Option<FilesInfo>;
+    fn batch_padding(&self, idx: usize) -> Result<usize>;
+    fn shard(&self) -> Option<Shard>;
+    fn state(&self, position: usize) -> IteratorState;
+    fn restore(&mut self, state: &IteratorState) -> Result<usize>;
 }
 
 impl<S: BatchSource + SourceInfo + 'static, O: Out> Batches for BatchIterator<S, O> {
@@ -131,6 +137,18 @@ impl<S: BatchSource + SourceInfo + 'static, O: Out> Batches for BatchIterator<S,
     }
     fn files(&self) -> Option<FilesInfo> {
         S::files(self)
+    }
+    fn batch_padding(&self, idx: usize) -> Result<usize> {
+        BatchIterator::batch_padding(self, idx)
+    }
+    fn shard(&self) -> Option<Shard> {
+        self.options().shard
+    }
+    fn state(&self, position: usize) -> IteratorState {
+        BatchIterator::state(self, position)
+    }
+    fn restore(&mut self, state: &IteratorState) -> Result<usize> {
+        BatchIterator::restore(self, state)
     }
 }
 
@@ -218,6 +236,38 @@ impl PyIter {
     /// The sample indices of batch `idx` of the current epoch.
     fn batch_indices(&self, py: Python<'_>, idx: usize) -> PyResult<Vec<usize>> {
         self.read(py, |it| it.batch_indices(idx))
+            .map_err(|e| to_pyerr(py, e, None))
+    }
+
+    /// How many of the last samples of batch `idx` are a shard's padding.
+    fn batch_padding(&self, py: Python<'_>, idx: usize) -> PyResult<usize> {
+        self.read(py, |it| it.batch_padding(idx))
+            .map_err(|e| to_pyerr(py, e, None))
+    }
+
+    /// `(num_shards, shard_index, shard_remainder)`: `(1, 0, "pad")` when unsharded.
+    #[getter]
+    fn shard(&self, py: Python<'_>) -> (usize, usize, String) {
+        let shard = self.read(py, |it| it.shard());
+        let s = shard.unwrap_or_else(|| Shard::new(1, 0).expect("one shard is valid"));
+        let policy = serde_json::to_value(s.remainder_policy()).expect("a policy serializes");
+        let policy = policy.as_str().unwrap_or_default().to_string();
+        (s.count(), s.index(), policy)
+    }
+
+    /// The state after `position` batches of the current epoch, as JSON.
+    fn state_json(&self, py: Python<'_>, position: usize) -> String {
+        let state = self.read(py, |it| it.state(position));
+        serde_json::to_string(&state).expect("an iterator state serializes")
+    }
+
+    /// Continues the run the JSON `state` describes; returns the position of the next batch.
+    fn restore_json(&self, py: Python<'_>, state: &str) -> PyResult<usize> {
+        let state: IteratorState = serde_json::from_str(state).map_err(|e| {
+            let expected = format!("a dict made by state_dict() ({e})");
+            crate::errors::invalid("state", state, &expected)
+        })?;
+        self.write(py, |it| it.restore(&state))
             .map_err(|e| to_pyerr(py, e, None))
     }
 

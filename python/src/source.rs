@@ -1,115 +1,69 @@
-//! The images of `flow(x)` borrowed from the caller's numpy array, without a copy: a
-//! [`BatchSource`] that shows row `i` of the array's own buffer and keeps the array alive.
+//! The images of `flow(x)` borrowed from the caller's numpy array, without a copy: an
+//! [`ImageStorage`] that shows the array's own buffer, whatever its strides, and keeps the
+//! array alive. The library's array source batches them like any other images.
 
-use std::sync::Arc;
-
-use augflow::array::DynArray;
-use augflow::iterators::{BatchSource, Labels};
+use augflow::iterators::{ImageStorage, Images};
 use augflow::transform::Pixel;
-use augflow::{DataFormat, Result};
-use ndarray::ArrayView3;
+use ndarray::{ArrayView4, Ix4, RawArrayView};
 use numpy::{Element, PyArray4, PyArrayMethods, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 
 use crate::errors::invalid;
 
-/// A C-contiguous, aligned `(N, d1, d2, d3)` numpy buffer and the array that owns it.
-struct Borrowed<T> {
-    /// Keeps the numpy array (and so `ptr`) alive.
-    _owner: Py<PyAny>,
-    ptr: *const T,
-    shape: [usize; 4],
+/// A view of an aligned `(N, d1, d2, d3)` numpy array, any strides (a slice, a transpose,
+/// a memory map), and the array that owns its buffer.
+pub struct NumpyImages<T> {
+    /// Keeps the numpy array (and so the memory `raw` points into) alive.
+    owner: Py<PyAny>,
+    raw: RawArrayView<T, Ix4>,
 }
 
-// SAFETY: the buffer is only read, and it lives as long as `_owner` (a `Py` may be sent
+// SAFETY: the buffer is only read, and it lives as long as `owner` (a `Py` may be sent
 // between threads and dropped without the GIL).
-unsafe impl<T: Sync> Send for Borrowed<T> {}
+unsafe impl<T: Sync> Send for NumpyImages<T> {}
 // SAFETY: as above: shared reads only.
-unsafe impl<T: Sync> Sync for Borrowed<T> {}
+unsafe impl<T: Sync> Sync for NumpyImages<T> {}
 
-/// `flow`'s samples: rows of the caller's array (borrowed), and the labels, weights and
-/// extra arrays that travel with them (copied: they are small).
-#[derive(Clone)]
-pub struct NumpySource<T> {
-    x: Arc<Borrowed<T>>,
-    pub y: Option<DynArray>,
-    pub sample_weight: Option<DynArray>,
-    pub extras: Vec<DynArray>,
-}
-
-impl<T: Pixel + Element> NumpySource<T> {
-    /// Borrows `x`, which must be a 4-D C-contiguous aligned array of `T` (the Python
-    /// layer copies other arrays once, with a warning).
-    pub fn borrow(x: &Bound<'_, PyAny>) -> PyResult<Self> {
+impl<T: Pixel + Element> NumpyImages<T> {
+    /// Borrows `x`, which must be a 4-D aligned array of `T`, of any strides (the Python
+    /// layer copies an unaligned or byte-swapped array once, with a warning).
+    pub fn borrow(x: &Bound<'_, PyAny>) -> PyResult<Images<T>> {
         let a = x
             .cast::<PyArray4<T>>()
             .map_err(|_| invalid("x", crate::convert::shape_of(x), "a 4-D numpy array"))?;
-        let ptr = a.data() as *const T;
-        if !a.is_c_contiguous() || ptr.align_offset(align_of::<T>()) != 0 {
+        let size = size_of::<T>() as isize;
+        let aligned = (a.data() as *const T).align_offset(align_of::<T>()) == 0
+            && a.strides().iter().all(|s| s % size == 0);
+        // An empty array's view would start outside its buffer: it must be contiguous.
+        if !aligned || (a.is_empty() && !a.is_c_contiguous()) {
             return Err(invalid(
                 "x",
-                "a non-contiguous or unaligned array",
-                "a C-contiguous aligned array (np.ascontiguousarray(x))",
+                "an unaligned (or empty and non-contiguous) array",
+                "an aligned array (np.require(x, requirements=\"CA\"))",
             ));
         }
-        let s = a.shape();
-        Ok(NumpySource {
-            x: Arc::new(Borrowed {
-                _owner: x.clone().unbind(),
-                ptr,
-                shape: [s[0], s[1], s[2], s[3]],
-            }),
-            y: None,
-            sample_weight: None,
-            extras: Vec::new(),
-        })
+        Ok(Images::from_storage(NumpyImages {
+            owner: x.clone().unbind(),
+            raw: a.as_raw_array(),
+        }))
     }
 }
 
-impl<T: Pixel> std::fmt::Debug for NumpySource<T> {
+impl<T: Pixel> ImageStorage<T> for NumpyImages<T> {
+    fn view(&self) -> ArrayView4<'_, T> {
+        // SAFETY: `raw` describes the elements of the array `owner` keeps alive; they are
+        // aligned (checked in `borrow`) and only read.
+        unsafe { self.raw.deref_into_view() }
+    }
+}
+
+impl<T> std::fmt::Debug for NumpyImages<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "NumpySource{:?}", self.x.shape)
-    }
-}
-
-impl<T: Pixel> BatchSource for NumpySource<T> {
-    type Pixel = T;
-    type Scratch = ();
-
-    fn num_samples(&self) -> usize {
-        self.x.shape[0]
-    }
-
-    fn image_shape(&self, _: DataFormat) -> [usize; 3] {
-        let [_, a, b, c] = self.x.shape;
-        [a, b, c]
-    }
-
-    fn new_scratch(&self) {}
-
-    fn with_image<R>(
-        &self,
-        i: usize,
-        _: DataFormat,
-        _: &mut (),
-        f: impl FnOnce(ArrayView3<'_, T>) -> Result<R>,
-    ) -> Result<R> {
-        let [n, a, b, c] = self.x.shape;
-        assert!(i < n, "sample {i} of {n}");
-        let row = a * b * c;
-        // SAFETY: the buffer is C-contiguous with `n` rows of `row` elements, alive as long
-        // as `self.x`, and `i < n`.
-        let view = unsafe { ArrayView3::from_shape_ptr((a, b, c), self.x.ptr.add(i * row)) };
-        f(view)
-    }
-
-    fn labels(&self, index: &[usize]) -> Result<Labels> {
-        let pick = |a: &DynArray| a.select(index);
-        Ok(Labels {
-            y: self.y.as_ref().map(pick).transpose()?,
-            y_is_x: false,
-            sample_weight: self.sample_weight.as_ref().map(pick).transpose()?,
-            extras: self.extras.iter().map(pick).collect::<Result<_>>()?,
-        })
+        write!(
+            f,
+            "numpy array {:?} at {:p}",
+            self.raw.shape(),
+            self.owner.as_ptr()
+        )
     }
 }

@@ -43,13 +43,19 @@ def test_constructor_has_every_keras_argument_with_its_default():
     assert params["geometry"].default == "corrected"
 
 
+def keras_part(func):
+    """The parameters a Keras caller can pass (augflow's own are keyword-only)."""
+    params = inspect.signature(func).parameters
+    return {k: p for k, p in params.items() if p.kind is not p.KEYWORD_ONLY}
+
+
 def test_flow_and_flow_from_directory_have_keras_signatures():
-    flow = inspect.signature(augflow.ImageDataGenerator.flow).parameters
+    flow = keras_part(augflow.ImageDataGenerator.flow)
     assert list(flow)[1:] == [
         "x", "y", "batch_size", "shuffle", "sample_weight", "seed", "save_to_dir",
         "save_prefix", "save_format", "ignore_class_split", "subset",
     ]
-    ffd = inspect.signature(augflow.ImageDataGenerator.flow_from_directory).parameters
+    ffd = keras_part(augflow.ImageDataGenerator.flow_from_directory)
     assert list(ffd)[1:] == [
         "directory", "target_size", "color_mode", "classes", "class_mode", "batch_size",
         "shuffle", "seed", "save_to_dir", "save_prefix", "save_format", "follow_links",
@@ -57,6 +63,10 @@ def test_flow_and_flow_from_directory_have_keras_signatures():
     ]
     assert ffd["target_size"].default == (256, 256)
     assert ffd["interpolation"].default == "nearest"
+    for method in ("flow", "flow_from_directory", "flow_from_dataframe"):
+        params = inspect.signature(getattr(augflow.ImageDataGenerator, method)).parameters
+        extra = {k: p.default for k, p in params.items() if p.kind is p.KEYWORD_ONLY}
+        assert extra == {"num_shards": 1, "shard_index": 0, "shard_remainder": "pad"}, method
 
 
 def test_every_argument_accepts_a_keras_value():

@@ -116,11 +116,11 @@ def test_other_dtypes_are_converted_to_the_generator_dtype(images):
     assert it[0].dtype == np.float64
 
 
-def test_a_non_contiguous_array_is_copied_once_with_a_warning(images):
-    view = images[:, ::2]
+def test_a_byte_swapped_array_is_copied_once_with_a_warning(images):
+    swapped = images.astype(">u2")
     with pytest.warns(UserWarning, match="copied once"):
-        it = augflow.ImageDataGenerator().flow(view, shuffle=False)
-    np.testing.assert_array_equal(it[0], view.astype(np.float32))
+        it = augflow.ImageDataGenerator().flow(swapped, shuffle=False)
+    np.testing.assert_array_equal(it[0], swapped.astype(np.float32))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         augflow.ImageDataGenerator().flow(images)
