@@ -187,3 +187,56 @@ proptest! {
         );
     }
 }
+
+/// Keras' documented pattern for segmentation: two generators with the same augmentation
+/// arguments and the same seed, one over the images and one over the masks (nearest
+/// sampling, so class ids are never blended). Sample `i` of epoch `e` gets the same draw in
+/// both, so a mask equal to the thresholded image stays the thresholded warped image, but for
+/// a one-pixel band along edges where bilinear and nearest sampling round differently.
+#[test]
+fn the_keras_two_generator_pattern_moves_masks_with_their_images() {
+    use augflow::Sequence;
+    let (n, h, w) = (12, 24, 32);
+    let mut x = ndarray::Array4::<u8>::zeros((n, h, w, 1));
+    for i in 0..n {
+        let (r0, c0) = (2 + i % 7, 3 + (i * 5) % 13);
+        x.slice_mut(ndarray::s![i, r0..r0 + 9, c0..c0 + 12, ..])
+            .fill(255);
+    }
+    let masks = x.mapv(|v| u8::from(v > 127));
+    let generator = |order: u32| {
+        ImageDataGenerator::builder()
+            .rotation_range(30.0)
+            .width_shift_range(0.1)
+            .height_shift_range(0.1)
+            .zoom_range(0.1)
+            .horizontal_flip(true)
+            .fill_mode(FillMode::Constant)
+            .interpolation_order(order)
+            .build()
+            .unwrap()
+    };
+    let (images, labels) = (generator(1), generator(0));
+    let mut it_x = images.flow(x).batch_size(5).seed(21).build().unwrap();
+    let mut it_m = labels.flow(masks).batch_size(5).seed(21).build().unwrap();
+    for epoch in 0..2 {
+        for b in 0..it_x.len() {
+            let (bx, bm) = (it_x.get(b).unwrap().x, it_m.get(b).unwrap().x);
+            let thresholded = bx.mapv(|v| v > 127.5);
+            for ((s, r, c, _), &m) in bm.indexed_iter() {
+                if thresholded[[s, r, c, 0]] == (m > 0.5) {
+                    continue;
+                }
+                let r = r.saturating_sub(1)..(r + 2).min(h);
+                let c = c.saturating_sub(1)..(c + 2).min(w);
+                let near = thresholded.slice(ndarray::s![s, r, c, 0]);
+                assert!(
+                    near.iter().any(|&t| t) && near.iter().any(|&t| !t),
+                    "epoch {epoch} batch {b} sample {s}: mask and image disagree away from an edge"
+                );
+            }
+        }
+        it_x.on_epoch_end();
+        it_m.on_epoch_end();
+    }
+}
