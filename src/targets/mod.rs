@@ -1,5 +1,5 @@
-//! Targets that move with their image: bounding boxes and keypoints, through the same draw
-//! as the image (one [`PointMap`] per sample).
+//! Targets that move with their image: bounding boxes, keypoints and masks, through the same
+//! draw as the image (one [`PointMap`] per sample for points, the image's warp for masks).
 //!
 //! Every coordinate is in **pixel corners**: pixel `(row r, column c)` covers
 //! `[c, c + 1) × [r, r + 1)`, an image of width `W` spans `x ∈ [0, W]`, and the centre of
@@ -9,8 +9,10 @@
 
 mod boxes;
 mod keypoints;
+mod masks;
 mod points;
 
 pub use boxes::{BoxFormat, BoxOptions, check_boxes, transform_boxes};
 pub use keypoints::{MovedPoints, OutsidePoints, check_keypoints, transform_keypoints};
+pub use masks::{MaskValue, warp_mask};
 pub use points::PointMap;
