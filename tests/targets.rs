@@ -290,3 +290,114 @@ proptest! {
         }
     }
 }
+
+/// `flow(x).masks(m)`: each batch's masks went through their images' draws. A mask equal to
+/// the thresholded image stays the thresholded batch image (edge band aside), photometric
+/// steps leave masks alone, and the bits are the same at any thread count.
+#[test]
+fn flow_moves_each_mask_with_its_image() {
+    use augflow::Sequence;
+    let (n, h, w) = (10, 20, 28);
+    let x = ndarray::Array4::from_shape_fn((n, h, w, 1), |(i, r, c, _)| {
+        let inside = (3 + i % 5..12 + i % 5).contains(&r) && (4 + i..16 + i).contains(&c);
+        if inside { 255_u8 } else { 0 }
+    });
+    let masks = x
+        .index_axis(ndarray::Axis(3), 0)
+        .mapv(|v| u8::from(v > 127) * 7);
+    let datagen = ImageDataGenerator::builder()
+        .rotation_range(40.0)
+        .zoom_range(0.2)
+        .width_shift_range(0.1)
+        .horizontal_flip(true)
+        .vertical_flip(true)
+        .channel_shift_range(10.0)
+        .fill_mode(FillMode::Constant)
+        .build()
+        .unwrap();
+    let it = datagen
+        .flow(x)
+        .masks(masks)
+        .mask_cval(255.0)
+        .batch_size(4)
+        .seed(9)
+        .build()
+        .unwrap();
+    let in_pool = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| it.get(1).unwrap())
+    };
+    let (one, two) = (in_pool(1), in_pool(2));
+    assert_eq!(one.masks, two.masks);
+    for b in 0..it.len() {
+        let batch = it.get(b).unwrap();
+        let m = batch.masks.unwrap().into_array::<u8>().unwrap();
+        assert_eq!(m.shape(), &[batch.x.shape()[0], h, w, 1]);
+        assert!(
+            m.iter().all(|&v| v == 0 || v == 7 || v == 255),
+            "ids or the fill only"
+        );
+        for s in 0..batch.x.shape()[0] {
+            let image = batch.x.index_axis(ndarray::Axis(0), s).mapv(|v| v > 127.5);
+            let mask = m
+                .index_axis(ndarray::Axis(0), s)
+                .to_owned()
+                .into_dimensionality::<ndarray::Ix3>()
+                .unwrap();
+            for ((r, c, _), &v) in mask.indexed_iter() {
+                let (seen, marked) = (image[[r, c, 0]], v == 7);
+                let fill = v == 255 && !seen; // outside the input: the image shows cval 0 there
+                let edge = on_an_edge(&image, r, c) || on_an_edge(&mask.mapv(|v| v == 7), r, c);
+                assert!(
+                    seen == marked || fill || edge,
+                    "batch {b} sample {s} pixel ({r}, {c}): mask {v}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_masks_are_refused_when_the_iterator_is_built() {
+    let datagen = ImageDataGenerator::builder().build().unwrap();
+    let x = ndarray::Array4::<u8>::zeros((3, 8, 8, 3));
+    let build = |m: augflow::DynArray, cval: f64| {
+        datagen
+            .flow(x.clone())
+            .masks(m)
+            .mask_cval(cval)
+            .build()
+            .map(|_| ())
+            .unwrap_err()
+    };
+    let small = augflow::DynArray::from(ndarray::Array3::<u8>::zeros((3, 8, 7)));
+    let err = build(small, 0.0);
+    assert!(
+        matches!(err, augflow::Error::Shape { name: "masks", .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("(3, 8, 8)"), "{err}");
+    let few = augflow::DynArray::from(ndarray::Array3::<u8>::zeros((2, 8, 8)));
+    assert!(matches!(
+        build(few, 0.0),
+        augflow::Error::Shape { name: "masks", .. }
+    ));
+    let ids64 = augflow::DynArray::from(ndarray::Array3::<i64>::zeros((3, 8, 8)));
+    let err = build(ids64, 0.0);
+    assert!(err.to_string().contains("uint8 or uint16"), "{err}");
+    let ids = augflow::DynArray::from(ndarray::Array3::<u8>::zeros((3, 8, 8)));
+    let err = build(ids, 256.0);
+    assert!(
+        matches!(
+            err,
+            augflow::Error::InvalidParameter {
+                name: "mask_cval",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}

@@ -19,6 +19,9 @@ pub struct Batch<O = f32> {
     pub sample_weight: Option<DynArray>,
     /// Extra arrays passed through untouched (Keras' `(x, [misc…])` tuple).
     pub extras: Vec<DynArray>,
+    /// The samples' masks `(n, H, W, K)` in their own dtype, moved with their images, when
+    /// the source has masks (see [`FlowBuilder::masks`](super::FlowBuilder::masks)).
+    pub masks: Option<DynArray>,
     /// Index of each sample in the arrays given to the iterator.
     pub index: Vec<usize>,
     /// The epoch this batch belongs to.
@@ -41,7 +44,7 @@ impl<O: Clone> Batch<O> {
     /// ```
     /// use augflow::iterators::Batch;
     /// use ndarray::Array4;
-    /// let b = Batch { x: Array4::<f32>::zeros((2, 4, 4, 3)), y: None, sample_weight: None, extras: vec![], index: vec![0, 1], epoch: 0 };
+    /// let b = Batch { x: Array4::<f32>::zeros((2, 4, 4, 3)), y: None, sample_weight: None, extras: vec![], masks: None, index: vec![0, 1], epoch: 0 };
     /// let (data, shape) = b.into_x_vec();
     /// assert_eq!((data.len(), shape), (96, [2, 4, 4, 3]));
     /// ```
@@ -87,6 +90,7 @@ impl<O: Clone> Batch<O> {
             y: self.y,
             sample_weight: self.sample_weight,
             extras: self.extras,
+            masks: self.masks,
         }
     }
 }
@@ -118,6 +122,8 @@ pub struct BatchParts<O = f32> {
     pub sample_weight: Option<DynArray>,
     /// Extra arrays passed through untouched (Keras' `(x, [misc…])` tuple).
     pub extras: Vec<DynArray>,
+    /// The samples' masks, `(n, H, W, K)` row-major in their own dtype.
+    pub masks: Option<DynArray>,
 }
 
 #[cfg(test)]
@@ -133,6 +139,7 @@ mod tests {
             y: Some(DynArray::from(Array1::from_iter(0..n as i64))),
             sample_weight: Some(DynArray::from(vec![0.5_f64; n])),
             extras: vec![DynArray::from(vec![7_u8; n])],
+            masks: None,
             index: (0..n).collect(),
             epoch: 0,
         }

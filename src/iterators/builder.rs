@@ -111,6 +111,13 @@ impl<S, O> IteratorBuilder<S, O> {
         self.options.shard = Some(shard.remainder(policy));
         self
     }
+    /// The value masks show where a `constant` fill shows outside them (default 0; for
+    /// example 255 as an "ignore" id). Other fill modes fill masks as they fill the image.
+    /// Used by sources with masks ([`FlowBuilder::masks`](super::FlowBuilder::masks)).
+    pub fn mask_cval(mut self, value: f64) -> Self {
+        self.options.mask_cval = value;
+        self
+    }
     /// Keras' `save_to_dir`, `save_prefix`, `save_format`: every augmented sample is also
     /// written to `dir` (created if missing; an unwritable folder fails `build`), as
     /// `{prefix}_e{epoch:03}_i{index:06}.{ext}` — deterministic and unique, unlike Keras'

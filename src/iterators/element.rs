@@ -13,7 +13,7 @@ use crate::array::DType;
 use crate::generator::ImageDataGenerator;
 use crate::rng::SampleRng;
 use crate::save::Saver;
-use crate::transform::{DataFormat, Pixel};
+use crate::transform::{DataFormat, Pixel, TransformParams};
 use crate::{DynArray, Result};
 
 mod sealed {
@@ -59,7 +59,7 @@ pub trait BatchElement:
 
     /// The iterators' per-sample path: draws the transform (when `augment`), warps, runs the
     /// photometric steps and standardizes into `out`, which is fully initialized when this
-    /// returns `Ok`.
+    /// returns `Ok`, with the parameters drawn (the sample's targets move with them).
     #[doc(hidden)]
     fn sample_into_uninit<T: Pixel>(
         datagen: &ImageDataGenerator,
@@ -67,7 +67,7 @@ pub trait BatchElement:
         out: &mut [MaybeUninit<Self>],
         rng: &mut SampleRng,
         augment: bool,
-    ) -> Result<()>;
+    ) -> Result<TransformParams>;
 
     /// Writes one sample of a batch with `saver` (half-precision samples are widened to
     /// `f32` first, which is exact).
@@ -99,8 +99,8 @@ macro_rules! direct_element {
                 out: &mut [MaybeUninit<Self>],
                 rng: &mut SampleRng,
                 augment: bool,
-            ) -> Result<()> {
-                datagen.sample_into_uninit(x, out, rng, augment).map(|_| ())
+            ) -> Result<TransformParams> {
+                datagen.sample_into_uninit(x, out, rng, augment)
             }
             fn save_sample(
                 saver: &Saver,
@@ -163,7 +163,7 @@ macro_rules! half_element {
                 out: &mut [MaybeUninit<Self>],
                 rng: &mut SampleRng,
                 augment: bool,
-            ) -> Result<()> {
+            ) -> Result<TransformParams> {
                 // The buffer is taken out of the cell, not borrowed across the sample: a
                 // preprocessing function may run rayon work that lands another sample on this
                 // thread, which then simply allocates its own buffer.
@@ -187,7 +187,7 @@ macro_rules! half_element {
                     }
                 }
                 keep_scratch(buf);
-                result.map(|_| ())
+                result
             }
             fn save_sample(
                 saver: &Saver,

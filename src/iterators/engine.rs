@@ -13,7 +13,7 @@ use super::{Batch, BatchElement, BatchOptions, BatchSource, Sequence, check_inde
 use crate::generator::ImageDataGenerator;
 use crate::rng::{Stream, os_seed, permutation, sample_rng};
 use crate::save::{SaveOptions, Saver};
-use crate::{Error, Result};
+use crate::{DynArray, Error, Result};
 
 /// An iterator of augmented batches over a [`BatchSource`]: Keras' `NumpyArrayIterator`,
 /// `DirectoryIterator` and `DataFrameIterator`, made reproducible and parallel.
@@ -202,16 +202,18 @@ impl<S: BatchSource, O: BatchElement> BatchIterator<S, O> {
         Ok(&self.order[start..end])
     }
 
-    /// Loads and augments samples `index` into a new batch of images, in parallel.
-    fn images(&self, index: &[usize]) -> Result<Array4<O>> {
+    /// Loads and augments samples `index` into a new batch of images, in parallel, with
+    /// their masks (when the source has masks) moved through the same draws.
+    fn images(&self, index: &[usize]) -> Result<(Array4<O>, Option<DynArray>)> {
         let shape = self.image_shape();
         let mut x = new_batch::<O>(index.len(), shape)
             .map_err(|bytes| memory_error("batch_size", shape, index.len(), bytes, O::NAME))?;
         let (epoch, seed, augment) = (self.epoch, self.seed, self.options.augments());
         let format = self.datagen.data_format();
+        let mask_cval = self.options.mask_cval;
         // Every sample's result is kept so the error reported is the first by position,
         // whatever the thread count.
-        let results: Vec<Result<()>> = x
+        let results: Vec<Result<Option<DynArray>>> = x
             .axis_iter_mut(Axis(0))
             .into_par_iter()
             .zip(index.par_iter())
@@ -219,16 +221,21 @@ impl<S: BatchSource, O: BatchElement> BatchIterator<S, O> {
                 || self.source.new_scratch(),
                 |scratch, (mut slot, &i)| {
                     let out = slot.as_slice_mut().expect("a batch slot is contiguous");
-                    self.source.with_image(i, format, scratch, |image| {
+                    let params = self.source.with_image(i, format, scratch, |image| {
                         let mut rng = sample_rng(seed, epoch, i as u64);
                         O::sample_into_uninit(&self.datagen, image, out, &mut rng, augment)
-                    })
+                    })?;
+                    let mask = self.source.mask(i);
+                    mask.map(|m| m.warp(&self.datagen, &params, mask_cval))
+                        .transpose()
                 },
             )
             .collect();
-        results.into_iter().collect::<Result<()>>()?;
+        let masks = results.into_iter().collect::<Result<Vec<_>>>()?;
         // SAFETY: every slot was fully written (all results are Ok).
-        Ok(unsafe { x.assume_init() })
+        let x = unsafe { x.assume_init() };
+        let masks: Option<Vec<DynArray>> = masks.into_iter().collect();
+        Ok((x, masks.map(|m| DynArray::concat(&m)).transpose()?))
     }
 
     /// Writes the batch's samples with the saver, if any.
@@ -267,7 +274,7 @@ impl<S: BatchSource, O: BatchElement> Sequence for BatchIterator<S, O> {
 
     fn get(&self, idx: usize) -> Result<Batch<O>> {
         let index = self.batch_indices(idx)?.to_vec();
-        let x = self.images(&index)?;
+        let (x, masks) = self.images(&index)?;
         let labels = self.source.labels(&index)?;
         let y = match labels.y_is_x {
             true => Some(O::into_dyn(x.clone())),
@@ -279,6 +286,7 @@ impl<S: BatchSource, O: BatchElement> Sequence for BatchIterator<S, O> {
             y,
             sample_weight: labels.sample_weight,
             extras: labels.extras,
+            masks,
             index,
             epoch: self.epoch,
         })

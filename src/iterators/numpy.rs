@@ -6,6 +6,7 @@ use super::images::Images;
 use super::subset::split_rows;
 use super::{BatchIterator, BatchOptions, BatchSource, IteratorBuilder, Labels, SourceSpec};
 use crate::generator::ImageDataGenerator;
+use crate::targets::{MaskArray, MaskValue, MaskView};
 use crate::transform::{DataFormat, Pixel, image_dims};
 use crate::{DynArray, Error, Result};
 
@@ -17,12 +18,14 @@ pub struct ArraySource<T: Pixel> {
     y: Option<DynArray>,
     sample_weight: Option<DynArray>,
     extras: Vec<DynArray>,
+    masks: Option<MaskArray>,
 }
 
 /// What [`ImageDataGenerator::flow`] builds from: the arrays, and how a subset is split.
 #[derive(Debug, Clone)]
 pub struct ArraySpec<T: Pixel> {
     source: ArraySource<T>,
+    masks: Option<DynArray>,
     ignore_class_split: bool,
     shuffle_before_split: Option<u64>,
 }
@@ -63,11 +66,13 @@ impl ImageDataGenerator {
             y: None,
             sample_weight: None,
             extras: Vec::new(),
+            masks: None,
         };
         IteratorBuilder::new(
             self,
             ArraySpec {
                 source,
+                masks: None,
                 ignore_class_split: false,
                 shuffle_before_split: None,
             },
@@ -91,6 +96,30 @@ impl<T: Pixel, O> FlowBuilder<T, O> {
     /// An extra array passed through untouched (Keras' `x = (images, [misc…])`).
     pub fn extra(mut self, a: impl Into<DynArray>) -> Self {
         self.spec.source.extras.push(a.into());
+        self
+    }
+    /// Segmentation masks, one per image: `(N, H, W)` or `(N, H, W, K)` (channels last, for
+    /// either data format) of `u8` or `u16` class ids or `f32` values. Each batch's
+    /// [`masks`](super::Batch::masks) holds its samples' masks moved through their images'
+    /// draws: the same map and flips, nearest sampling (ids are never blended), the
+    /// generator's fill mode with [`mask_cval`](IteratorBuilder::mask_cval) for `constant`,
+    /// and none of the photometric steps.
+    ///
+    /// ```
+    /// use augflow::{ImageDataGenerator, Sequence};
+    /// use ndarray::{Array3, Array4};
+    ///
+    /// let datagen = ImageDataGenerator::builder().rotation_range(90.0).horizontal_flip(true).build()?;
+    /// let x = Array4::<u8>::zeros((6, 16, 16, 3));
+    /// let masks = Array3::<u8>::from_shape_fn((6, 16, 16), |(_, r, _)| u8::from(r < 8));
+    /// let it = datagen.flow(x).masks(masks).mask_cval(255.0).batch_size(4).seed(1).build()?;
+    /// let m = it.get(0)?.masks.unwrap();
+    /// assert_eq!(m.shape(), &[4, 16, 16, 1]);
+    /// assert!(m.to_vec::<u8>()?.iter().all(|&v| v <= 1 || v == 255)); // ids, or the fill
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
+    pub fn masks(mut self, masks: impl Into<DynArray>) -> Self {
+        self.spec.masks = Some(masks.into());
         self
     }
     /// Skip the check that both parts of the split hold the same set of classes.
@@ -128,7 +157,13 @@ impl<T: Pixel> SourceSpec for ArraySpec<T> {
         if let Some(warning) = datagen.layout_warning(&shape) {
             log::warn!("{warning}");
         }
+        let mut src = src;
         src.check_lengths(n)?;
+        if let Some(m) = self.masks {
+            let (h, w, _) = cfg.data_format.hwc([shape[1], shape[2], shape[3]]);
+            src.masks = Some(MaskArray::new(m, n, h, w)?);
+            check_mask_cval(src.masks.as_ref(), options.mask_cval)?;
+        }
         let labels = src.y.as_ref().filter(|_| !self.ignore_class_split);
         let members = split_rows(
             n,
@@ -212,13 +247,18 @@ impl<T: Pixel> BatchSource for ArraySource<T> {
             .iter()
             .map(|a| (a.dtype(), a.shape().to_vec()))
             .collect();
+        let masks = self.masks.as_ref().map(MaskArray::describe);
         format!(
-            "x {:?} of {}, y {:?}, sample_weight {:?}, extras {extras:?}",
+            "x {:?} of {}, y {:?}, sample_weight {:?}, extras {extras:?}, masks {masks:?}",
             self.x.shape(),
             std::any::type_name::<T>(),
             shape(&self.y),
             shape(&self.sample_weight),
         )
+    }
+
+    fn mask(&self, i: usize) -> Option<MaskView<'_>> {
+        self.masks.as_ref().map(|m| m.view(i))
     }
 
     fn labels(&self, index: &[usize]) -> Result<Labels> {
@@ -230,4 +270,25 @@ impl<T: Pixel> BatchSource for ArraySource<T> {
             extras: self.extras.iter().map(pick).collect::<Result<_>>()?,
         })
     }
+}
+
+/// Refuses a `mask_cval` the masks' dtype cannot hold, before the first batch.
+fn check_mask_cval(masks: Option<&MaskArray>, cval: f64) -> Result<()> {
+    let holds = match masks {
+        None => return Ok(()),
+        Some(MaskArray::U8(_)) => u8::holds(cval),
+        Some(MaskArray::U16(_)) => u16::holds(cval),
+        Some(MaskArray::F32(_)) => f32::holds(cval),
+    };
+    if holds {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        "mask_cval",
+        cval,
+        format!(
+            "a value of the masks' dtype ({})",
+            masks.map(MaskArray::describe).unwrap_or_default()
+        ),
+    ))
 }

@@ -33,6 +33,8 @@ pub struct BatchOptions {
     pub drop_remainder: bool,
     /// This process's shard of every epoch, for data-parallel training.
     pub shard: Option<Shard>,
+    /// The value a `constant` fill shows in masks (default 0; e.g. 255 as an "ignore" id).
+    pub mask_cval: f64,
     /// Keras' `save_to_dir` and friends.
     pub save: Option<SaveOptions>,
     /// Whether the output type was chosen with `output::<O>()`, overriding the generator's
@@ -51,6 +53,7 @@ impl Default for BatchOptions {
             augment_validation: false,
             drop_remainder: false,
             shard: None,
+            mask_cval: 0.0,
             save: None,
             explicit_output: false,
         }

@@ -7,6 +7,7 @@ use ndarray::ArrayView3;
 use super::BatchOptions;
 use super::subset::split_rows;
 use crate::generator::ImageDataGenerator;
+use crate::targets::MaskView;
 use crate::transform::{DataFormat, Pixel};
 use crate::{DynArray, Result};
 
@@ -66,6 +67,13 @@ pub trait BatchSource: Sync + Send + Clone {
         scratch: &mut Self::Scratch,
         f: impl FnOnce(ArrayView3<'_, Self::Pixel>) -> Result<R>,
     ) -> Result<R>;
+
+    /// The mask of sample `i`, `(H, W, K)` channels last, for sources with masks: the engine
+    /// moves it through the sample's draw with its image. The default has none.
+    fn mask(&self, i: usize) -> Option<MaskView<'_>> {
+        let _ = i;
+        None
+    }
 
     /// The labels, weights and extra arrays of samples `index`, row `k` belonging to sample
     /// `index[k]`.

@@ -9,10 +9,13 @@
 
 mod boxes;
 mod keypoints;
+mod mask_array;
 mod masks;
 mod points;
 
 pub use boxes::{BoxFormat, BoxOptions, check_boxes, transform_boxes};
 pub use keypoints::{MovedPoints, OutsidePoints, check_keypoints, transform_keypoints};
+pub(crate) use mask_array::MaskArray;
+pub use mask_array::MaskView;
 pub use masks::{MaskValue, warp_mask};
 pub use points::PointMap;

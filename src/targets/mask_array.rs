@@ -1,0 +1,106 @@
+//! Masks as a source holds them: one `(N, H, W, K)` array of `u8`, `u16` or `f32`, checked
+//! against the images once, and shown one sample at a time to the batch engine.
+
+use ndarray::{ArcArray, ArrayD, ArrayView3, Axis, Ix4};
+
+use super::masks::warp_mask;
+use crate::array::{DType, DynArray, Element};
+use crate::generator::ImageDataGenerator;
+use crate::transform::TransformParams;
+use crate::{Error, Result};
+
+/// The mask of one sample, borrowed: `(H, W, K)`, channels last.
+#[derive(Debug, Clone, Copy)]
+pub enum MaskView<'a> {
+    /// Class ids up to 255.
+    U8(ArrayView3<'a, u8>),
+    /// Class ids up to 65535.
+    U16(ArrayView3<'a, u16>),
+    /// Soft masks, distance maps.
+    F32(ArrayView3<'a, f32>),
+}
+
+impl MaskView<'_> {
+    /// This mask moved through `params` as its image is (see [`warp_mask`]), as a
+    /// `(1, H, W, K)` array of its own dtype, ready to be stacked into a batch.
+    pub(crate) fn warp(
+        self,
+        datagen: &ImageDataGenerator,
+        params: &TransformParams,
+        cval: f64,
+    ) -> Result<DynArray> {
+        let (d, p) = (datagen, params);
+        Ok(match self {
+            MaskView::U8(m) => warp_mask(d, m, p, cval)?.insert_axis(Axis(0)).into(),
+            MaskView::U16(m) => warp_mask(d, m, p, cval)?.insert_axis(Axis(0)).into(),
+            MaskView::F32(m) => warp_mask(d, m, p, cval)?.insert_axis(Axis(0)).into(),
+        })
+    }
+}
+
+/// Every sample's mask, shared without copying.
+#[derive(Debug, Clone)]
+pub(crate) enum MaskArray {
+    U8(ArcArray<u8, Ix4>),
+    U16(ArcArray<u16, Ix4>),
+    F32(ArcArray<f32, Ix4>),
+}
+
+impl MaskArray {
+    /// The masks of `n` images of `h × w`: `(N, H, W)` or `(N, H, W, K)` of `u8`, `u16` or
+    /// `f32`. Errors name `masks`, the shape or dtype found and what is accepted.
+    pub(crate) fn new(masks: DynArray, n: usize, h: usize, w: usize) -> Result<Self> {
+        let shape = masks.shape().to_vec();
+        let fits = matches!(shape.len(), 3 | 4)
+            && shape[..3] == [n, h, w]
+            && shape.get(3).is_none_or(|&k| k > 0);
+        if !fits {
+            return Err(Error::Shape {
+                name: "masks",
+                shape,
+                expected: format!(
+                    "({n}, {h}, {w}) or ({n}, {h}, {w}, K): one mask of the images' size per image"
+                ),
+            });
+        }
+        match masks.dtype() {
+            DType::U8 => Ok(MaskArray::U8(four_d(masks)?)),
+            DType::U16 => Ok(MaskArray::U16(four_d(masks)?)),
+            DType::F32 => Ok(MaskArray::F32(four_d(masks)?)),
+            other => Err(Error::invalid(
+                "masks",
+                format!("an array of {other}"),
+                "masks of uint8 or uint16 (class ids) or float32",
+            )),
+        }
+    }
+
+    /// The mask of sample `i`.
+    pub(crate) fn view(&self, i: usize) -> MaskView<'_> {
+        match self {
+            MaskArray::U8(a) => MaskView::U8(a.index_axis(Axis(0), i)),
+            MaskArray::U16(a) => MaskView::U16(a.index_axis(Axis(0), i)),
+            MaskArray::F32(a) => MaskView::F32(a.index_axis(Axis(0), i)),
+        }
+    }
+
+    /// The dtype and shape, for a configuration fingerprint.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            MaskArray::U8(a) => format!("uint8 {:?}", a.shape()),
+            MaskArray::U16(a) => format!("uint16 {:?}", a.shape()),
+            MaskArray::F32(a) => format!("float32 {:?}", a.shape()),
+        }
+    }
+}
+
+/// A 3-D or 4-D array as `(N, H, W, K)`.
+fn four_d<T: Element>(masks: DynArray) -> Result<ArcArray<T, Ix4>> {
+    let mut a: ArrayD<T> = masks.into_array()?;
+    if a.ndim() == 3 {
+        a = a.insert_axis(Axis(3));
+    }
+    Ok(a.into_dimensionality::<Ix4>()
+        .expect("rank checked above")
+        .into_shared())
+}
