@@ -3,6 +3,7 @@
 
 mod convert;
 mod errors;
+mod functions;
 mod generator;
 mod iterator;
 mod preprocess;
@@ -43,6 +44,9 @@ fn _augflow(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<iterator::PyIter>()?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::affine_transform, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::channel_shift, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::brightness, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
