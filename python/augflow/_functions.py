@@ -97,6 +97,10 @@ def apply_affine_transform(
             "Channels are allowed and the first and last dimensions: `channel_axis` is "
             f"{channel_axis}; expected 0 or 2"
         )
+    if x.dtype.kind not in "iuf":
+        raise ValueError(
+            f"invalid `x`: got an array of dtype {x.dtype}; expected integers or floats"
+        )
     first = channel_axis == 0
     perm = (0, row_axis, col_axis) if first else (row_axis, col_axis, 2)
     src = x if x.dtype in (np.uint8, np.uint16, np.float32, np.float64) else x.astype(np.float64)

@@ -126,6 +126,8 @@ def test_integer_images_keep_their_dtype_rounded_as_scipy_rounds():
     signed = image.apply_affine_transform(x.astype(np.int32) - 100, theta=33)
     assert signed.dtype == np.int32
     assert signed.min() < 0
+    with pytest.raises(ValueError, match="`x`.*complex64"):
+        image.apply_affine_transform(x.astype(np.complex64), theta=33)
 
 
 @pytest.mark.parametrize(
