@@ -5,6 +5,7 @@ mod convert;
 mod errors;
 mod functions;
 mod generator;
+mod input_fn;
 mod iterator;
 mod preprocess;
 mod source;
@@ -47,6 +48,8 @@ fn _augflow(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(functions::affine_transform, m)?)?;
     m.add_function(wrap_pyfunction!(functions::channel_shift, m)?)?;
     m.add_function(wrap_pyfunction!(functions::brightness, m)?)?;
+    m.add_class::<input_fn::PyInputFn>()?;
+    m.add_function(wrap_pyfunction!(input_fn::input_fn, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
