@@ -107,3 +107,9 @@ def test_bad_settings_name_the_argument(name, value):
         numpy_input_fn(np.arange(3), shuffle=False, **{name: value})
     with pytest.raises(TypeError, match="`batch_size`"):
         numpy_input_fn(np.arange(3), shuffle=False, batch_size=2.5)
+
+
+def test_the_module_is_an_attribute_of_the_package():
+    import augflow
+
+    assert augflow.pipeline.numpy_input_fn is numpy_input_fn
