@@ -3,7 +3,9 @@
 
 mod convert;
 mod errors;
+mod functions;
 mod generator;
+mod input_fn;
 mod iterator;
 mod preprocess;
 mod source;
@@ -43,6 +45,11 @@ fn _augflow(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<iterator::PyIter>()?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::affine_transform, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::channel_shift, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::brightness, m)?)?;
+    m.add_class::<input_fn::PyInputFn>()?;
+    m.add_function(wrap_pyfunction!(input_fn::input_fn, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

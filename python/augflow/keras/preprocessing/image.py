@@ -3,14 +3,38 @@
 Its ``ImageDataGenerator`` defaults to Keras' geometry (``geometry="keras"``: Keras 2.9's
 arithmetic, quirks included); pass ``geometry="corrected"`` for the true image centre.
 
-So far this module has the classes: ``ImageDataGenerator``, ``Iterator``,
-``NumpyArrayIterator``, ``DirectoryIterator`` and ``DataFrameIterator``. Keras' functions
-(``array_to_img``, ``img_to_array``, ``load_img``, ``save_img``, ``smart_resize``,
-``apply_affine_transform``, ``random_rotation``, ...) are not here yet.
+Every public name of Keras 2.9's module is here, with Keras' signature and defaults:
+
+* classes: ``ImageDataGenerator``, ``Iterator``, ``NumpyArrayIterator``,
+  ``DirectoryIterator``, ``DataFrameIterator``;
+* image utilities: ``array_to_img``, ``img_to_array``, ``load_img``, ``save_img`` (PIL
+  images, through Pillow, imported when they are called) and ``smart_resize`` (numpy, no
+  TensorFlow: ``"bilinear"`` and ``"nearest"``);
+* transforms of one image: ``apply_affine_transform`` (scipy's result, bit for bit, from
+  augflow's kernel), ``apply_channel_shift``, ``apply_brightness_shift`` (Keras' PIL
+  arithmetic, without PIL);
+* ``random_rotation``, ``random_shift``, ``random_shear``, ``random_zoom``,
+  ``random_channel_shift``, ``random_brightness``: as in Keras, they draw from numpy's
+  global generator (``np.random.uniform``), so ``np.random.seed(s)`` makes them repeatable
+  and gives Keras' own draws. Like Keras, they default to channels-first axes
+  (``row_axis=1, col_axis=2, channel_axis=0``): pass ``row_axis=0, col_axis=1,
+  channel_axis=2`` for an ``(H, W, C)`` image.
 """
 
 from ... import image as _image
 from ..._dataframe import DataFrameIterator
+from ..._functions import (
+    apply_affine_transform,
+    apply_brightness_shift,
+    apply_channel_shift,
+    random_brightness,
+    random_channel_shift,
+    random_rotation,
+    random_shear,
+    random_shift,
+    random_zoom,
+)
+from ..._imageio import array_to_img, img_to_array, load_img, save_img, smart_resize
 from ...image import DirectoryIterator, Iterator, NumpyArrayIterator
 
 __all__ = [
@@ -19,6 +43,20 @@ __all__ = [
     "ImageDataGenerator",
     "Iterator",
     "NumpyArrayIterator",
+    "apply_affine_transform",
+    "apply_brightness_shift",
+    "apply_channel_shift",
+    "array_to_img",
+    "img_to_array",
+    "load_img",
+    "random_brightness",
+    "random_channel_shift",
+    "random_rotation",
+    "random_shear",
+    "random_shift",
+    "random_zoom",
+    "save_img",
+    "smart_resize",
 ]
 
 
