@@ -401,3 +401,128 @@ fn bad_masks_are_refused_when_the_iterator_is_built() {
         "{err}"
     );
 }
+
+/// `flow(x).boxes(..)`: each batch's boxes went through their images' draws. Every image
+/// holds one bright rectangle at its box; after the batch, the warped rectangle lies inside
+/// its moved box (within half a pixel) and, with axis-aligned transforms, fills it to within
+/// a pixel on each edge. Labels follow their boxes; the bits are the same at any thread count.
+#[test]
+fn flow_moves_each_box_with_its_image() {
+    use augflow::Sequence;
+    let (n, h, w) = (12, 24, 30);
+    let spot = |i: usize| (4 + i % 9, 3 + i % 7, 9 + i % 5, 7 + i % 4); // x0, y0, bw, bh
+    let x = ndarray::Array4::from_shape_fn((n, h, w, 1), |(i, r, c, _)| {
+        let (x0, y0, bw, bh) = spot(i);
+        u8::from((x0..x0 + bw).contains(&c) && (y0..y0 + bh).contains(&r)) * 255
+    });
+    let boxes: Vec<Array2<f32>> = (0..n)
+        .map(|i| {
+            let (x0, y0, bw, bh) = spot(i);
+            ndarray::array![[x0 as f32, y0 as f32, (x0 + bw) as f32, (y0 + bh) as f32]]
+        })
+        .collect();
+    let labels: Vec<Vec<i64>> = (0..n).map(|i| vec![100 + i as i64]).collect();
+    for rotation in [0.0, 35.0] {
+        let datagen = ImageDataGenerator::builder()
+            .rotation_range(rotation)
+            .zoom_range(0.15)
+            .width_shift_range(0.15)
+            .height_shift_range(0.15)
+            .horizontal_flip(true)
+            .vertical_flip(true)
+            .interpolation_order(0)
+            .fill_mode(FillMode::Constant)
+            .build()
+            .unwrap();
+        let it = datagen
+            .flow(x.clone())
+            .boxes(boxes.clone(), labels.clone())
+            .box_options(BoxOptions::new(BoxFormat::PascalVoc).min_visibility(1.0))
+            .batch_size(5)
+            .seed(4)
+            .build()
+            .unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        assert_eq!(
+            pool.install(|| it.get(0).unwrap().boxes),
+            it.get(0).unwrap().boxes
+        );
+        let mut kept = 0;
+        for b in 0..it.len() {
+            let batch = it.get(b).unwrap();
+            let moved = batch.boxes.unwrap();
+            for (s, &i) in batch.index.iter().enumerate() {
+                if moved.boxes[s].nrows() == 0 {
+                    assert!(moved.labels[s].is_empty());
+                    continue; // partly out of view: dropped under min_visibility 1
+                }
+                kept += 1;
+                assert_eq!(moved.labels[s], [100 + i as i64]);
+                let m = moved.boxes[s].row(0).map(|&v| f64::from(v));
+                let image = batch.x.index_axis(ndarray::Axis(0), s).to_owned();
+                let seen = bright_bounds(&image).expect("a whole box is in view");
+                for k in 0..4 {
+                    let inside = if k < 2 {
+                        seen[k] >= m[k] - 0.5
+                    } else {
+                        seen[k] <= m[k] + 0.5
+                    };
+                    assert!(
+                        inside,
+                        "rotation {rotation}, sample {i}: box {m:?}, rectangle {seen:?}"
+                    );
+                    if rotation == 0.0 {
+                        assert!(
+                            (seen[k] - m[k]).abs() <= 1.0,
+                            "sample {i}: box {m:?}, rectangle {seen:?}"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(kept >= n / 2, "only {kept} boxes stayed whole");
+    }
+}
+
+#[test]
+fn bad_boxes_are_refused_when_the_iterator_is_built() {
+    let datagen = ImageDataGenerator::builder().build().unwrap();
+    let x = ndarray::Array4::<u8>::zeros((2, 8, 8, 3));
+    let ok = || vec![ndarray::array![[1.0_f32, 1.0, 3.0, 3.0]]; 2];
+    let build = |b: Vec<Array2<f32>>, l: Vec<Vec<i64>>| {
+        datagen
+            .flow(x.clone())
+            .boxes(b, l)
+            .build()
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(build(ok(), vec![vec![0]]).contains("box_labels"));
+    assert!(build(ok()[..1].to_vec(), vec![vec![0]; 2]).contains("boxes"));
+    assert!(build(ok(), vec![vec![0], vec![0, 1]]).contains("box_labels[1]"));
+    let mut flipped = ok();
+    flipped[1] = ndarray::array![[5.0_f32, 1.0, 2.0, 3.0]];
+    let msg = build(flipped, vec![vec![0]; 2]);
+    assert!(
+        msg.contains("sample 1") && msg.contains("x_max > x_min"),
+        "{msg}"
+    );
+    let nan = datagen
+        .flow(x.clone())
+        .boxes(ok(), vec![vec![0]; 2])
+        .box_options(BoxOptions::default().min_visibility(f64::NAN))
+        .build()
+        .map(|_| ())
+        .unwrap_err();
+    assert!(matches!(
+        nan,
+        augflow::Error::InvalidParameter {
+            name: "min_visibility",
+            ..
+        }
+    ));
+}

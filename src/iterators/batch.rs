@@ -22,6 +22,9 @@ pub struct Batch<O = f32> {
     /// The samples' masks `(n, H, W, K)` in their own dtype, moved with their images, when
     /// the source has masks (see [`FlowBuilder::masks`](super::FlowBuilder::masks)).
     pub masks: Option<DynArray>,
+    /// The samples' boxes and class ids moved with their images, when the source has boxes
+    /// (see [`FlowBuilder::boxes`](super::FlowBuilder::boxes)).
+    pub boxes: Option<crate::targets::BatchBoxes>,
     /// Index of each sample in the arrays given to the iterator.
     pub index: Vec<usize>,
     /// The epoch this batch belongs to.
@@ -44,7 +47,7 @@ impl<O: Clone> Batch<O> {
     /// ```
     /// use augflow::iterators::Batch;
     /// use ndarray::Array4;
-    /// let b = Batch { x: Array4::<f32>::zeros((2, 4, 4, 3)), y: None, sample_weight: None, extras: vec![], masks: None, index: vec![0, 1], epoch: 0 };
+    /// let b = Batch { x: Array4::<f32>::zeros((2, 4, 4, 3)), y: None, sample_weight: None, extras: vec![], masks: None, boxes: None, index: vec![0, 1], epoch: 0 };
     /// let (data, shape) = b.into_x_vec();
     /// assert_eq!((data.len(), shape), (96, [2, 4, 4, 3]));
     /// ```
@@ -91,6 +94,7 @@ impl<O: Clone> Batch<O> {
             sample_weight: self.sample_weight,
             extras: self.extras,
             masks: self.masks,
+            boxes: self.boxes,
         }
     }
 }
@@ -124,6 +128,9 @@ pub struct BatchParts<O = f32> {
     pub extras: Vec<DynArray>,
     /// The samples' masks, `(n, H, W, K)` row-major in their own dtype.
     pub masks: Option<DynArray>,
+    /// The samples' boxes and class ids (see [`BatchBoxes::padded`](crate::targets::BatchBoxes::padded)
+    /// for fixed shapes).
+    pub boxes: Option<crate::targets::BatchBoxes>,
 }
 
 #[cfg(test)]
@@ -140,6 +147,7 @@ mod tests {
             sample_weight: Some(DynArray::from(vec![0.5_f64; n])),
             extras: vec![DynArray::from(vec![7_u8; n])],
             masks: None,
+            boxes: None,
             index: (0..n).collect(),
             epoch: 0,
         }

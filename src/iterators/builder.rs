@@ -118,6 +118,13 @@ impl<S, O> IteratorBuilder<S, O> {
         self.options.mask_cval = value;
         self
     }
+    /// How boxes are written (default `pascal_voc`) and which survive a sample's transform
+    /// (`min_area`, `min_visibility`), for sources with boxes
+    /// ([`FlowBuilder::boxes`](super::FlowBuilder::boxes)).
+    pub fn box_options(mut self, options: crate::targets::BoxOptions) -> Self {
+        self.options.box_options = options;
+        self
+    }
     /// Keras' `save_to_dir`, `save_prefix`, `save_format`: every augmented sample is also
     /// written to `dir` (created if missing; an unwritable folder fails `build`), as
     /// `{prefix}_e{epoch:03}_i{index:06}.{ext}` — deterministic and unique, unlike Keras'

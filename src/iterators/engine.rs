@@ -13,6 +13,7 @@ use super::{Batch, BatchElement, BatchOptions, BatchSource, Sequence, check_inde
 use crate::generator::ImageDataGenerator;
 use crate::rng::{Stream, os_seed, permutation, sample_rng};
 use crate::save::{SaveOptions, Saver};
+use crate::targets::{BatchBoxes, PointMap, move_boxes};
 use crate::{DynArray, Error, Result};
 
 /// An iterator of augmented batches over a [`BatchSource`]: Keras' `NumpyArrayIterator`,
@@ -204,16 +205,18 @@ impl<S: BatchSource, O: BatchElement> BatchIterator<S, O> {
 
     /// Loads and augments samples `index` into a new batch of images, in parallel, with
     /// their masks (when the source has masks) moved through the same draws.
-    fn images(&self, index: &[usize]) -> Result<(Array4<O>, Option<DynArray>)> {
+    fn images(&self, index: &[usize]) -> Result<Moved<O>> {
         let shape = self.image_shape();
         let mut x = new_batch::<O>(index.len(), shape)
             .map_err(|bytes| memory_error("batch_size", shape, index.len(), bytes, O::NAME))?;
         let (epoch, seed, augment) = (self.epoch, self.seed, self.options.augments());
         let format = self.datagen.data_format();
-        let mask_cval = self.options.mask_cval;
+        let (mask_cval, box_options) = (self.options.mask_cval, self.options.box_options);
+        let (h, w, _) = format.hwc(shape);
+        let geometry = self.datagen.geometry();
         // Every sample's result is kept so the error reported is the first by position,
         // whatever the thread count.
-        let results: Vec<Result<Option<DynArray>>> = x
+        let results: Vec<Result<SampleTargets>> = x
             .axis_iter_mut(Axis(0))
             .into_par_iter()
             .zip(index.par_iter())
@@ -226,16 +229,28 @@ impl<S: BatchSource, O: BatchElement> BatchIterator<S, O> {
                         O::sample_into_uninit(&self.datagen, image, out, &mut rng, augment)
                     })?;
                     let mask = self.source.mask(i);
-                    mask.map(|m| m.warp(&self.datagen, &params, mask_cval))
-                        .transpose()
+                    let mask = mask
+                        .map(|m| m.warp(&self.datagen, &params, mask_cval))
+                        .transpose()?;
+                    let boxes = self.source.boxes(i).map(|b| {
+                        let map = PointMap::new(&params, h, w, geometry);
+                        move_boxes(b, map.as_ref(), &box_options)
+                    });
+                    Ok((mask, boxes))
                 },
             )
             .collect();
-        let masks = results.into_iter().collect::<Result<Vec<_>>>()?;
+        let targets = results.into_iter().collect::<Result<Vec<_>>>()?;
         // SAFETY: every slot was fully written (all results are Ok).
         let x = unsafe { x.assume_init() };
+        let (masks, boxes): (Vec<_>, Vec<_>) = targets.into_iter().unzip();
         let masks: Option<Vec<DynArray>> = masks.into_iter().collect();
-        Ok((x, masks.map(|m| DynArray::concat(&m)).transpose()?))
+        let boxes: Option<Vec<_>> = boxes.into_iter().collect();
+        let boxes = boxes.map(|b| {
+            let (boxes, labels) = b.into_iter().unzip();
+            BatchBoxes { boxes, labels }
+        });
+        Ok((x, masks.map(|m| DynArray::concat(&m)).transpose()?, boxes))
     }
 
     /// Writes the batch's samples with the saver, if any.
@@ -274,7 +289,7 @@ impl<S: BatchSource, O: BatchElement> Sequence for BatchIterator<S, O> {
 
     fn get(&self, idx: usize) -> Result<Batch<O>> {
         let index = self.batch_indices(idx)?.to_vec();
-        let (x, masks) = self.images(&index)?;
+        let (x, masks, boxes) = self.images(&index)?;
         let labels = self.source.labels(&index)?;
         let y = match labels.y_is_x {
             true => Some(O::into_dyn(x.clone())),
@@ -287,6 +302,7 @@ impl<S: BatchSource, O: BatchElement> Sequence for BatchIterator<S, O> {
             sample_weight: labels.sample_weight,
             extras: labels.extras,
             masks,
+            boxes,
             index,
             epoch: self.epoch,
         })
@@ -296,6 +312,13 @@ impl<S: BatchSource, O: BatchElement> Sequence for BatchIterator<S, O> {
         self.set_epoch(self.epoch + 1);
     }
 }
+
+/// One sample's targets after its draw: its mask `(1, H, W, K)`, and its boxes with their
+/// labels.
+type SampleTargets = (Option<DynArray>, Option<(ndarray::Array2<f32>, Vec<i64>)>);
+
+/// A batch's images, with its masks and boxes when the source has them.
+type Moved<O> = (Array4<O>, Option<DynArray>, Option<BatchBoxes>);
 
 /// An uninitialized batch of `n` images of `shape`, or the bytes it needed when that much
 /// memory cannot be reserved: a size from the user never aborts the process.

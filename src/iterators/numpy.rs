@@ -1,12 +1,12 @@
 //! Arrays as a source: Keras' `flow(x, y)` over in-memory images, held without a copy.
 
-use ndarray::{ArrayView3, Axis};
+use ndarray::{Array2, ArrayView2, ArrayView3, Axis};
 
 use super::images::Images;
 use super::subset::split_rows;
 use super::{BatchIterator, BatchOptions, BatchSource, IteratorBuilder, Labels, SourceSpec};
 use crate::generator::ImageDataGenerator;
-use crate::targets::{MaskArray, MaskValue, MaskView};
+use crate::targets::{MaskArray, MaskValue, MaskView, SampleBoxes};
 use crate::transform::{DataFormat, Pixel, image_dims};
 use crate::{DynArray, Error, Result};
 
@@ -19,13 +19,19 @@ pub struct ArraySource<T: Pixel> {
     sample_weight: Option<DynArray>,
     extras: Vec<DynArray>,
     masks: Option<MaskArray>,
+    boxes: Option<SampleBoxes>,
 }
+
+/// Per image, a `(k, 4)` array of boxes; per image, one class id per box.
+type BoxesAndLabels = (Vec<Array2<f32>>, Vec<Vec<i64>>);
 
 /// What [`ImageDataGenerator::flow`] builds from: the arrays, and how a subset is split.
 #[derive(Debug, Clone)]
 pub struct ArraySpec<T: Pixel> {
     source: ArraySource<T>,
     masks: Option<DynArray>,
+    /// Each image's boxes and their class ids, checked when the source is built.
+    boxes: Option<BoxesAndLabels>,
     ignore_class_split: bool,
     shuffle_before_split: Option<u64>,
 }
@@ -67,12 +73,14 @@ impl ImageDataGenerator {
             sample_weight: None,
             extras: Vec::new(),
             masks: None,
+            boxes: None,
         };
         IteratorBuilder::new(
             self,
             ArraySpec {
                 source,
                 masks: None,
+                boxes: None,
                 ignore_class_split: false,
                 shuffle_before_split: None,
             },
@@ -122,6 +130,31 @@ impl<T: Pixel, O> FlowBuilder<T, O> {
         self.spec.masks = Some(masks.into());
         self
     }
+    /// Bounding boxes, `boxes[i]` of shape `(k_i, 4)` for image `i`, in the format of
+    /// [`box_options`](IteratorBuilder::box_options) (default `pascal_voc`, pixel corners),
+    /// with one class id per box in `labels[i]`. Each batch's
+    /// [`boxes`](super::Batch::boxes) holds its samples' boxes moved through their images'
+    /// draws: corners mapped, the enclosing box taken, clipped to the image, and dropped
+    /// with their labels below `min_area` or `min_visibility` (see [`crate::targets`]).
+    ///
+    /// ```
+    /// use augflow::{ImageDataGenerator, Sequence};
+    /// use ndarray::{Array4, array};
+    ///
+    /// let datagen = ImageDataGenerator::builder().horizontal_flip(true).build()?;
+    /// let x = Array4::<u8>::zeros((2, 10, 10, 3));
+    /// let boxes = vec![array![[1.0_f32, 2.0, 4.0, 6.0]], array![[0.0_f32, 0.0, 10.0, 10.0]]];
+    /// let it = datagen.flow(x).boxes(boxes, vec![vec![7], vec![1]]).shuffle(false).seed(0).build()?;
+    /// let b = it.get(0)?.boxes.unwrap();
+    /// assert_eq!(b.labels, [vec![7], vec![1]]);
+    /// let first = b.boxes[0].row(0).to_vec();
+    /// assert!(first == [1.0, 2.0, 4.0, 6.0] || first == [6.0, 2.0, 9.0, 6.0]); // maybe flipped
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
+    pub fn boxes(mut self, boxes: Vec<Array2<f32>>, labels: Vec<Vec<i64>>) -> Self {
+        self.spec.boxes = Some((boxes, labels));
+        self
+    }
     /// Skip the check that both parts of the split hold the same set of classes.
     pub fn ignore_class_split(mut self, on: bool) -> Self {
         self.spec.ignore_class_split = on;
@@ -163,6 +196,15 @@ impl<T: Pixel> SourceSpec for ArraySpec<T> {
             let (h, w, _) = cfg.data_format.hwc([shape[1], shape[2], shape[3]]);
             src.masks = Some(MaskArray::new(m, n, h, w)?);
             check_mask_cval(src.masks.as_ref(), options.mask_cval)?;
+        }
+        if let Some((boxes, labels)) = self.boxes {
+            let (h, w, _) = cfg.data_format.hwc([shape[1], shape[2], shape[3]]);
+            src.boxes = Some(SampleBoxes::new(
+                boxes,
+                labels,
+                &options.box_options,
+                (n, h, w),
+            )?);
         }
         let labels = src.y.as_ref().filter(|_| !self.ignore_class_split);
         let members = split_rows(
@@ -248,8 +290,9 @@ impl<T: Pixel> BatchSource for ArraySource<T> {
             .map(|a| (a.dtype(), a.shape().to_vec()))
             .collect();
         let masks = self.masks.as_ref().map(MaskArray::describe);
+        let boxes = self.boxes.as_ref().map(SampleBoxes::describe);
         format!(
-            "x {:?} of {}, y {:?}, sample_weight {:?}, extras {extras:?}, masks {masks:?}",
+            "x {:?} of {}, y {:?}, sample_weight {:?}, extras {extras:?}, masks {masks:?}, boxes {boxes:?}",
             self.x.shape(),
             std::any::type_name::<T>(),
             shape(&self.y),
@@ -259,6 +302,10 @@ impl<T: Pixel> BatchSource for ArraySource<T> {
 
     fn mask(&self, i: usize) -> Option<MaskView<'_>> {
         self.masks.as_ref().map(|m| m.view(i))
+    }
+
+    fn boxes(&self, i: usize) -> Option<(ArrayView2<'_, f32>, &[i64])> {
+        self.boxes.as_ref().map(|b| b.get(i))
     }
 
     fn labels(&self, index: &[usize]) -> Result<Labels> {

@@ -35,6 +35,8 @@ pub struct BatchOptions {
     pub shard: Option<Shard>,
     /// The value a `constant` fill shows in masks (default 0; e.g. 255 as an "ignore" id).
     pub mask_cval: f64,
+    /// How boxes are written and which survive a transform.
+    pub box_options: crate::targets::BoxOptions,
     /// Keras' `save_to_dir` and friends.
     pub save: Option<SaveOptions>,
     /// Whether the output type was chosen with `output::<O>()`, overriding the generator's
@@ -54,6 +56,7 @@ impl Default for BatchOptions {
             drop_remainder: false,
             shard: None,
             mask_cval: 0.0,
+            box_options: crate::targets::BoxOptions::default(),
             save: None,
             explicit_output: false,
         }

@@ -2,7 +2,7 @@
 //! sample `i`'s pixels, and which labels travel with a batch of samples. Everything else
 //! (order, subsets, augmentation, saving, output type, errors) is the engine's.
 
-use ndarray::ArrayView3;
+use ndarray::{ArrayView2, ArrayView3};
 
 use super::BatchOptions;
 use super::subset::split_rows;
@@ -71,6 +71,13 @@ pub trait BatchSource: Sync + Send + Clone {
     /// The mask of sample `i`, `(H, W, K)` channels last, for sources with masks: the engine
     /// moves it through the sample's draw with its image. The default has none.
     fn mask(&self, i: usize) -> Option<MaskView<'_>> {
+        let _ = i;
+        None
+    }
+
+    /// The boxes `(k, 4)` of sample `i` and their class ids, for sources with boxes: the
+    /// engine moves them through the sample's draw. The default has none.
+    fn boxes(&self, i: usize) -> Option<(ArrayView2<'_, f32>, &[i64])> {
         let _ = i;
         None
     }

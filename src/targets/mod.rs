@@ -7,12 +7,15 @@
 //! fractions of that span. (albumentations writes keypoints as pixel-centre indices: add 0.5
 //! to bring them here.)
 
+mod batch_boxes;
 mod boxes;
 mod keypoints;
 mod mask_array;
 mod masks;
 mod points;
 
+pub use batch_boxes::BatchBoxes;
+pub(crate) use batch_boxes::{SampleBoxes, move_boxes};
 pub use boxes::{BoxFormat, BoxOptions, check_boxes, transform_boxes};
 pub use keypoints::{MovedPoints, OutsidePoints, check_keypoints, transform_keypoints};
 pub(crate) use mask_array::MaskArray;

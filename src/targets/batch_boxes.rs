@@ -1,0 +1,119 @@
+//! Boxes as the batch engine carries them: every sample's boxes and class ids, held by the
+//! source, and each batch's boxes after their samples' draws, ragged or padded.
+
+use ndarray::{Array2, Array3, ArrayView2, s};
+
+use super::{BoxOptions, PointMap, check_boxes, transform_boxes};
+use crate::{Error, Result};
+
+/// Every sample's boxes `(k, 4)` and their class ids, checked once against the images.
+#[derive(Debug, Clone)]
+pub(crate) struct SampleBoxes {
+    boxes: Vec<Array2<f32>>,
+    labels: Vec<Vec<i64>>,
+}
+
+impl SampleBoxes {
+    /// Checks `boxes` and `labels` (one entry per image, one label per box) against `n`
+    /// images of `h × w` under `opts`, naming the sample and the value of the first fault.
+    pub(crate) fn new(
+        boxes: Vec<Array2<f32>>,
+        labels: Vec<Vec<i64>>,
+        opts: &BoxOptions,
+        (n, h, w): (usize, usize, usize),
+    ) -> Result<Self> {
+        opts.validate()?;
+        for (name, len) in [("boxes", boxes.len()), ("box_labels", labels.len())] {
+            if len != n {
+                return Err(Error::LengthMismatch {
+                    name: name.into(),
+                    got: len,
+                    other: "x".into(),
+                    expected: n,
+                });
+            }
+        }
+        for (i, (b, l)) in boxes.iter().zip(&labels).enumerate() {
+            check_boxes(b.view(), opts.format, h, w, i)?;
+            if l.len() != b.nrows() {
+                return Err(Error::LengthMismatch {
+                    name: format!("box_labels[{i}]"),
+                    got: l.len(),
+                    other: format!("boxes[{i}]"),
+                    expected: b.nrows(),
+                });
+            }
+        }
+        Ok(SampleBoxes { boxes, labels })
+    }
+
+    /// Sample `i`'s boxes and labels.
+    pub(crate) fn get(&self, i: usize) -> (ArrayView2<'_, f32>, &[i64]) {
+        (self.boxes[i].view(), &self.labels[i])
+    }
+
+    /// A short description, for a configuration fingerprint.
+    pub(crate) fn describe(&self) -> String {
+        let total: usize = self.labels.iter().map(Vec::len).sum();
+        format!("{total} boxes over {} samples", self.boxes.len())
+    }
+}
+
+/// One sample's boxes moved through its draw, with the labels of those kept.
+pub(crate) fn move_boxes(
+    (boxes, labels): (ArrayView2<'_, f32>, &[i64]),
+    map: Option<&PointMap>,
+    opts: &BoxOptions,
+) -> (Array2<f32>, Vec<i64>) {
+    let (moved, kept) = transform_boxes(boxes, map, opts);
+    (moved, kept.iter().map(|&k| labels[k]).collect())
+}
+
+/// The boxes of a batch after their samples' draws: a `(k_i, 4)` array and `k_i` class ids
+/// per sample (ragged), in the iterator's box format. Boxes that left the image, or fell
+/// below `min_area` / `min_visibility`, are gone with their labels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchBoxes {
+    /// Per sample, its boxes.
+    pub boxes: Vec<Array2<f32>>,
+    /// Per sample, the class id of each of its boxes.
+    pub labels: Vec<Vec<i64>>,
+}
+
+impl BatchBoxes {
+    /// The boxes as one `(n, max_boxes, 4)` array, padded with zeros, the labels as
+    /// `(n, max_boxes)` padded with `-1`, and each sample's count: for frameworks that want
+    /// fixed shapes. `max_boxes` is the largest count in the batch when `None`; samples with
+    /// more boxes than `max_boxes` keep their first ones.
+    ///
+    /// ```
+    /// use augflow::targets::BatchBoxes;
+    /// let b = BatchBoxes {
+    ///     boxes: vec![ndarray::array![[1.0_f32, 1.0, 2.0, 2.0]], ndarray::Array2::zeros((0, 4))],
+    ///     labels: vec![vec![3], vec![]],
+    /// };
+    /// let (boxes, labels, counts) = b.padded(None);
+    /// assert_eq!(boxes.shape(), &[2, 1, 4]);
+    /// assert_eq!(labels, ndarray::array![[3], [-1]]);
+    /// assert_eq!(counts, [1, 0]);
+    /// ```
+    pub fn padded(&self, max_boxes: Option<usize>) -> (Array3<f32>, Array2<i64>, Vec<usize>) {
+        let widest = self.boxes.iter().map(|b| b.nrows()).max().unwrap_or(0);
+        let m = max_boxes.unwrap_or(widest);
+        let n = self.boxes.len();
+        let mut boxes = Array3::zeros((n, m, 4));
+        let mut labels = Array2::from_elem((n, m), -1_i64);
+        let mut counts = Vec::with_capacity(n);
+        for (i, (b, l)) in self.boxes.iter().zip(&self.labels).enumerate() {
+            let k = b.nrows().min(m);
+            boxes
+                .slice_mut(s![i, ..k, ..])
+                .assign(&b.slice(s![..k, ..]));
+            for (j, &v) in l.iter().take(k).enumerate() {
+                labels[[i, j]] = v;
+            }
+            counts.push(k);
+        }
+        (boxes, labels, counts)
+    }
+}
