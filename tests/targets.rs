@@ -501,9 +501,9 @@ fn bad_boxes_are_refused_when_the_iterator_is_built() {
             .unwrap_err()
             .to_string()
     };
-    assert!(build(ok(), vec![vec![0]]).contains("box_labels"));
+    assert!(build(ok(), vec![vec![0]]).contains("boxes_labels"));
     assert!(build(ok()[..1].to_vec(), vec![vec![0]; 2]).contains("boxes"));
-    assert!(build(ok(), vec![vec![0], vec![0, 1]]).contains("box_labels[1]"));
+    assert!(build(ok(), vec![vec![0], vec![0, 1]]).contains("boxes_labels[1]"));
     let mut flipped = ok();
     flipped[1] = ndarray::array![[5.0_f32, 1.0, 2.0, 3.0]];
     let msg = build(flipped, vec![vec![0]; 2]);
@@ -525,4 +525,90 @@ fn bad_boxes_are_refused_when_the_iterator_is_built() {
             ..
         }
     ));
+}
+
+/// `flow(x).keypoints(..)`: each image holds one bright pixel at its keypoint; after the
+/// batch, each kept point is within a pixel of its image's brightest pixel, labels follow,
+/// and with `MarkInvisible` every point is kept, flagged by whether it is in the image.
+#[test]
+fn flow_moves_each_keypoint_with_its_image() {
+    use augflow::Sequence;
+    let (n, h, w) = (16, 20, 26);
+    let at = |i: usize| (3 + (i * 7) % 20, 2 + (i * 5) % 16); // column, row
+    let x = ndarray::Array4::from_shape_fn((n, h, w, 1), |(i, r, c, _)| {
+        u8::from(at(i) == (c, r)) * 255
+    });
+    let points: Vec<Array2<f32>> = (0..n)
+        .map(|i| ndarray::array![[at(i).0 as f32 + 0.5, at(i).1 as f32 + 0.5]])
+        .collect();
+    let labels: Vec<Vec<i64>> = (0..n).map(|i| vec![i as i64]).collect();
+    let datagen = ImageDataGenerator::builder()
+        .rotation_range(60.0)
+        .width_shift_range(0.3)
+        .horizontal_flip(true)
+        .fill_mode(FillMode::Constant)
+        .build()
+        .unwrap();
+    let build = |policy| {
+        datagen
+            .flow(x.clone())
+            .keypoints(points.clone(), labels.clone())
+            .outside_points(policy)
+            .batch_size(6)
+            .seed(2)
+            .build()
+            .unwrap()
+    };
+    let (dropping, marking) = (
+        build(OutsidePoints::Drop),
+        build(OutsidePoints::MarkInvisible),
+    );
+    let (mut kept, mut hidden) = (0, 0);
+    for b in 0..dropping.len() {
+        let batch = dropping.get(b).unwrap();
+        let all = marking.get(b).unwrap().keypoints.unwrap();
+        let moved = batch.keypoints.unwrap();
+        for (s, &i) in batch.index.iter().enumerate() {
+            assert_eq!(all.points[s].nrows(), 1, "MarkInvisible keeps every point");
+            if moved.points[s].nrows() == 0 {
+                assert_eq!(all.visible[s], [false]);
+                hidden += 1;
+                continue;
+            }
+            kept += 1;
+            assert_eq!((moved.labels[s][0], moved.visible[s][0]), (i as i64, true));
+            let image = batch.x.index_axis(ndarray::Axis(0), s);
+            let (mut best, mut spot) = (0.0_f32, (0, 0));
+            for ((r, c, _), &v) in image.indexed_iter() {
+                if v > best {
+                    (best, spot) = (v, (r, c));
+                }
+            }
+            if best == 0.0 {
+                continue; // the bright pixel fell between samples
+            }
+            let (px, py) = (
+                moved.points[s][[0, 0]] as f64,
+                moved.points[s][[0, 1]] as f64,
+            );
+            assert!(
+                (px - (spot.1 as f64 + 0.5)).abs() <= 1.0
+                    && (py - (spot.0 as f64 + 0.5)).abs() <= 1.0,
+                "sample {i}: point ({px}, {py}), brightest pixel (row {}, col {})",
+                spot.0,
+                spot.1
+            );
+        }
+    }
+    assert!(
+        kept > n / 2 && kept + hidden == n,
+        "{kept} kept, {hidden} hidden"
+    );
+    let err = datagen
+        .flow(x.clone())
+        .keypoints(vec![ndarray::array![[f32::NAN, 1.0]]; n], labels.clone())
+        .build()
+        .map(|_| ())
+        .unwrap_err();
+    assert!(err.to_string().contains("sample 0"), "{err}");
 }

@@ -25,6 +25,9 @@ pub struct Batch<O = f32> {
     /// The samples' boxes and class ids moved with their images, when the source has boxes
     /// (see [`FlowBuilder::boxes`](super::FlowBuilder::boxes)).
     pub boxes: Option<crate::targets::BatchBoxes>,
+    /// The samples' keypoints and class ids moved with their images, when the source has
+    /// keypoints (see [`FlowBuilder::keypoints`](super::FlowBuilder::keypoints)).
+    pub keypoints: Option<crate::targets::BatchKeypoints>,
     /// Index of each sample in the arrays given to the iterator.
     pub index: Vec<usize>,
     /// The epoch this batch belongs to.
@@ -47,7 +50,7 @@ impl<O: Clone> Batch<O> {
     /// ```
     /// use augflow::iterators::Batch;
     /// use ndarray::Array4;
-    /// let b = Batch { x: Array4::<f32>::zeros((2, 4, 4, 3)), y: None, sample_weight: None, extras: vec![], masks: None, boxes: None, index: vec![0, 1], epoch: 0 };
+    /// let b = Batch { x: Array4::<f32>::zeros((2, 4, 4, 3)), y: None, sample_weight: None, extras: vec![], masks: None, boxes: None, keypoints: None, index: vec![0, 1], epoch: 0 };
     /// let (data, shape) = b.into_x_vec();
     /// assert_eq!((data.len(), shape), (96, [2, 4, 4, 3]));
     /// ```
@@ -95,6 +98,7 @@ impl<O: Clone> Batch<O> {
             extras: self.extras,
             masks: self.masks,
             boxes: self.boxes,
+            keypoints: self.keypoints,
         }
     }
 }
@@ -131,6 +135,8 @@ pub struct BatchParts<O = f32> {
     /// The samples' boxes and class ids (see [`BatchBoxes::padded`](crate::targets::BatchBoxes::padded)
     /// for fixed shapes).
     pub boxes: Option<crate::targets::BatchBoxes>,
+    /// The samples' keypoints, class ids and visibility.
+    pub keypoints: Option<crate::targets::BatchKeypoints>,
 }
 
 #[cfg(test)]
@@ -148,6 +154,7 @@ mod tests {
             extras: vec![DynArray::from(vec![7_u8; n])],
             masks: None,
             boxes: None,
+            keypoints: None,
             index: (0..n).collect(),
             epoch: 0,
         }

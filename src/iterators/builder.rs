@@ -125,6 +125,13 @@ impl<S, O> IteratorBuilder<S, O> {
         self.options.box_options = options;
         self
     }
+    /// What happens to keypoints a sample's transform moves out of the image: dropped (the
+    /// default) or kept and marked invisible, for sources with keypoints
+    /// ([`FlowBuilder::keypoints`](super::FlowBuilder::keypoints)).
+    pub fn outside_points(mut self, policy: crate::targets::OutsidePoints) -> Self {
+        self.options.outside_points = policy;
+        self
+    }
     /// Keras' `save_to_dir`, `save_prefix`, `save_format`: every augmented sample is also
     /// written to `dir` (created if missing; an unwritable folder fails `build`), as
     /// `{prefix}_e{epoch:03}_i{index:06}.{ext}` — deterministic and unique, unlike Keras'

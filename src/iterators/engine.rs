@@ -9,12 +9,12 @@ use std::mem::MaybeUninit;
 use ndarray::{Array4, ArrayView3, Axis};
 use rayon::prelude::*;
 
+use super::targets::{BatchTargets, SampleTargets, gather, move_targets};
 use super::{Batch, BatchElement, BatchOptions, BatchSource, Sequence, check_index};
 use crate::generator::ImageDataGenerator;
 use crate::rng::{Stream, os_seed, permutation, sample_rng};
 use crate::save::{SaveOptions, Saver};
-use crate::targets::{BatchBoxes, PointMap, move_boxes};
-use crate::{DynArray, Error, Result};
+use crate::{Error, Result};
 
 /// An iterator of augmented batches over a [`BatchSource`]: Keras' `NumpyArrayIterator`,
 /// `DirectoryIterator` and `DataFrameIterator`, made reproducible and parallel.
@@ -211,9 +211,7 @@ impl<S: BatchSource, O: BatchElement> BatchIterator<S, O> {
             .map_err(|bytes| memory_error("batch_size", shape, index.len(), bytes, O::NAME))?;
         let (epoch, seed, augment) = (self.epoch, self.seed, self.options.augments());
         let format = self.datagen.data_format();
-        let (mask_cval, box_options) = (self.options.mask_cval, self.options.box_options);
         let (h, w, _) = format.hwc(shape);
-        let geometry = self.datagen.geometry();
         // Every sample's result is kept so the error reported is the first by position,
         // whatever the thread count.
         let results: Vec<Result<SampleTargets>> = x
@@ -228,29 +226,15 @@ impl<S: BatchSource, O: BatchElement> BatchIterator<S, O> {
                         let mut rng = sample_rng(seed, epoch, i as u64);
                         O::sample_into_uninit(&self.datagen, image, out, &mut rng, augment)
                     })?;
-                    let mask = self.source.mask(i);
-                    let mask = mask
-                        .map(|m| m.warp(&self.datagen, &params, mask_cval))
-                        .transpose()?;
-                    let boxes = self.source.boxes(i).map(|b| {
-                        let map = PointMap::new(&params, h, w, geometry);
-                        move_boxes(b, map.as_ref(), &box_options)
-                    });
-                    Ok((mask, boxes))
+                    let (datagen, options) = (&self.datagen, &self.options);
+                    move_targets(&self.source, i, datagen, &params, options, (h, w))
                 },
             )
             .collect();
         let targets = results.into_iter().collect::<Result<Vec<_>>>()?;
         // SAFETY: every slot was fully written (all results are Ok).
         let x = unsafe { x.assume_init() };
-        let (masks, boxes): (Vec<_>, Vec<_>) = targets.into_iter().unzip();
-        let masks: Option<Vec<DynArray>> = masks.into_iter().collect();
-        let boxes: Option<Vec<_>> = boxes.into_iter().collect();
-        let boxes = boxes.map(|b| {
-            let (boxes, labels) = b.into_iter().unzip();
-            BatchBoxes { boxes, labels }
-        });
-        Ok((x, masks.map(|m| DynArray::concat(&m)).transpose()?, boxes))
+        Ok((x, gather(targets)?))
     }
 
     /// Writes the batch's samples with the saver, if any.
@@ -289,7 +273,7 @@ impl<S: BatchSource, O: BatchElement> Sequence for BatchIterator<S, O> {
 
     fn get(&self, idx: usize) -> Result<Batch<O>> {
         let index = self.batch_indices(idx)?.to_vec();
-        let (x, masks, boxes) = self.images(&index)?;
+        let (x, targets) = self.images(&index)?;
         let labels = self.source.labels(&index)?;
         let y = match labels.y_is_x {
             true => Some(O::into_dyn(x.clone())),
@@ -301,8 +285,9 @@ impl<S: BatchSource, O: BatchElement> Sequence for BatchIterator<S, O> {
             y,
             sample_weight: labels.sample_weight,
             extras: labels.extras,
-            masks,
-            boxes,
+            masks: targets.masks,
+            boxes: targets.boxes,
+            keypoints: targets.keypoints,
             index,
             epoch: self.epoch,
         })
@@ -313,12 +298,8 @@ impl<S: BatchSource, O: BatchElement> Sequence for BatchIterator<S, O> {
     }
 }
 
-/// One sample's targets after its draw: its mask `(1, H, W, K)`, and its boxes with their
-/// labels.
-type SampleTargets = (Option<DynArray>, Option<(ndarray::Array2<f32>, Vec<i64>)>);
-
-/// A batch's images, with its masks and boxes when the source has them.
-type Moved<O> = (Array4<O>, Option<DynArray>, Option<BatchBoxes>);
+/// A batch's images, with its masks, boxes and keypoints when the source has them.
+type Moved<O> = (Array4<O>, BatchTargets);
 
 /// An uninitialized batch of `n` images of `shape`, or the bytes it needed when that much
 /// memory cannot be reserved: a size from the user never aborts the process.

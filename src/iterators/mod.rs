@@ -17,6 +17,7 @@ mod shard;
 mod source;
 mod state;
 mod subset;
+mod targets;
 
 pub use batch::{Batch, BatchParts};
 pub use builder::IteratorBuilder;

@@ -6,7 +6,7 @@ use super::images::Images;
 use super::subset::split_rows;
 use super::{BatchIterator, BatchOptions, BatchSource, IteratorBuilder, Labels, SourceSpec};
 use crate::generator::ImageDataGenerator;
-use crate::targets::{MaskArray, MaskValue, MaskView, SampleBoxes};
+use crate::targets::{MaskArray, MaskValue, MaskView, PerSample, check_boxes, check_keypoints};
 use crate::transform::{DataFormat, Pixel, image_dims};
 use crate::{DynArray, Error, Result};
 
@@ -19,10 +19,11 @@ pub struct ArraySource<T: Pixel> {
     sample_weight: Option<DynArray>,
     extras: Vec<DynArray>,
     masks: Option<MaskArray>,
-    boxes: Option<SampleBoxes>,
+    boxes: Option<PerSample>,
+    keypoints: Option<PerSample>,
 }
 
-/// Per image, a `(k, 4)` array of boxes; per image, one class id per box.
+/// Per image, a `(k, d)` array of boxes or keypoints; per image, one class id per row.
 type BoxesAndLabels = (Vec<Array2<f32>>, Vec<Vec<i64>>);
 
 /// What [`ImageDataGenerator::flow`] builds from: the arrays, and how a subset is split.
@@ -32,6 +33,8 @@ pub struct ArraySpec<T: Pixel> {
     masks: Option<DynArray>,
     /// Each image's boxes and their class ids, checked when the source is built.
     boxes: Option<BoxesAndLabels>,
+    /// Each image's keypoints and their class ids, likewise.
+    keypoints: Option<BoxesAndLabels>,
     ignore_class_split: bool,
     shuffle_before_split: Option<u64>,
 }
@@ -74,6 +77,7 @@ impl ImageDataGenerator {
             extras: Vec::new(),
             masks: None,
             boxes: None,
+            keypoints: None,
         };
         IteratorBuilder::new(
             self,
@@ -81,6 +85,7 @@ impl ImageDataGenerator {
                 source,
                 masks: None,
                 boxes: None,
+                keypoints: None,
                 ignore_class_split: false,
                 shuffle_before_split: None,
             },
@@ -155,6 +160,29 @@ impl<T: Pixel, O> FlowBuilder<T, O> {
         self.spec.boxes = Some((boxes, labels));
         self
     }
+    /// Keypoints, `points[i]` of shape `(k_i, 2)` for image `i`: `(x, y)` in pixel corners
+    /// (the centre of pixel `(r, c)` is `(c + 0.5, r + 0.5)`), with one class id per point in
+    /// `labels[i]`. Each batch's [`keypoints`](super::Batch::keypoints) holds them moved
+    /// through their images' draws; points leaving the image are dropped, or kept and marked
+    /// invisible with [`outside_points`](IteratorBuilder::outside_points).
+    ///
+    /// ```
+    /// use augflow::{ImageDataGenerator, Sequence};
+    /// use ndarray::{Array4, array};
+    ///
+    /// let datagen = ImageDataGenerator::builder().vertical_flip(true).build()?;
+    /// let x = Array4::<u8>::zeros((1, 10, 10, 3));
+    /// let it = datagen.flow(x).keypoints(vec![array![[2.5_f32, 1.5]]], vec![vec![4]]).seed(0).build()?;
+    /// let k = it.get(0)?.keypoints.unwrap();
+    /// let p = k.points[0].row(0).to_vec();
+    /// assert!(p == [2.5, 1.5] || p == [2.5, 8.5]); // maybe flipped
+    /// assert_eq!((k.labels[0][0], k.visible[0][0]), (4, true));
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
+    pub fn keypoints(mut self, points: Vec<Array2<f32>>, labels: Vec<Vec<i64>>) -> Self {
+        self.spec.keypoints = Some((points, labels));
+        self
+    }
     /// Skip the check that both parts of the split hold the same set of classes.
     pub fn ignore_class_split(mut self, on: bool) -> Self {
         self.spec.ignore_class_split = on;
@@ -192,20 +220,9 @@ impl<T: Pixel> SourceSpec for ArraySpec<T> {
         }
         let mut src = src;
         src.check_lengths(n)?;
-        if let Some(m) = self.masks {
-            let (h, w, _) = cfg.data_format.hwc([shape[1], shape[2], shape[3]]);
-            src.masks = Some(MaskArray::new(m, n, h, w)?);
-            check_mask_cval(src.masks.as_ref(), options.mask_cval)?;
-        }
-        if let Some((boxes, labels)) = self.boxes {
-            let (h, w, _) = cfg.data_format.hwc([shape[1], shape[2], shape[3]]);
-            src.boxes = Some(SampleBoxes::new(
-                boxes,
-                labels,
-                &options.box_options,
-                (n, h, w),
-            )?);
-        }
+        let (h, w, _) = cfg.data_format.hwc([shape[1], shape[2], shape[3]]);
+        let targets = (self.masks, self.boxes, self.keypoints);
+        src.attach_targets(targets, options, (n, h, w))?;
         let labels = src.y.as_ref().filter(|_| !self.ignore_class_split);
         let members = split_rows(
             n,
@@ -223,6 +240,35 @@ impl<T: Pixel> SourceSpec for ArraySpec<T> {
 }
 
 impl<T: Pixel> ArraySource<T> {
+    /// Checks the masks, boxes and keypoints given to `flow` against `n` images of `h × w`
+    /// and keeps them.
+    fn attach_targets(
+        &mut self,
+        (masks, boxes, keypoints): (
+            Option<DynArray>,
+            Option<BoxesAndLabels>,
+            Option<BoxesAndLabels>,
+        ),
+        options: &BatchOptions,
+        (n, h, w): (usize, usize, usize),
+    ) -> Result<()> {
+        if let Some(m) = masks {
+            self.masks = Some(MaskArray::new(m, n, h, w)?);
+            check_mask_cval(self.masks.as_ref(), options.mask_cval)?;
+        }
+        if let Some((rows, labels)) = boxes {
+            let opts = options.box_options;
+            opts.validate()?;
+            let check = |b: ArrayView2<'_, f32>, i| check_boxes(b, opts.format, h, w, i);
+            self.boxes = Some(PerSample::new("boxes", rows, labels, n, check)?);
+        }
+        if let Some((rows, labels)) = keypoints {
+            let check = |p: ArrayView2<'_, f32>, i| check_keypoints(p, i);
+            self.keypoints = Some(PerSample::new("keypoints", rows, labels, n, check)?);
+        }
+        Ok(())
+    }
+
     /// Every array that travels with `x` has one row per image.
     fn check_lengths(&self, n: usize) -> Result<()> {
         let check = |name: String, a: &DynArray| -> Result<()> {
@@ -290,9 +336,10 @@ impl<T: Pixel> BatchSource for ArraySource<T> {
             .map(|a| (a.dtype(), a.shape().to_vec()))
             .collect();
         let masks = self.masks.as_ref().map(MaskArray::describe);
-        let boxes = self.boxes.as_ref().map(SampleBoxes::describe);
+        let boxes = self.boxes.as_ref().map(PerSample::describe);
+        let keypoints = self.keypoints.as_ref().map(PerSample::describe);
         format!(
-            "x {:?} of {}, y {:?}, sample_weight {:?}, extras {extras:?}, masks {masks:?}, boxes {boxes:?}",
+            "x {:?} of {}, y {:?}, sample_weight {:?}, extras {extras:?}, masks {masks:?}, boxes {boxes:?}, keypoints {keypoints:?}",
             self.x.shape(),
             std::any::type_name::<T>(),
             shape(&self.y),
@@ -306,6 +353,10 @@ impl<T: Pixel> BatchSource for ArraySource<T> {
 
     fn boxes(&self, i: usize) -> Option<(ArrayView2<'_, f32>, &[i64])> {
         self.boxes.as_ref().map(|b| b.get(i))
+    }
+
+    fn keypoints(&self, i: usize) -> Option<(ArrayView2<'_, f32>, &[i64])> {
+        self.keypoints.as_ref().map(|k| k.get(i))
     }
 
     fn labels(&self, index: &[usize]) -> Result<Labels> {

@@ -37,6 +37,8 @@ pub struct BatchOptions {
     pub mask_cval: f64,
     /// How boxes are written and which survive a transform.
     pub box_options: crate::targets::BoxOptions,
+    /// What happens to keypoints a transform moves out of the image (default: dropped).
+    pub outside_points: crate::targets::OutsidePoints,
     /// Keras' `save_to_dir` and friends.
     pub save: Option<SaveOptions>,
     /// Whether the output type was chosen with `output::<O>()`, overriding the generator's
@@ -57,6 +59,7 @@ impl Default for BatchOptions {
             shard: None,
             mask_cval: 0.0,
             box_options: crate::targets::BoxOptions::default(),
+            outside_points: crate::targets::OutsidePoints::Drop,
             save: None,
             explicit_output: false,
         }

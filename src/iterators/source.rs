@@ -82,6 +82,13 @@ pub trait BatchSource: Sync + Send + Clone {
         None
     }
 
+    /// The keypoints `(k, 2)` of sample `i` and their class ids, for sources with keypoints:
+    /// the engine moves them through the sample's draw. The default has none.
+    fn keypoints(&self, i: usize) -> Option<(ArrayView2<'_, f32>, &[i64])> {
+        let _ = i;
+        None
+    }
+
     /// The labels, weights and extra arrays of samples `index`, row `k` belonging to sample
     /// `index[k]`.
     fn labels(&self, index: &[usize]) -> Result<Labels>;

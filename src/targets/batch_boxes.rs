@@ -1,63 +1,9 @@
-//! Boxes as the batch engine carries them: every sample's boxes and class ids, held by the
-//! source, and each batch's boxes after their samples' draws, ragged or padded.
+//! Boxes as the batch engine carries them: each batch's boxes after their samples' draws,
+//! ragged or padded.
 
 use ndarray::{Array2, Array3, ArrayView2, s};
 
-use super::{BoxOptions, PointMap, check_boxes, transform_boxes};
-use crate::{Error, Result};
-
-/// Every sample's boxes `(k, 4)` and their class ids, checked once against the images.
-#[derive(Debug, Clone)]
-pub(crate) struct SampleBoxes {
-    boxes: Vec<Array2<f32>>,
-    labels: Vec<Vec<i64>>,
-}
-
-impl SampleBoxes {
-    /// Checks `boxes` and `labels` (one entry per image, one label per box) against `n`
-    /// images of `h × w` under `opts`, naming the sample and the value of the first fault.
-    pub(crate) fn new(
-        boxes: Vec<Array2<f32>>,
-        labels: Vec<Vec<i64>>,
-        opts: &BoxOptions,
-        (n, h, w): (usize, usize, usize),
-    ) -> Result<Self> {
-        opts.validate()?;
-        for (name, len) in [("boxes", boxes.len()), ("box_labels", labels.len())] {
-            if len != n {
-                return Err(Error::LengthMismatch {
-                    name: name.into(),
-                    got: len,
-                    other: "x".into(),
-                    expected: n,
-                });
-            }
-        }
-        for (i, (b, l)) in boxes.iter().zip(&labels).enumerate() {
-            check_boxes(b.view(), opts.format, h, w, i)?;
-            if l.len() != b.nrows() {
-                return Err(Error::LengthMismatch {
-                    name: format!("box_labels[{i}]"),
-                    got: l.len(),
-                    other: format!("boxes[{i}]"),
-                    expected: b.nrows(),
-                });
-            }
-        }
-        Ok(SampleBoxes { boxes, labels })
-    }
-
-    /// Sample `i`'s boxes and labels.
-    pub(crate) fn get(&self, i: usize) -> (ArrayView2<'_, f32>, &[i64]) {
-        (self.boxes[i].view(), &self.labels[i])
-    }
-
-    /// A short description, for a configuration fingerprint.
-    pub(crate) fn describe(&self) -> String {
-        let total: usize = self.labels.iter().map(Vec::len).sum();
-        format!("{total} boxes over {} samples", self.boxes.len())
-    }
-}
+use super::{BoxOptions, PointMap, transform_boxes};
 
 /// One sample's boxes moved through its draw, with the labels of those kept.
 pub(crate) fn move_boxes(

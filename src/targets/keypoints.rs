@@ -30,6 +30,19 @@ pub struct MovedPoints {
     pub visible: Vec<bool>,
 }
 
+/// The keypoints of a batch after their samples' draws, per sample: the points kept, their
+/// class ids, and whether each lies in the image (all `true` unless the iterator keeps
+/// points that left it, with [`OutsidePoints::MarkInvisible`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BatchKeypoints {
+    /// Per sample, its `(k, 2)` points `(x, y)` in pixel corners.
+    pub points: Vec<Array2<f32>>,
+    /// Per sample, the class id of each point.
+    pub labels: Vec<Vec<i64>>,
+    /// Per sample, whether each point lies in the image.
+    pub visible: Vec<Vec<bool>>,
+}
+
 /// Checks the `(n, 2)` keypoints of sample `sample`: the shape and finite coordinates
 /// (points outside the image are allowed: they may be occluded or cropped already).
 ///

@@ -12,13 +12,17 @@ mod boxes;
 mod keypoints;
 mod mask_array;
 mod masks;
+mod per_sample;
 mod points;
 
 pub use batch_boxes::BatchBoxes;
-pub(crate) use batch_boxes::{SampleBoxes, move_boxes};
+pub(crate) use batch_boxes::move_boxes;
 pub use boxes::{BoxFormat, BoxOptions, check_boxes, transform_boxes};
-pub use keypoints::{MovedPoints, OutsidePoints, check_keypoints, transform_keypoints};
+pub use keypoints::{
+    BatchKeypoints, MovedPoints, OutsidePoints, check_keypoints, transform_keypoints,
+};
 pub(crate) use mask_array::MaskArray;
 pub use mask_array::MaskView;
 pub use masks::{MaskValue, warp_mask};
+pub(crate) use per_sample::PerSample;
 pub use points::PointMap;
