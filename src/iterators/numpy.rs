@@ -6,7 +6,7 @@ use super::images::Images;
 use super::subset::split_rows;
 use super::{BatchIterator, BatchOptions, BatchSource, IteratorBuilder, Labels, SourceSpec};
 use crate::generator::ImageDataGenerator;
-use crate::targets::{MaskArray, MaskValue, MaskView, PerSample, check_boxes, check_keypoints};
+use crate::targets::{MaskArray, MaskView, PerSample, check_boxes, check_keypoints};
 use crate::transform::{DataFormat, Pixel, image_dims};
 use crate::{DynArray, Error, Result};
 
@@ -254,7 +254,10 @@ impl<T: Pixel> ArraySource<T> {
     ) -> Result<()> {
         if let Some(m) = masks {
             self.masks = Some(MaskArray::new(m, n, h, w)?);
-            check_mask_cval(self.masks.as_ref(), options.mask_cval)?;
+            self.masks
+                .as_ref()
+                .map(|m| m.check_cval(options.mask_cval))
+                .transpose()?;
         }
         if let Some((rows, labels)) = boxes {
             let opts = options.box_options;
@@ -368,25 +371,4 @@ impl<T: Pixel> BatchSource for ArraySource<T> {
             extras: self.extras.iter().map(pick).collect::<Result<_>>()?,
         })
     }
-}
-
-/// Refuses a `mask_cval` the masks' dtype cannot hold, before the first batch.
-fn check_mask_cval(masks: Option<&MaskArray>, cval: f64) -> Result<()> {
-    let holds = match masks {
-        None => return Ok(()),
-        Some(MaskArray::U8(_)) => u8::holds(cval),
-        Some(MaskArray::U16(_)) => u16::holds(cval),
-        Some(MaskArray::F32(_)) => f32::holds(cval),
-    };
-    if holds {
-        return Ok(());
-    }
-    Err(Error::invalid(
-        "mask_cval",
-        cval,
-        format!(
-            "a value of the masks' dtype ({})",
-            masks.map(MaskArray::describe).unwrap_or_default()
-        ),
-    ))
 }

@@ -5,7 +5,7 @@ use ndarray::Array2;
 
 use super::{BatchOptions, BatchSource};
 use crate::generator::ImageDataGenerator;
-use crate::targets::{BatchBoxes, BatchKeypoints, PointMap, move_boxes, transform_keypoints};
+use crate::targets::{BatchBoxes, BatchKeypoints, PointMap, transform_boxes, transform_keypoints};
 use crate::transform::TransformParams;
 use crate::{DynArray, Result};
 
@@ -47,11 +47,15 @@ pub(super) fn move_targets<S: BatchSource>(
         });
     }
     let map = PointMap::new(params, h, w, datagen.geometry());
-    let boxes = boxes.map(|b| move_boxes(b, map.as_ref(), &options.box_options));
+    // The labels of the rows a transform kept.
+    let labels_of = |kept: &[usize], labels: &[i64]| kept.iter().map(|&k| labels[k]).collect();
+    let boxes = boxes.map(|(b, labels)| {
+        let (moved, kept) = transform_boxes(b, map.as_ref(), &options.box_options);
+        (moved, labels_of(&kept, labels))
+    });
     let points = points.map(|(p, labels)| {
         let moved = transform_keypoints(p, map.as_ref(), options.outside_points);
-        let labels = moved.kept.iter().map(|&k| labels[k]).collect();
-        (moved.xy, labels, moved.visible)
+        (moved.xy, labels_of(&moved.kept, labels), moved.visible)
     });
     Ok(SampleTargets {
         mask,

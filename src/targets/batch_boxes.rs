@@ -1,19 +1,7 @@
 //! Boxes as the batch engine carries them: each batch's boxes after their samples' draws,
 //! ragged or padded.
 
-use ndarray::{Array2, Array3, ArrayView2, s};
-
-use super::{BoxOptions, PointMap, transform_boxes};
-
-/// One sample's boxes moved through its draw, with the labels of those kept.
-pub(crate) fn move_boxes(
-    (boxes, labels): (ArrayView2<'_, f32>, &[i64]),
-    map: Option<&PointMap>,
-    opts: &BoxOptions,
-) -> (Array2<f32>, Vec<i64>) {
-    let (moved, kept) = transform_boxes(boxes, map, opts);
-    (moved, kept.iter().map(|&k| labels[k]).collect())
-}
+use ndarray::{Array2, Array3, s};
 
 /// The boxes of a batch after their samples' draws: a `(k_i, 4)` array and `k_i` class ids
 /// per sample (ragged), in the iterator's box format. Boxes that left the image, or fell

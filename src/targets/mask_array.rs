@@ -3,7 +3,7 @@
 
 use ndarray::{ArcArray, ArrayD, ArrayView3, Axis, Ix4};
 
-use super::masks::warp_mask;
+use super::masks::{MaskValue, warp_mask};
 use crate::array::{DType, DynArray, Element};
 use crate::generator::ImageDataGenerator;
 use crate::transform::TransformParams;
@@ -82,6 +82,23 @@ impl MaskArray {
             MaskArray::U16(a) => MaskView::U16(a.index_axis(Axis(0), i)),
             MaskArray::F32(a) => MaskView::F32(a.index_axis(Axis(0), i)),
         }
+    }
+
+    /// Refuses a fill value `cval` the masks' dtype cannot hold, naming `mask_cval`.
+    pub(crate) fn check_cval(&self, cval: f64) -> Result<()> {
+        let holds = match self {
+            MaskArray::U8(_) => u8::holds(cval),
+            MaskArray::U16(_) => u16::holds(cval),
+            MaskArray::F32(_) => f32::holds(cval),
+        };
+        if holds {
+            return Ok(());
+        }
+        Err(Error::invalid(
+            "mask_cval",
+            cval,
+            format!("a value of the masks' dtype ({})", self.describe()),
+        ))
     }
 
     /// The dtype and shape, for a configuration fingerprint.

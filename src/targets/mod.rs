@@ -16,7 +16,6 @@ mod per_sample;
 mod points;
 
 pub use batch_boxes::BatchBoxes;
-pub(crate) use batch_boxes::move_boxes;
 pub use boxes::{BoxFormat, BoxOptions, check_boxes, transform_boxes};
 pub use keypoints::{
     BatchKeypoints, MovedPoints, OutsidePoints, check_keypoints, transform_keypoints,
