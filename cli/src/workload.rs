@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use ndarray::{Array4, Axis};
+use ndarray::{Array3, Array4, Axis};
 use rayon::prelude::*;
 
 use augflow::{Error, FillMode, ImageDataGenerator, Result, Sequence};
@@ -88,6 +88,9 @@ pub struct BenchRow {
     pub floor: f64,
     /// Images per second of augflow on the standard workload, median of the repeats.
     pub augflow: f64,
+    /// Images per second of the same workload with one `u8` `(H, W)` mask per image moved
+    /// with it (see [`threshold_masks`]), median of the repeats.
+    pub with_mask: f64,
 }
 
 /// The result of [`run`]: the options measured and one row per thread count.
@@ -101,14 +104,14 @@ pub struct BenchReport {
 
 impl BenchReport {
     /// The report as one line of JSON:
-    /// `{"size": S, "count": N, "batch": B, "repeats": R, "kernel": K, "rows": [{"threads": T, "floor": F, "augflow": A}, …]}`
+    /// `{"size": S, "count": N, "batch": B, "repeats": R, "kernel": K, "rows": [{"threads": T, "floor": F, "augflow": A, "with_mask": M}, …]}`
     /// (images per second; `K` is [`kernel_build`](augflow::transform::kernel_build)).
     ///
     /// ```
     /// use augflow_cli::workload::{BenchOptions, BenchReport, BenchRow};
     /// let r = BenchReport {
     ///     options: BenchOptions { threads: vec![1], ..Default::default() },
-    ///     rows: vec![BenchRow { threads: 1, floor: 1000.0, augflow: 250.0 }],
+    ///     rows: vec![BenchRow { threads: 1, floor: 1000.0, augflow: 250.0, with_mask: 200.0 }],
     /// };
     /// let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
     /// assert_eq!(v["rows"][0]["augflow"], 250.0);
@@ -119,7 +122,10 @@ impl BenchReport {
             .rows
             .iter()
             .map(|r| {
-                serde_json::json!({"threads": r.threads, "floor": round1(r.floor), "augflow": round1(r.augflow)})
+                serde_json::json!({
+                    "threads": r.threads, "floor": round1(r.floor), "augflow": round1(r.augflow),
+                    "with_mask": round1(r.with_mask),
+                })
             })
             .collect();
         serde_json::json!({
@@ -136,10 +142,10 @@ impl BenchReport {
     /// use augflow_cli::workload::{BenchOptions, BenchReport, BenchRow};
     /// let r = BenchReport {
     ///     options: BenchOptions { threads: vec![1], ..Default::default() },
-    ///     rows: vec![BenchRow { threads: 1, floor: 1000.0, augflow: 250.0 }],
+    ///     rows: vec![BenchRow { threads: 1, floor: 1000.0, augflow: 250.0, with_mask: 200.0 }],
     /// };
     /// let t = r.to_table();
-    /// assert!(t.contains("threads") && t.contains("4.00"));
+    /// assert!(t.contains("threads") && t.contains("4.00") && t.contains("1.25"));
     /// ```
     pub fn to_table(&self) -> String {
         let o = &self.options;
@@ -153,16 +159,23 @@ impl BenchReport {
             augflow::transform::kernel_build()
         );
         s += &format!(
-            "{:>7} | {:>12} | {:>13} | {:>13}\n",
-            "threads", "floor img/s", "augflow img/s", "floor/augflow"
+            "{:>7} | {:>12} | {:>13} | {:>13} | {:>15} | {:>14}\n",
+            "threads",
+            "floor img/s",
+            "augflow img/s",
+            "floor/augflow",
+            "with mask img/s",
+            "mask time cost"
         );
         for r in &self.rows {
             s += &format!(
-                "{:>7} | {:>12.0} | {:>13.0} | {:>13.2}\n",
+                "{:>7} | {:>12.0} | {:>13.0} | {:>13.2} | {:>15.0} | {:>13.2}x\n",
                 r.threads,
                 r.floor,
                 r.augflow,
-                r.floor / r.augflow
+                r.floor / r.augflow,
+                r.with_mask,
+                r.augflow / r.with_mask
             );
         }
         let one = self.rows.iter().find(|r| r.threads == 1);
@@ -234,6 +247,19 @@ pub fn random_images(count: usize, size: usize) -> Array4<u8> {
     })
 }
 
+/// One `u8` `(H, W)` mask per image of `x`: 1 where its first channel is above 127, else 0.
+/// The masks of the bench's "with mask" row and of the peers' `mask=` row.
+///
+/// ```
+/// let x = augflow_cli::workload::random_images(2, 4);
+/// let m = augflow_cli::workload::threshold_masks(&x);
+/// assert_eq!(m.shape(), &[2, 4, 4]);
+/// assert_eq!(m[[1, 2, 3]], u8::from(x[[1, 2, 3, 0]] > 127));
+/// ```
+pub fn threshold_masks(x: &Array4<u8>) -> Array3<u8> {
+    x.index_axis(Axis(3), 0).mapv(|v| u8::from(v > 127))
+}
+
 /// The floor: one `u8 → f32 ×1/255` copy of `x` in batches of `batch`, in parallel over the
 /// samples of each batch (on the current rayon pool). Returns the last batch.
 ///
@@ -269,7 +295,15 @@ fn rate(count: usize, repeats: usize, mut f: impl FnMut() -> Result<()>) -> Resu
     Ok(v[v.len() / 2])
 }
 
-/// Measures the standard workload and the floor at every thread count of `opts`.
+/// Takes every batch of one epoch of `it`.
+fn epoch(it: &impl Sequence) -> Result<()> {
+    for i in 0..it.len() {
+        std::hint::black_box(it.get(i)?);
+    }
+    Ok(())
+}
+
+/// Measures the standard workload (alone and with a mask per image) and the floor at every thread count of `opts`.
 ///
 /// Errors: [`Error::InvalidParameter`] from [`BenchOptions::validate`], or when a thread
 /// pool cannot be built (`threads`).
@@ -278,14 +312,21 @@ fn rate(count: usize, repeats: usize, mut f: impl FnMut() -> Result<()>) -> Resu
 /// use augflow_cli::workload::{BenchOptions, run};
 /// let r = run(&BenchOptions { size: 8, count: 4, batch: 2, repeats: 1, threads: vec![1] })?;
 /// assert_eq!(r.rows.len(), 1);
-/// assert!(r.rows[0].floor > 0.0 && r.rows[0].augflow > 0.0);
+/// assert!(r.rows[0].floor > 0.0 && r.rows[0].augflow > 0.0 && r.rows[0].with_mask > 0.0);
 /// # Ok::<(), augflow::Error>(())
 /// ```
 pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
     opts.validate()?;
     let x = random_images(opts.count, opts.size);
-    let it = standard_generator()?
+    let datagen = standard_generator()?;
+    let it = datagen
         .flow(x.clone())
+        .batch_size(opts.batch)
+        .seed(1)
+        .build()?;
+    let with_mask = datagen
+        .flow(x.clone())
+        .masks(threshold_masks(&x))
         .batch_size(opts.batch)
         .seed(1)
         .build()?;
@@ -295,23 +336,20 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
             .num_threads(t)
             .build()
             .map_err(|e| invalid("threads", t, format!("a usable thread count ({e})")))?;
-        let (floor, aug) = pool.install(|| -> Result<(f64, f64)> {
+        let (floor, aug, mask) = pool.install(|| -> Result<(f64, f64, f64)> {
             let floor = rate(opts.count, opts.repeats, || {
                 floor_copy(&x, opts.batch);
                 Ok(())
             })?;
-            let aug = rate(opts.count, opts.repeats, || {
-                for i in 0..it.len() {
-                    std::hint::black_box(it.get(i)?);
-                }
-                Ok(())
-            })?;
-            Ok((floor, aug))
+            let aug = rate(opts.count, opts.repeats, || epoch(&it))?;
+            let mask = rate(opts.count, opts.repeats, || epoch(&with_mask))?;
+            Ok((floor, aug, mask))
         })?;
         rows.push(BenchRow {
             threads: t,
             floor,
             augflow: aug,
+            with_mask: mask,
         });
     }
     Ok(BenchReport {

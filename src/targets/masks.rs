@@ -6,16 +6,14 @@
 use ndarray::{Array3, ArrayView3};
 
 use crate::generator::ImageDataGenerator;
-use crate::transform::{
-    DataFormat, Interpolation, Pixel, TransformParams, Warp, WarpOptions, sampling_map, warp,
-};
+use crate::transform::{LabelMap, Pixel, TransformParams, Warp, sampling_map, warp_nearest};
 use crate::{Error, Result};
 
 /// The element types a mask can have: class ids as `u8` or `u16`, or `f32` values (soft
 /// masks, distance maps). Nearest sampling copies values, so they come back unchanged.
 pub trait MaskValue: Pixel + sealed::Sealed {
-    /// The value a sampled `f32` stands for (exact: it is a copy of a mask value or the fill
-    /// value, both checked to be values of this type).
+    /// The value `v` stands for (exact: `v` is the fill value, checked to be a value of this
+    /// type).
     #[doc(hidden)]
     fn from_sample(v: f32) -> Self;
     /// Whether `v` is a value of this type (for the fill value).
@@ -95,22 +93,32 @@ pub fn warp_mask<M: MaskValue>(
         ));
     }
     params.validate()?;
-    let (h, w) = (mask.shape()[0], mask.shape()[1]);
+    let (h, w, k) = mask.dim();
+    if h == 0 || w == 0 || k == 0 {
+        return Err(Error::Shape {
+            name: "mask",
+            shape: mask.shape().to_vec(),
+            expected: "a non-empty (H, W, K) mask".into(),
+        });
+    }
     let geometry = Warp {
         map: sampling_map(params, h, w, datagen.geometry()),
         flip_horizontal: params.flip_horizontal,
         flip_vertical: params.flip_vertical,
     };
-    let opts = WarpOptions {
-        cval: mask_cval,
-        interpolation: Interpolation::Nearest,
-        data_format: DataFormat::ChannelsLast,
-        fast: false,
-        scale: 1.0,
-        ..datagen.warp_options()
+    let labels = LabelMap {
+        h,
+        w,
+        k,
+        fill_mode: datagen.warp_options().fill_mode,
+        cval: M::from_sample(mask_cval as f32),
     };
-    let moved: Array3<f32> = warp(mask, &geometry, &opts)?;
-    Ok(moved.mapv(M::from_sample))
+    let src = mask.as_standard_layout();
+    let src = src.as_slice().expect("standard layout is contiguous");
+    let mut out = Array3::from_elem((h, w, k), labels.cval);
+    let dst = out.as_slice_mut().expect("a new array is contiguous");
+    warp_nearest(src, dst, &geometry, &labels);
+    Ok(out)
 }
 
 #[cfg(test)]

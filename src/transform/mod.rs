@@ -14,6 +14,7 @@ pub use params::TransformParams;
 pub use photometric::{apply_brightness, apply_channel_shift};
 pub use pixel::{DataFormat, ImageMut, OutPixel, Pixel};
 pub use warp::{Isa, Warp, WarpOptions, kernel_build, set_kernel_build, warp, warp_into};
+pub(crate) use warp::{LabelMap, warp_nearest};
 
 pub(crate) use photometric::{
     brightness_keras_slice, brightness_plain_slice, channel_fn, channel_shift_slice,

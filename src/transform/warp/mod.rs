@@ -42,6 +42,7 @@ mod dispatch;
 mod exact;
 mod fast;
 mod kernel;
+mod nearest;
 mod prefetch;
 #[cfg(test)]
 mod tests;
@@ -49,6 +50,7 @@ mod tests;
 mod x86;
 
 pub use dispatch::{Isa, kernel_build, set_kernel_build};
+pub(crate) use nearest::{LabelMap, warp_nearest};
 
 /// Options of the resampling: a small `Copy` struct with chained setters.
 ///
