@@ -159,6 +159,7 @@ impl<O> DataFrameBuilder<O> {
     ///     .directory(dir.path())
     ///     .mask_col("mask")
     ///     .class_mode(augflow::iterators::ClassMode::None)
+    ///     .color_mode(augflow::iterators::ColorMode::Grayscale)
     ///     .target_size(3, 4) // the mask is resized with its image, nearest
     ///     .build()?;
     /// let b = it.get(0)?;
