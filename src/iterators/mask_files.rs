@@ -176,6 +176,12 @@ fn palette_indices(bytes: &[u8], path: &Path, max_pixels: u64) -> Result<(Ids, u
     let frame = reader.next_frame(&mut buf).map_err(fail)?;
     let (w, h) = (w as usize, h as usize);
     let depth = frame.bit_depth as usize;
+    if depth > 8 {
+        return Err(Error::Format {
+            path: path.to_path_buf(),
+            message: format!("a palette PNG of {depth} bits per index; PNG allows 1, 2, 4 or 8"),
+        });
+    }
     let per_byte = 8 / depth;
     let low_bits = ((1u16 << depth) - 1) as u8;
     let ids = buf
