@@ -8,6 +8,7 @@ use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer
 use image::DynamicImage;
 use ndarray::Array3;
 
+use super::resize_plan::ResizePlan;
 use crate::{Error, Result};
 
 /// The file extensions the file iterators accept (Keras' `white_list_formats`), compared
@@ -145,68 +146,6 @@ impl ResizeFilter {
             ResizeFilter::Hamming => FilterType::Hamming,
         };
         Some(ResizeAlg::Convolution(f))
-    }
-}
-
-/// The part of a source image kept by `keep_aspect_ratio` (spec §15).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Crop {
-    /// First row kept.
-    pub top: usize,
-    /// First column kept.
-    pub left: usize,
-    /// Rows kept.
-    pub height: usize,
-    /// Columns kept.
-    pub width: usize,
-}
-
-impl Crop {
-    /// The whole `height × width` image.
-    pub fn full(height: usize, width: usize) -> Self {
-        Crop {
-            top: 0,
-            left: 0,
-            height,
-            width,
-        }
-    }
-
-    /// Keras' centre crop of an `h × w` image to the aspect ratio of `th × tw` (spec §15):
-    /// `crop_h = min(h, (w·th)//tw)`, `crop_w = min(w, (h·tw)//th)`, `top = (h − crop_h)//2`,
-    /// `left = (w − crop_w)//2`. `th` and `tw` are taken as at least 1.
-    ///
-    /// Two departures from Keras' formula, both where it breaks: the products are computed
-    /// without overflow for any `usize`, and a crop is never empty. Where the formula gives
-    /// 0 rows or columns (an image far thinner than the target's ratio, such as 100×1 for a
-    /// 224×448 target), the crop keeps 1, centred; PIL would be asked to resize an empty
-    /// image there.
-    ///
-    /// ```
-    /// use augflow::iterators::Crop;
-    /// // A 20x40 landscape image cropped for a square target keeps its central 20x20.
-    /// assert_eq!(Crop::keep_aspect_ratio(20, 40, 8, 8), Crop { top: 0, left: 10, height: 20, width: 20 });
-    /// // 10x7 for a 2x3 (h x w) target: crop_h = min(10, 7*2//3) = 4, crop_w = min(7, 10*3//2) = 7.
-    /// assert_eq!(Crop::keep_aspect_ratio(10, 7, 2, 3), Crop { top: 3, left: 0, height: 4, width: 7 });
-    /// // 100 rows of 1 pixel for a 224x448 target: Keras' crop_h would be 1*224//448 = 0.
-    /// assert_eq!(Crop::keep_aspect_ratio(100, 1, 224, 448), Crop { top: 49, left: 0, height: 1, width: 1 });
-    /// ```
-    pub fn keep_aspect_ratio(h: usize, w: usize, th: usize, tw: usize) -> Self {
-        // u128 holds the product of any two usizes, and each quotient is at most a usize.
-        let side = |n: usize, other: usize, num: usize, den: usize| {
-            let k = (other as u128 * num.max(1) as u128 / den.max(1) as u128)
-                .min(n as u128)
-                .max(1) as usize;
-            k.min(n)
-        };
-        let height = side(h, w, th, tw);
-        let width = side(w, h, tw, th);
-        Crop {
-            top: (h - height) / 2,
-            left: (w - width) / 2,
-            height,
-            width,
-        }
     }
 }
 
@@ -388,59 +327,27 @@ pub(crate) fn decode_resized(
     }
     let src = convert(img, opts.color_mode);
     let c = opts.color_mode.channels();
-    let Some((th, tw)) = opts.target_size else {
+    let Some(plan) = ResizePlan::new(opts, h, w) else {
         return Ok(Decoded { data: src, h, w, c });
     };
-    // PIL resizes only when the size differs (spec §15), so the crop is skipped too.
-    if (th, tw) == (h, w) {
-        return Ok(Decoded { data: src, h, w, c });
-    }
-    let crop = if opts.keep_aspect_ratio {
-        Crop::keep_aspect_ratio(h, w, th, tw)
-    } else {
-        Crop::full(h, w)
-    };
-    let too_large = || {
-        Error::invalid(
-            "target_size",
-            format!("({th}, {tw})"),
-            "a size whose pixels can be allocated",
-        )
-    };
-    let mut dst = Vec::new();
-    let len = th
-        .checked_mul(tw)
-        .and_then(|n| n.checked_mul(c))
-        .ok_or_else(too_large)?;
-    dst.try_reserve_exact(len).map_err(|_| too_large())?;
-    dst.resize(len, 0);
-    resize(
-        &src,
-        h,
-        w,
-        c,
-        crop,
-        &mut dst,
-        th,
-        tw,
-        opts.interpolation,
-        resizer,
-    )
-    .map_err(|message| Error::Format {
-        path: path.to_path_buf(),
-        message,
+    let mut dst = plan.new_buffer(c)?;
+    resize(&src, h, w, c, &plan, &mut dst, opts.interpolation, resizer).map_err(|message| {
+        Error::Format {
+            path: path.to_path_buf(),
+            message,
+        }
     })?;
     Ok(Decoded {
         data: dst,
-        h: th,
-        w: tw,
+        h: plan.height,
+        w: plan.width,
         c,
     })
 }
 
 /// Decodes `bytes` (the content of `path`), refusing from the header alone an image of more
 /// than `max_pixels` pixels and a JPEG cut before its end.
-fn decode_checked(bytes: &[u8], path: &Path, max_pixels: u64) -> Result<DynamicImage> {
+pub(crate) fn decode_checked(bytes: &[u8], path: &Path, max_pixels: u64) -> Result<DynamicImage> {
     let image_error = |source| Error::Image {
         path: path.to_path_buf(),
         source,
@@ -466,19 +373,30 @@ fn decode_checked(bytes: &[u8], path: &Path, max_pixels: u64) -> Result<DynamicI
     }
     let decoder = reader.into_decoder().map_err(image_error)?;
     let (w, h) = image::ImageDecoder::dimensions(&decoder);
-    let pixels = u64::from(w) * u64::from(h);
-    if pixels > max_pixels {
-        return Err(Error::Format {
-            path: path.to_path_buf(),
-            message: format!(
-                "the image ({} bytes) declares {w}x{h} = {pixels} pixels, over the limit of \
-                 max_pixels = {max_pixels} (a decompression-bomb guard, like PIL's); raise \
-                 `max_pixels` if the file is trusted",
-                bytes.len()
-            ),
-        });
-    }
+    check_declared_pixels(path, (w, h), bytes.len(), max_pixels)?;
     DynamicImage::from_decoder(decoder).map_err(image_error)
+}
+
+/// Refuses a file of `bytes` bytes whose header declares `w × h` pixels, more than
+/// `max_pixels` (the decompression-bomb guard), naming the file, its size and the limit.
+pub(crate) fn check_declared_pixels(
+    path: &Path,
+    (w, h): (u32, u32),
+    bytes: usize,
+    max_pixels: u64,
+) -> Result<()> {
+    let pixels = u64::from(w) * u64::from(h);
+    if pixels <= max_pixels {
+        return Ok(());
+    }
+    Err(Error::Format {
+        path: path.to_path_buf(),
+        message: format!(
+            "the image ({bytes} bytes) declares {w}x{h} = {pixels} pixels, over the limit of \
+             max_pixels = {max_pixels} (a decompression-bomb guard, like PIL's); raise \
+             `max_pixels` if the file is trusted"
+        ),
+    })
 }
 
 /// Whether a JPEG's segments and entropy-coded data run up to an end-of-image marker, as a
@@ -564,24 +482,23 @@ fn convert(img: DynamicImage, mode: ColorMode) -> Vec<u8> {
     }
 }
 
-/// Resizes the `crop` of `src` (`h × w × c`) into `dst` (`th × tw × c`).
+/// Resizes `src` (`h × w × c`) into `dst` as `plan` says.
 #[allow(clippy::too_many_arguments)]
 fn resize(
     src: &[u8],
     h: usize,
     w: usize,
     c: usize,
-    crop: Crop,
+    plan: &ResizePlan,
     dst: &mut [u8],
-    th: usize,
-    tw: usize,
     filter: ResizeFilter,
     resizer: &mut Resizer,
 ) -> std::result::Result<(), String> {
     let Some(alg) = filter.algorithm() else {
-        resize_nearest(src, w, c, crop, dst, th, tw);
+        plan.resize_nearest(src, w, c, dst);
         return Ok(());
     };
+    let (crop, th, tw) = (plan.crop, plan.height, plan.width);
     let pt = match c {
         1 => PixelType::U8,
         3 => PixelType::U8x3,
@@ -606,67 +523,9 @@ fn resize(
         .map_err(|e| format!("resizing failed: {e}"))
 }
 
-/// PIL's nearest resize: output column `x` reads source column
-/// `left + floor((x + 0.5) · crop_w / tw)`, rows likewise.
-fn resize_nearest(
-    src: &[u8],
-    w: usize,
-    c: usize,
-    crop: Crop,
-    dst: &mut [u8],
-    th: usize,
-    tw: usize,
-) {
-    let pick = |i: usize, n: usize, start: usize, len: usize| {
-        let s = ((i as f64 + 0.5) * len as f64 / n as f64) as usize;
-        start + s.min(len - 1)
-    };
-    let cols: Vec<usize> = (0..tw)
-        .map(|x| pick(x, tw, crop.left, crop.width))
-        .collect();
-    for (y, row) in dst.chunks_exact_mut(tw * c).enumerate() {
-        let sy = pick(y, th, crop.top, crop.height);
-        let src_row = &src[sy * w * c..(sy + 1) * w * c];
-        for (px, &sx) in row.chunks_exact_mut(c).zip(&cols) {
-            px.copy_from_slice(&src_row[sx * c..(sx + 1) * c]);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn nearest_downscale_by_two_takes_the_odd_pixels() {
-        // (x + 0.5) * 2 -> 1, 3: PIL's nearest picks the second of each pair.
-        let src: Vec<u8> = (0..16).collect();
-        let mut dst = vec![0u8; 4];
-        resize_nearest(&src, 4, 1, Crop::full(4, 4), &mut dst, 2, 2);
-        assert_eq!(dst, vec![5, 7, 13, 15]);
-    }
-
-    #[test]
-    fn nearest_upscale_repeats_pixels() {
-        let src = vec![1u8, 2];
-        let mut dst = vec![0u8; 4];
-        resize_nearest(&src, 2, 1, Crop::full(1, 2), &mut dst, 1, 4);
-        assert_eq!(dst, vec![1, 1, 2, 2]);
-    }
-
-    #[test]
-    fn crop_of_a_portrait_image_for_a_landscape_target() {
-        // h=30, w=10, target 10x20: crop_h = min(30, 10*10//20) = 5, crop_w = min(10, 30*20//10) = 10.
-        assert_eq!(
-            Crop::keep_aspect_ratio(30, 10, 10, 20),
-            Crop {
-                top: 12,
-                left: 0,
-                height: 5,
-                width: 10
-            }
-        );
-    }
 
     #[test]
     fn jpeg_completeness_walks_segments_stuffing_and_restarts() {
@@ -712,10 +571,8 @@ mod tests {
             4,
             4,
             1,
-            Crop::full(4, 4),
+            &ResizePlan::new(&LoadOptions::new().target_size(2, 2), 4, 4).unwrap(),
             &mut dst,
-            2,
-            2,
             ResizeFilter::Box,
             &mut Resizer::new(),
         )

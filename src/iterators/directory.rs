@@ -259,6 +259,8 @@ impl DirectorySpec {
             save_classes: classes.iter().map(|&k| class_names[k].clone()).collect(),
             class_list: ClassList::new(class_names, mode),
             label_dtype: self.label_dtype,
+            mask_paths: None,
+            boxes: None,
             meta: ClassFolders { filenames, classes },
         }
     }

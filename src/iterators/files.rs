@@ -6,11 +6,14 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use fast_image_resize::Resizer;
-use ndarray::{Array1, Array2, ArrayView3};
+use ndarray::{Array1, Array2, ArrayView2, ArrayView3};
 
+use super::coco::FileBoxes;
 use super::decode::{ColorMode, LoadOptions, ResizeFilter, decode_resized};
+use super::mask_files::load_mask;
 use super::state::fnv_bytes;
 use super::{BatchIterator, BatchSource, IteratorBuilder, Labels};
+use crate::targets::SampleMask;
 use crate::{DType, DataFormat, DynArray, Error, Result};
 
 /// What `y` holds in each batch of a file iterator: Keras' `class_mode`.
@@ -198,6 +201,10 @@ pub struct FileSource<M> {
     pub(crate) class_list: ClassList,
     /// The element type of class labels in `Batch::y`.
     pub(crate) label_dtype: DType,
+    /// The mask file of each image (`flow_from_dataframe(..).mask_col(..)`).
+    pub(crate) mask_paths: Option<Vec<PathBuf>>,
+    /// Each image's boxes (`flow_from_coco`).
+    pub(crate) boxes: Option<FileBoxes>,
     pub(crate) meta: M,
 }
 
@@ -245,6 +252,22 @@ impl<M: Clone + Send + Sync> BatchSource for FileSource<M> {
         })
     }
 
+    /// The mask file of image `i`, decoded as class ids and resized with the image (see
+    /// [`mask_col`](super::DataFrameBuilder::mask_col)).
+    fn mask(&self, i: usize) -> Result<Option<SampleMask<'_>>> {
+        let Some(masks) = &self.mask_paths else {
+            return Ok(None);
+        };
+        load_mask(&masks[i], &self.paths[i], &self.load).map(Some)
+    }
+
+    fn boxes(&self, i: usize) -> Result<Option<(ArrayView2<'_, f32>, &[i64])>> {
+        self.boxes
+            .as_ref()
+            .map(|b| b.get(i, &self.paths[i]))
+            .transpose()
+    }
+
     fn labels(&self, index: &[usize]) -> Result<Labels> {
         let (y, extras) = self.targets.select(index, self.label_dtype)?;
         Ok(Labels {
@@ -260,14 +283,12 @@ impl<M: Clone + Send + Sync> BatchSource for FileSource<M> {
     }
 
     fn fingerprint(&self) -> String {
-        let names = self.paths.iter().flat_map(|p| {
-            let bytes = p.as_os_str().as_encoded_bytes().to_vec();
-            bytes.into_iter().chain([0])
-        });
+        let masks = self.mask_paths.as_deref().map(hash_paths);
+        let boxes = self.boxes.as_ref().map(FileBoxes::describe);
         format!(
-            "{} files {:016x}, {:?}, classes {:?}",
+            "{} files {:016x}, {:?}, classes {:?}, masks {masks:016x?}, boxes {boxes:?}",
             self.paths.len(),
-            fnv_bytes(names),
+            hash_paths(&self.paths),
             self.load,
             self.class_list
         )
@@ -279,6 +300,14 @@ impl<M: Clone + Send + Sync> BatchSource for FileSource<M> {
             .map(|&i| self.save_classes.get(i).cloned().unwrap_or_default())
             .collect())
     }
+}
+
+/// A hash of file names, for a fingerprint.
+fn hash_paths(paths: &[PathBuf]) -> u64 {
+    fnv_bytes(paths.iter().flat_map(|p| {
+        let bytes = p.as_os_str().as_encoded_bytes().to_vec();
+        bytes.into_iter().chain([0])
+    }))
 }
 
 /// A description of a file source whose images are loaded with [`LoadOptions`]: the

@@ -3,6 +3,7 @@
 
 mod batch;
 mod builder;
+mod coco;
 mod dataframe;
 mod decode;
 mod directory;
@@ -10,8 +11,10 @@ mod element;
 mod engine;
 mod files;
 mod images;
+mod mask_files;
 mod numpy;
 mod options;
+mod resize_plan;
 mod sequence;
 mod shard;
 mod source;
@@ -21,9 +24,10 @@ mod targets;
 
 pub use batch::{Batch, BatchParts};
 pub use builder::IteratorBuilder;
+pub use coco::{CocoBuilder, CocoImages, CocoIterator, CocoSpec};
 pub use dataframe::{CsvRows, DataFrameBuilder, DataFrameIterator, DataFrameSpec};
 pub use decode::{
-    ColorMode, Crop, LoadOptions, ResizeFilter, WHITE_LIST_FORMATS, is_whitelisted, load_img,
+    ColorMode, LoadOptions, ResizeFilter, WHITE_LIST_FORMATS, is_whitelisted, load_img,
 };
 pub use directory::{
     ClassFolders, DirectoryBuilder, DirectoryIterator, DirectorySpec, class_folders,
@@ -34,6 +38,7 @@ pub use files::{ClassList, ClassMode, FileSource, FileSpec};
 pub use images::{ImageStorage, Images};
 pub use numpy::{ArraySource, ArraySpec, FlowBuilder, NumpyArrayIterator};
 pub use options::BatchOptions;
+pub use resize_plan::Crop;
 pub use sequence::{Endless, Sequence, check_index};
 pub use shard::{Shard, ShardRemainder};
 pub use source::{BatchSource, Labels, SourceSpec};

@@ -6,7 +6,7 @@ use super::images::Images;
 use super::subset::split_rows;
 use super::{BatchIterator, BatchOptions, BatchSource, IteratorBuilder, Labels, SourceSpec};
 use crate::generator::ImageDataGenerator;
-use crate::targets::{MaskArray, MaskView, PerSample, check_boxes, check_keypoints};
+use crate::targets::{MaskArray, PerSample, SampleMask, check_boxes, check_keypoints};
 use crate::transform::{DataFormat, Pixel, image_dims};
 use crate::{DynArray, Error, Result};
 
@@ -350,12 +350,12 @@ impl<T: Pixel> BatchSource for ArraySource<T> {
         )
     }
 
-    fn mask(&self, i: usize) -> Option<MaskView<'_>> {
-        self.masks.as_ref().map(|m| m.view(i))
+    fn mask(&self, i: usize) -> Result<Option<SampleMask<'_>>> {
+        Ok(self.masks.as_ref().map(|m| m.view(i)))
     }
 
-    fn boxes(&self, i: usize) -> Option<(ArrayView2<'_, f32>, &[i64])> {
-        self.boxes.as_ref().map(|b| b.get(i))
+    fn boxes(&self, i: usize) -> Result<Option<(ArrayView2<'_, f32>, &[i64])>> {
+        Ok(self.boxes.as_ref().map(|b| b.get(i)))
     }
 
     fn keypoints(&self, i: usize) -> Option<(ArrayView2<'_, f32>, &[i64])> {

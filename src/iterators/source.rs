@@ -7,7 +7,7 @@ use ndarray::{ArrayView2, ArrayView3};
 use super::BatchOptions;
 use super::subset::split_rows;
 use crate::generator::ImageDataGenerator;
-use crate::targets::MaskView;
+use crate::targets::SampleMask;
 use crate::transform::{DataFormat, Pixel};
 use crate::{DynArray, Result};
 
@@ -68,18 +68,22 @@ pub trait BatchSource: Sync + Send + Clone {
         f: impl FnOnce(ArrayView3<'_, Self::Pixel>) -> Result<R>,
     ) -> Result<R>;
 
-    /// The mask of sample `i`, `(H, W, K)` channels last, for sources with masks: the engine
-    /// moves it through the sample's draw with its image. The default has none.
-    fn mask(&self, i: usize) -> Option<MaskView<'_>> {
+    /// The mask of sample `i`, `(H, W, K)` channels last and of the size of
+    /// [`image_shape`](Self::image_shape), for sources with masks: the engine moves it
+    /// through the sample's draw with its image. Borrowed from an array, or decoded from a
+    /// file (errors name the file). The default has none.
+    fn mask(&self, i: usize) -> Result<Option<SampleMask<'_>>> {
         let _ = i;
-        None
+        Ok(None)
     }
 
-    /// The boxes `(k, 4)` of sample `i` and their class ids, for sources with boxes: the
-    /// engine moves them through the sample's draw. The default has none.
-    fn boxes(&self, i: usize) -> Option<(ArrayView2<'_, f32>, &[i64])> {
+    /// The boxes `(k, 4)` of sample `i`, in the format of the iterator's
+    /// [`BoxOptions`](crate::targets::BoxOptions) and pixels of the output image, and their
+    /// class ids, for sources with boxes: the engine moves them through the sample's draw.
+    /// The default has none.
+    fn boxes(&self, i: usize) -> Result<Option<(ArrayView2<'_, f32>, &[i64])>> {
         let _ = i;
-        None
+        Ok(None)
     }
 
     /// The keypoints `(k, 2)` of sample `i` and their class ids, for sources with keypoints:

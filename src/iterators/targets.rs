@@ -7,7 +7,7 @@ use super::{BatchOptions, BatchSource};
 use crate::generator::ImageDataGenerator;
 use crate::targets::{BatchBoxes, BatchKeypoints, PointMap, transform_boxes, transform_keypoints};
 use crate::transform::TransformParams;
-use crate::{DynArray, Result};
+use crate::{DynArray, Error, Result};
 
 /// One sample's targets after its draw: its mask `(1, H, W, K)`, its boxes and their
 /// labels, its keypoints with their labels and visibility.
@@ -36,10 +36,10 @@ pub(super) fn move_targets<S: BatchSource>(
     (h, w): (usize, usize),
 ) -> Result<SampleTargets> {
     let mask = source
-        .mask(i)
+        .mask(i)?
         .map(|m| m.warp(datagen, params, options.mask_cval))
         .transpose()?;
-    let (boxes, points) = (source.boxes(i), source.keypoints(i));
+    let (boxes, points) = (source.boxes(i)?, source.keypoints(i));
     if boxes.is_none() && points.is_none() {
         return Ok(SampleTargets {
             mask,
@@ -89,6 +89,17 @@ pub(super) fn gather(samples: Vec<SampleTargets>) -> Result<BatchTargets> {
             points.visible.push(v);
             has_points = true;
         }
+    }
+    if let Some(other) = masks.iter().find(|m| m.dtype() != masks[0].dtype()) {
+        return Err(Error::invalid(
+            "masks",
+            format!(
+                "a batch of {} and {} masks",
+                masks[0].dtype(),
+                other.dtype()
+            ),
+            "masks of one dtype (mask files of one bit depth)",
+        ));
     }
     Ok(BatchTargets {
         masks: has_masks.then(|| DynArray::concat(&masks)).transpose()?,

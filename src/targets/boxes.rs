@@ -76,7 +76,7 @@ impl BoxFormat {
     }
 
     /// This format's numbers for pixel corners `[x0, y0, x1, y1]` of an `h × w` image.
-    fn write_corners(self, c: [f64; 4], h: f64, w: f64) -> [f64; 4] {
+    pub(crate) fn write_corners(self, c: [f64; 4], h: f64, w: f64) -> [f64; 4] {
         match self {
             BoxFormat::PascalVoc => c,
             BoxFormat::Coco => [c[0], c[1], c[2] - c[0], c[3] - c[1]],

@@ -1,7 +1,7 @@
 //! Masks as a source holds them: one `(N, H, W, K)` array of `u8`, `u16` or `f32`, checked
 //! against the images once, and shown one sample at a time to the batch engine.
 
-use ndarray::{ArcArray, ArrayD, ArrayView3, Axis, Ix4};
+use ndarray::{ArcArray, ArrayD, Axis, CowArray, Ix3, Ix4};
 
 use super::masks::{MaskValue, warp_mask};
 use crate::array::{DType, DynArray, Element};
@@ -9,31 +9,52 @@ use crate::generator::ImageDataGenerator;
 use crate::transform::TransformParams;
 use crate::{Error, Result};
 
-/// The mask of one sample, borrowed: `(H, W, K)`, channels last.
-#[derive(Debug, Clone, Copy)]
-pub enum MaskView<'a> {
+/// The mask of one sample, `(H, W, K)` channels last, as a source shows it to the batch
+/// engine: borrowed from an array (`flow(x).masks(m)`, no copy), or owned when decoded from
+/// a file (`flow_from_dataframe(..).mask_col(..)`).
+///
+/// ```
+/// use augflow::targets::SampleMask;
+/// use ndarray::{Array3, CowArray};
+///
+/// let ids = Array3::<u8>::zeros((4, 4, 1));
+/// let borrowed = SampleMask::U8(CowArray::from(ids.view()));
+/// assert_eq!(borrowed.shape(), [4, 4, 1]);
+/// ```
+#[derive(Debug, Clone)]
+pub enum SampleMask<'a> {
     /// Class ids up to 255.
-    U8(ArrayView3<'a, u8>),
+    U8(CowArray<'a, u8, Ix3>),
     /// Class ids up to 65535.
-    U16(ArrayView3<'a, u16>),
+    U16(CowArray<'a, u16, Ix3>),
     /// Soft masks, distance maps.
-    F32(ArrayView3<'a, f32>),
+    F32(CowArray<'a, f32, Ix3>),
 }
 
-impl MaskView<'_> {
+impl SampleMask<'_> {
+    /// `[H, W, K]`.
+    pub fn shape(&self) -> [usize; 3] {
+        let s = match self {
+            SampleMask::U8(m) => m.shape(),
+            SampleMask::U16(m) => m.shape(),
+            SampleMask::F32(m) => m.shape(),
+        };
+        [s[0], s[1], s[2]]
+    }
+
     /// This mask moved through `params` as its image is (see [`warp_mask`]), as a
     /// `(1, H, W, K)` array of its own dtype, ready to be stacked into a batch.
     pub(crate) fn warp(
-        self,
+        &self,
         datagen: &ImageDataGenerator,
         params: &TransformParams,
         cval: f64,
     ) -> Result<DynArray> {
         let (d, p) = (datagen, params);
         Ok(match self {
-            MaskView::U8(m) => warp_mask(d, m, p, cval)?.insert_axis(Axis(0)).into(),
-            MaskView::U16(m) => warp_mask(d, m, p, cval)?.insert_axis(Axis(0)).into(),
-            MaskView::F32(m) => warp_mask(d, m, p, cval)?.insert_axis(Axis(0)).into(),
+            SampleMask::U8(m) => warp_mask(d, m.view(), p, cval)?.insert_axis(Axis(0)).into(),
+            SampleMask::U16(m) => warp_mask(d, m.view(), p, cval)?.insert_axis(Axis(0)).into(),
+            SampleMask::F32(m) => warp_mask(d, m.view(), p, cval)?.insert_axis(Axis(0)).into(),
         })
     }
 }
@@ -76,11 +97,11 @@ impl MaskArray {
     }
 
     /// The mask of sample `i`.
-    pub(crate) fn view(&self, i: usize) -> MaskView<'_> {
+    pub(crate) fn view(&self, i: usize) -> SampleMask<'_> {
         match self {
-            MaskArray::U8(a) => MaskView::U8(a.index_axis(Axis(0), i)),
-            MaskArray::U16(a) => MaskView::U16(a.index_axis(Axis(0), i)),
-            MaskArray::F32(a) => MaskView::F32(a.index_axis(Axis(0), i)),
+            MaskArray::U8(a) => SampleMask::U8(a.index_axis(Axis(0), i).into()),
+            MaskArray::U16(a) => SampleMask::U16(a.index_axis(Axis(0), i).into()),
+            MaskArray::F32(a) => SampleMask::F32(a.index_axis(Axis(0), i).into()),
         }
     }
 

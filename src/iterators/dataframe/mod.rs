@@ -14,6 +14,7 @@ use super::subset::{empty_subset, split_range};
 use super::{BatchIterator, BatchOptions, IteratorBuilder, SourceSpec, Subset};
 use crate::DType;
 use crate::generator::ImageDataGenerator;
+use crate::targets::MaskValue;
 use crate::{DynArray, Error, Result};
 use rows::Row;
 
@@ -24,6 +25,7 @@ pub struct DataFrameSpec {
     csv: PathBuf,
     directory: Option<PathBuf>,
     x_col: String,
+    mask_col: Option<String>,
     y_cols: Vec<String>,
     y_col_is_list: bool,
     weight_col: Option<String>,
@@ -39,6 +41,7 @@ pub struct DataFrameSpec {
 #[derive(Debug, Clone)]
 pub struct CsvRows {
     filenames: Vec<String>,
+    mask_filenames: Vec<String>,
     classes: Vec<Vec<usize>>,
     subset: Option<Subset>,
 }
@@ -91,6 +94,7 @@ impl ImageDataGenerator {
             csv: csv_path.as_ref().to_path_buf(),
             directory: None,
             x_col: "filename".into(),
+            mask_col: None,
             y_cols: vec!["class".into()],
             y_col_is_list: false,
             weight_col: None,
@@ -123,6 +127,51 @@ impl<O> DataFrameBuilder<O> {
     /// The column holding the file names (default `"filename"`).
     pub fn x_col(mut self, name: impl Into<String>) -> Self {
         self.spec.x_col = name.into();
+        self
+    }
+    /// The column holding each image's mask file (relative to
+    /// [`directory`](Self::directory), like `x_col`): each batch's
+    /// [`masks`](super::Batch::masks) then holds its images' masks, `(n, H, W, 1)`, moved
+    /// through their draws as [`flow(x).masks(m)`](super::FlowBuilder::masks) moves array
+    /// masks (nearest sampling, the fill mode with `mask_cval`, no photometric step).
+    ///
+    /// A mask file is read as class ids, one channel: 8-bit grayscale as `u8`, 16-bit as
+    /// `u16`, a palette PNG as its palette indices (`u8`, as PIL's mode `P`), an RGB file
+    /// whose channels are equal as that channel; alpha is ignored, and a colour-coded mask
+    /// is an error (map its colours to ids first). Every mask of a batch must have the same
+    /// depth. A mask must have its image's size, and is brought to `target_size` as its
+    /// image is (the same `keep_aspect_ratio` crop), with nearest sampling whatever the
+    /// image's `interpolation`. A missing, corrupt or wrongly sized mask makes its batch an
+    /// error naming the file (with both sizes); with `validate_filenames`, rows whose mask
+    /// file is missing are dropped at `build`, with one warning that counts them.
+    ///
+    /// ```
+    /// use augflow::{ImageDataGenerator, Sequence};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// image::GrayImage::from_fn(8, 6, |x, _| image::Luma([if x < 4 { 0 } else { 200 }])).save(dir.path().join("a.png"))?;
+    /// image::GrayImage::from_fn(8, 6, |x, _| image::Luma([u8::from(x >= 4)])).save(dir.path().join("a_mask.png"))?;
+    /// let csv = dir.path().join("seg.csv");
+    /// std::fs::write(&csv, "filename,mask\na.png,a_mask.png\n")?;
+    /// let datagen = ImageDataGenerator::builder().horizontal_flip(true).build()?;
+    /// let it = datagen
+    ///     .flow_from_dataframe(&csv)
+    ///     .directory(dir.path())
+    ///     .mask_col("mask")
+    ///     .class_mode(augflow::iterators::ClassMode::None)
+    ///     .color_mode(augflow::iterators::ColorMode::Grayscale)
+    ///     .target_size(3, 4) // the mask is resized with its image, nearest
+    ///     .build()?;
+    /// let b = it.get(0)?;
+    /// let mask = b.masks.unwrap().into_array::<u8>()?;
+    /// assert_eq!(mask.shape(), &[1, 3, 4, 1]);
+    /// for (m, x) in mask.iter().zip(b.x.iter()) {
+    ///     assert_eq!(*m == 1, *x > 100.0); // flipped or not, the mask follows the image
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn mask_col(mut self, name: impl Into<String>) -> Self {
+        self.spec.mask_col = Some(name.into());
         self
     }
     /// The one label column (default `"class"`).
@@ -186,6 +235,9 @@ impl SourceSpec for DataFrameSpec {
         self.load.validate()?;
         check_label_dtype(self.label_dtype)?;
         self.check_params()?;
+        if self.mask_col.is_some() {
+            check_file_mask_cval(options.mask_cval)?;
+        }
         let mut rows = self.read_rows()?;
         self.check_binary(&rows)?;
         self.drop_invalid_files(&mut rows);
@@ -268,24 +320,32 @@ impl DataFrameSpec {
         self.directory.clone().unwrap_or_default()
     }
 
-    /// With `validate_filenames`, drops the rows whose file is missing or not an image,
-    /// with one warning that counts them.
+    /// With `validate_filenames`, drops the rows whose file (or mask file) is missing or
+    /// not an image, with one warning per column that counts them.
     fn drop_invalid_files(&self, rows: &mut Vec<Row>) {
         if !self.validate_filenames {
             return;
         }
         let dir = self.directory();
-        let before = rows.len();
-        rows.retain(|r| {
-            let p = dir.join(&r.filename);
+        let valid = |name: &str| {
+            let p = dir.join(name);
             is_whitelisted(&p) && p.is_file()
-        });
-        let invalid = before - rows.len();
-        if invalid > 0 {
-            log::warn!(
-                "Found {invalid} invalid image filename(s) in x_col=\"{}\". These filename(s) will be ignored.",
-                self.x_col
-            );
+        };
+        let before = rows.len();
+        rows.retain(|r| valid(&r.filename));
+        let after_images = rows.len();
+        rows.retain(|r| r.mask.as_deref().is_none_or(valid));
+        let columns = [
+            ("x_col", Some(&self.x_col)),
+            ("mask_col", self.mask_col.as_ref()),
+        ];
+        let dropped = [before - after_images, after_images - rows.len()];
+        for ((param, column), invalid) in columns.into_iter().zip(dropped) {
+            if let Some(column) = column.filter(|_| invalid > 0) {
+                log::warn!(
+                    "Found {invalid} invalid image filename(s) in {param}=\"{column}\". These filename(s) will be ignored."
+                );
+            }
         }
     }
 
@@ -415,9 +475,13 @@ impl DataFrameSpec {
             .map(|c| class_folder(c, &class_names))
             .collect();
         let dir = self.directory();
+        let mask_filenames: Vec<String> = rows.iter().filter_map(|r| r.mask.clone()).collect();
         let filenames: Vec<String> = rows.into_iter().map(|r| r.filename).collect();
         FileSource {
             paths: filenames.iter().map(|f| dir.join(f)).collect(),
+            mask_paths: (self.mask_col.as_ref())
+                .map(|_| mask_filenames.iter().map(|f| dir.join(f)).collect()),
+            boxes: None,
             load: self.load,
             targets,
             sample_weight,
@@ -426,6 +490,7 @@ impl DataFrameSpec {
             label_dtype: self.label_dtype,
             meta: CsvRows {
                 filenames,
+                mask_filenames,
                 classes: if mode.uses_classes() {
                     classes
                 } else {
@@ -435,6 +500,19 @@ impl DataFrameSpec {
             },
         }
     }
+}
+
+/// Refuses a `mask_cval` no mask file can hold: masks from files are class ids of `u8` or
+/// `u16` (a `u8` mask also needs it to be at most 255, checked with the mask).
+fn check_file_mask_cval(cval: f64) -> Result<()> {
+    if <u16 as MaskValue>::holds(cval) {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        "mask_cval",
+        cval,
+        "a class id in 0..=65535 (masks read from files are uint8 or uint16)",
+    ))
 }
 
 /// The save sub-folder of a row with class indices `labels`: the class name, or for a
@@ -454,6 +532,11 @@ impl<O> DataFrameIterator<O> {
     /// The `x_col` values of the rows served, in CSV order (after dropping and splitting).
     pub fn filenames(&self) -> &[String] {
         &self.source.meta.filenames
+    }
+    /// The `mask_col` values of the rows served, in the order of
+    /// [`filenames`](Self::filenames); empty without `mask_col`.
+    pub fn mask_filenames(&self) -> &[String] {
+        &self.source.meta.mask_filenames
     }
     /// The class indices of each row (one, or several for multi-label rows); empty for
     /// the modes without classes (input, raw, multi_output, None).

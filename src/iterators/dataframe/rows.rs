@@ -10,6 +10,7 @@ use crate::{Error, Result};
 /// The column positions a spec reads.
 struct Columns {
     x: usize,
+    mask: Option<usize>,
     y: Vec<usize>,
     weight: Option<usize>,
 }
@@ -49,6 +50,9 @@ impl DataFrameSpec {
             })
         };
         let x = column("x_col", &self.x_col)?;
+        let mask = (self.mask_col.as_deref())
+            .map(|c| column("mask_col", c))
+            .transpose()?;
         let y = match self.class_mode {
             ClassMode::Input | ClassMode::None => Vec::new(),
             _ => self
@@ -62,7 +66,7 @@ impl DataFrameSpec {
             .as_deref()
             .map(|c| column("weight_col", c))
             .transpose()?;
-        Ok(Columns { x, y, weight })
+        Ok(Columns { x, mask, y, weight })
     }
 
     /// One record, parsed.
@@ -107,6 +111,7 @@ impl DataFrameSpec {
         };
         Ok(Row {
             filename: cell(columns.x).to_owned(),
+            mask: columns.mask.map(|i| cell(i).to_owned()),
             labels,
             targets,
             weight,
@@ -151,6 +156,8 @@ impl DataFrameSpec {
 /// One CSV row, parsed.
 pub(super) struct Row {
     pub filename: String,
+    /// The `mask_col` cell, with `mask_col`.
+    pub mask: Option<String>,
     /// The labels of a class mode with classes.
     pub labels: Vec<String>,
     /// The numbers of the `y_col` columns in modes raw and multi_output.
