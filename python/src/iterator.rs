@@ -13,6 +13,7 @@ use pyo3::types::{PyDict, PyList, PyTuple};
 
 use crate::convert::{dyn_to_numpy, owned_to_numpy};
 use crate::errors::{ErrSlot, sequence_index_error, to_pyerr};
+use crate::targets::batch_targets;
 
 /// What a folder iterator knows besides its batches.
 pub struct FilesInfo {
@@ -300,7 +301,9 @@ impl PyIter {
 }
 
 /// A batch in Keras' shape: `x`, `(x, y)` or `(x, y, w)`, with `[x, *extras]` in place of
-/// `x` when extra arrays travel with the images.
+/// `x` when extra arrays travel with the images; when targets move with the images, their
+/// dict ([`batch_targets`]) comes last: `(x, targets)`, `(x, y, targets)` or
+/// `(x, y, w, targets)`.
 fn batch_to_py(py: Python<'_>, batch: AnyBatch) -> PyResult<Py<PyAny>> {
     match batch {
         AnyBatch::F32(b) => typed_batch_to_py(py, b),
@@ -319,12 +322,18 @@ fn typed_batch_to_py<O: Out>(py: Python<'_>, b: Batch<O>) -> PyResult<Py<PyAny>>
         }
         PyList::new(py, items)?.into_any().unbind()
     };
-    let Some(y) = b.y else {
-        return Ok(x_part);
-    };
-    let mut items = vec![x_part, dyn_to_numpy(py, y)?];
-    if let Some(w) = b.sample_weight {
-        items.push(dyn_to_numpy(py, w)?);
+    let targets = batch_targets(py, b.masks, b.boxes, b.keypoints)?;
+    let mut items = vec![x_part];
+    if let Some(y) = b.y {
+        items.push(dyn_to_numpy(py, y)?);
+        if let Some(w) = b.sample_weight {
+            items.push(dyn_to_numpy(py, w)?);
+        }
+    }
+    match targets {
+        Some(t) => items.push(t.into_any().unbind()),
+        None if items.len() == 1 => return Ok(items.remove(0)),
+        None => {}
     }
     Ok(PyTuple::new(py, items)?.into_any().unbind())
 }
