@@ -4,7 +4,11 @@ reproducible, sharded, resumable and picklable like the images; bad targets are
 `ValueError`s naming the argument and the image."""
 
 import json
+import os
 import pickle
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -228,6 +232,33 @@ def test_masks_come_back_in_their_dtype_with_their_values(images, dtype, mask_va
     m = gen.flow(images, batch_size=20, masks=masks, mask_value=mask_value)[0][1]["masks"]
     assert m.dtype == masks.dtype and m.shape == masks.shape
     assert set(np.unique(m).tolist()) == {0, 1, mask_value}
+
+
+TARGETS_DIGEST = textwrap.dedent("""
+    import hashlib, numpy as np, augflow
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (40, 16, 16, 3), dtype=np.uint8)
+    boxes = [[[1, 1, 9, 9], [4, 2, 15, 12]]] * 40
+    it = augflow.ImageDataGenerator(rotation_range=30, zoom_range=0.2, horizontal_flip=True).flow(
+        x, batch_size=16, seed=4, masks=x[..., 0] // 64, bboxes=boxes,
+        keypoints=[[[3.5, 4.5], [12, 8]]] * 40, remove_invisible=False)
+    h = hashlib.sha256()
+    for b in range(len(it)):
+        xb, t = it[b]
+        for a in [xb, t["masks"], t["bboxes_padded"], *t["keypoints"], *t["keypoint_visible"]]:
+            h.update(a.tobytes())
+    print(h.hexdigest())
+""")
+
+
+def test_targets_do_not_depend_on_the_thread_count():
+    digests = set()
+    for threads in ("1", "3"):
+        env = {**os.environ, "RAYON_NUM_THREADS": threads}
+        out = subprocess.run([sys.executable, "-c", TARGETS_DIGEST], capture_output=True,
+                             text=True, env=env, check=True)
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1 and len(digests.pop()) == 64, digests
 
 
 def test_shards_split_an_epoch_of_targets_as_the_unsharded_iterator(images):
