@@ -65,6 +65,27 @@ def test_a_thresholded_mask_stays_the_thresholded_warped_image(geometry, fill_mo
     assert moved.mean() > 0.1, "the draws moved the masks (the test would see a mistake)"
 
 
+@pytest.mark.parametrize("geometry", ["corrected", "keras"])
+@pytest.mark.parametrize("fill_mode", ["constant", "reflect"])
+def test_masks_equal_keras_two_generator_pattern_with_the_same_seed(geometry, fill_mode):
+    """Keras' recipe (a second generator over the masks, same arguments and seed, nearest
+    sampling, cval as the mask's fill) gives the masks `masks=` gives, bit for bit."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (12, 16, 20, 3), dtype=np.uint8)
+    masks = rng.integers(0, 5, (12, 16, 20)).astype(np.uint8)
+    args = dict(rotation_range=40, width_shift_range=0.2, zoom_range=0.3, shear_range=10,
+                horizontal_flip=True, fill_mode=fill_mode, geometry=geometry)
+    images = augflow.ImageDataGenerator(**args).flow(x, batch_size=12, seed=3)[0]
+    keras_masks = augflow.ImageDataGenerator(interpolation_order=0, cval=7, **args).flow(
+        masks[..., None], batch_size=12, seed=3)[0]
+    joint = augflow.ImageDataGenerator(**args).flow(x, batch_size=12, seed=3, masks=masks,
+                                                    mask_value=7)
+    xb, t = joint[0]
+    np.testing.assert_array_equal(xb, images)
+    np.testing.assert_array_equal(t["masks"], keras_masks[..., 0].astype(np.uint8))
+    assert (t["masks"] != masks[joint.batch_indices(0)]).mean() > 0.1, "the draws moved them"
+
+
 def mirrored(index, xb, x, flip):
     """Whether each image of a batch is its source image flipped by `flip`, or as is."""
     out = []
