@@ -13,6 +13,8 @@ import numpy as np
 _CARRIED = (np.uint8, np.uint16, np.float32)
 # Integers a float32 holds exactly: wider ids are refused rather than rounded.
 _EXACT_IN_FLOAT32 = 2**24
+# Class ids are int64: wider unsigned ids are refused rather than wrapped.
+_INT64_MAX = np.iinfo(np.int64).max
 
 
 def _mask_carrier(masks, mask_value):
@@ -27,7 +29,9 @@ def _mask_carrier(masks, mask_value):
     if dtype.type in _CARRIED:
         return dtype, mask_value
     if np.issubdtype(dtype, np.floating):
-        return np.dtype(np.float32), float(np.float32(mask_value))
+        if abs(mask_value) <= float(np.finfo(np.float32).max):  # else the engine refuses it
+            mask_value = float(np.float32(mask_value))
+        return np.dtype(np.float32), mask_value
     if not (dtype == np.bool_ or np.issubdtype(dtype, np.integer)):
         raise ValueError(
             f"invalid `masks`: got an array of dtype {dtype}; expected integer, bool or "
@@ -95,10 +99,11 @@ def _labels(name, labels, rows):
         a = np.asarray(l)
         if a.size == 0:
             a = np.zeros(0, np.int64)
-        if a.ndim != 1 or not (a.dtype == np.bool_ or np.issubdtype(a.dtype, np.integer)):
+        integers = a.dtype == np.bool_ or np.issubdtype(a.dtype, np.integer)
+        if a.ndim != 1 or not integers or (a.size and a.max() > _INT64_MAX):
             raise ValueError(
                 f"invalid `{name}[{i}]`: got {l!r}; expected a sequence of integer class "
-                f"ids, one per row of image {i}"
+                f"ids (int64), one per row of image {i}"
             )
         out.append(a.astype(np.int64))
     return out

@@ -343,6 +343,8 @@ def with_(**changes):
     (with_(bbox_format=3), r"`bbox_format`: got 3"),
     (dict(GOOD, bbox_format="yolo", bboxes=[[[0.5, 0.5, 0.4, 1.5]]] * N), r"`bboxes`.*sample 0, yolo\).*inside the image"),
     (with_(bbox_labels=[[0.5]] * N), r"`bbox_labels\[0\]`: got \[0.5\]"),
+    (with_(bbox_labels=[np.array([2**64 - 1], np.uint64)] * N), r"`bbox_labels\[0\]`.*int64"),
+    (with_(masks=np.zeros((N, 8, 10)), mask_value=1e300), r"`mask_value`: got 10{300}; expected a value of the masks' dtype \(float32"),
     (with_(bboxes=None, bbox_labels=[[0]] * N), r"`bbox_labels`: given without `bboxes`"),
     (with_(min_visibility=1.5), r"`min_visibility`: got 1.5"),
     (with_(min_area="big"), r"`min_area`: got 'big'"),
