@@ -16,7 +16,7 @@ _Shard = tuple[int, int, str]
 # What `flow` moves with its images, every key present (see `augflow._targets.FlowTargets`):
 # masks (uint8/uint16/float32 ndarray or None), mask_value, bboxes and keypoints (lists of
 # float32 (k, 4) / (k, 2) arrays or None), bbox_labels and keypoint_labels (lists of int64
-# arrays), bbox_format, min_area, min_visibility, remove_invisible.
+# arrays), bbox_format, min_area, min_visibility, max_bboxes (int or None), remove_invisible.
 _Targets = dict[str, Any]
 
 class _Iterator:

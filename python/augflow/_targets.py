@@ -9,6 +9,8 @@ every target through its image's draw.
 
 import numpy as np
 
+from ._iterator import _integer
+
 # Mask dtypes the engine carries as they are.
 _CARRIED = (np.uint8, np.uint16, np.float32)
 # Integers a float32 holds exactly: wider ids are refused rather than rounded.
@@ -122,12 +124,14 @@ class FlowTargets:
         bbox_format,
         min_area,
         min_visibility,
+        max_bboxes,
         keypoints,
         keypoint_labels,
         remove_invisible,
     ):
         for name, given, rows_name, rows in (
             ("bbox_labels", bbox_labels, "bboxes", bboxes),
+            ("max_bboxes", max_bboxes, "bboxes", bboxes),
             ("keypoint_labels", keypoint_labels, "keypoints", keypoints),
         ):
             if given is not None and rows is None:
@@ -167,6 +171,7 @@ class FlowTargets:
             bboxes=bboxes,
             bbox_labels=bbox_labels,
             bbox_format=bbox_format,
+            max_bboxes=_integer("max_bboxes", max_bboxes),
             keypoints=keypoints,
             keypoint_labels=keypoint_labels,
             remove_invisible=bool(remove_invisible),

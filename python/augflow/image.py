@@ -204,6 +204,7 @@ class ImageDataGenerator:
         bbox_format="pascal_voc",
         min_area=0.0,
         min_visibility=0.0,
+        max_bboxes=None,
         keypoints=None,
         keypoint_labels=None,
         remove_invisible=True,
@@ -232,10 +233,8 @@ class ImageDataGenerator:
         the same arguments.
 
         Beyond Keras, targets that move with their images (albumentations' names), each
-        through its own image's draw: the same affine map and flips, one draw for all.
-        Coordinates are pixel corners: pixel ``(row r, col c)`` covers ``[c, c+1) x
-        [r, r+1)``, an image spans ``[0, W] x [0, H]`` (albumentations' keypoints are pixel
-        indices: add 0.5).
+        through its own image's draw. Coordinates are pixel corners: pixel ``(r, c)`` covers
+        ``[c, c+1) x [r, r+1)`` (albumentations' keypoints are pixel indices: add 0.5).
 
         - ``masks``: ``(N, H, W)`` or ``(N, H, W, K)`` (channels last in either data
           format), integer, bool or float. Nearest sampling (ids are never blended), the
@@ -258,7 +257,9 @@ class ImageDataGenerator:
         targets given: ``"masks"``; ``"bboxes"`` (a list of ``(k_i, 4)`` float32 arrays),
         ``"bbox_labels"`` (a list of int64 arrays), ``"bboxes_padded"`` ``(n, max_k, 4)``
         zero-padded, ``"bbox_labels_padded"`` ``(n, max_k)`` padded with -1,
-        ``"bbox_counts"`` ``(n,)``; ``"keypoints"``, ``"keypoint_labels"`` and
+        ``"bbox_counts"`` ``(n,)``, where ``max_k`` is ``max_bboxes`` (fixed shapes; a
+        sample's boxes past it are left out there, not from ``"bboxes"``) or, by default,
+        the batch's most; ``"keypoints"``, ``"keypoint_labels"`` and
         ``"keypoint_visible"`` (lists of ``(k_i, 2)``, int64 and bool arrays). Bad targets
         raise ``ValueError`` naming the argument, the image and the value.
 
@@ -294,6 +295,7 @@ class ImageDataGenerator:
             bbox_format=bbox_format,
             min_area=min_area,
             min_visibility=min_visibility,
+            max_bboxes=max_bboxes,
             keypoints=keypoints,
             keypoint_labels=keypoint_labels,
             remove_invisible=remove_invisible,
@@ -545,6 +547,7 @@ class NumpyArrayIterator(Iterator):
         bbox_format="pascal_voc",
         min_area=0.0,
         min_visibility=0.0,
+        max_bboxes=None,
         keypoints=None,
         keypoint_labels=None,
         remove_invisible=True,
@@ -556,7 +559,7 @@ class NumpyArrayIterator(Iterator):
         _check_same(gen, data_format, dtype)
         self._targets = FlowTargets(
             masks, mask_value, bboxes, bbox_labels, bbox_format, min_area, min_visibility,
-            keypoints, keypoint_labels, remove_invisible,
+            max_bboxes, keypoints, keypoint_labels, remove_invisible,
         )
         if isinstance(x, (tuple, list)):
             misc = x[1] if isinstance(x[1], list) else [x[1]]

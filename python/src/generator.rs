@@ -271,6 +271,7 @@ impl PyGenerator {
                 .collect::<PyResult<_>>()?,
             targets: targets.map(FlowTargets::from_dict).transpose()?,
         };
+        let max_boxes = t.targets.as_ref().and_then(|t| t.max_boxes);
         let it = self
             .flow_typed::<u8>(x, &mut t, &c, ignore_class_split)
             .or_else(|| self.flow_typed::<u16>(x, &mut t, &c, ignore_class_split))
@@ -283,7 +284,7 @@ impl PyGenerator {
                     "a 4-D numpy array of uint8, uint16, float32 or float64",
                 ))
             })?;
-        Ok(PyIter::new(it, self.errors.clone()))
+        Ok(PyIter::new(it, self.errors.clone()).with_max_boxes(max_boxes))
     }
 
     /// Keras' `flow_from_directory`.

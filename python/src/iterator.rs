@@ -159,6 +159,8 @@ impl<S: BatchSource + SourceInfo + 'static, O: Out> Batches for BatchIterator<S,
 pub struct PyIter {
     inner: RwLock<Box<dyn Batches>>,
     errors: ErrSlot,
+    /// How many boxes a batch's `bboxes_padded` holds per sample; `None`: the batch's most.
+    max_boxes: Option<usize>,
 }
 
 impl PyIter {
@@ -166,7 +168,14 @@ impl PyIter {
         PyIter {
             inner: RwLock::new(inner),
             errors,
+            max_boxes: None,
         }
+    }
+
+    /// Pads every batch's boxes to `max_boxes` per sample (see [`batch_targets`]).
+    pub fn with_max_boxes(mut self, max_boxes: Option<usize>) -> Self {
+        self.max_boxes = max_boxes;
+        self
     }
 
     /// Runs `f` on the iterator without the GIL: every lock is taken with the GIL
@@ -197,7 +206,7 @@ impl PyIter {
         self.errors.take();
         let batch = self.read(py, |it| it.get(i));
         let batch = batch.map_err(|e| to_pyerr(py, e, Some(&self.errors)))?;
-        batch_to_py(py, batch)
+        batch_to_py(py, batch, self.max_boxes)
     }
 
     fn on_epoch_end(&self, py: Python<'_>) {
@@ -304,14 +313,18 @@ impl PyIter {
 /// `x` when extra arrays travel with the images; when targets move with the images, their
 /// dict ([`batch_targets`]) comes last: `(x, targets)`, `(x, y, targets)` or
 /// `(x, y, w, targets)`.
-fn batch_to_py(py: Python<'_>, batch: AnyBatch) -> PyResult<Py<PyAny>> {
+fn batch_to_py(py: Python<'_>, batch: AnyBatch, max_boxes: Option<usize>) -> PyResult<Py<PyAny>> {
     match batch {
-        AnyBatch::F32(b) => typed_batch_to_py(py, b),
-        AnyBatch::F64(b) => typed_batch_to_py(py, b),
+        AnyBatch::F32(b) => typed_batch_to_py(py, b, max_boxes),
+        AnyBatch::F64(b) => typed_batch_to_py(py, b, max_boxes),
     }
 }
 
-fn typed_batch_to_py<O: Out>(py: Python<'_>, b: Batch<O>) -> PyResult<Py<PyAny>> {
+fn typed_batch_to_py<O: Out>(
+    py: Python<'_>,
+    b: Batch<O>,
+    max_boxes: Option<usize>,
+) -> PyResult<Py<PyAny>> {
     let x = owned_to_numpy(py, b.x);
     let x_part = if b.extras.is_empty() {
         x
@@ -322,7 +335,7 @@ fn typed_batch_to_py<O: Out>(py: Python<'_>, b: Batch<O>) -> PyResult<Py<PyAny>>
         }
         PyList::new(py, items)?.into_any().unbind()
     };
-    let targets = batch_targets(py, b.masks, b.boxes, b.keypoints)?;
+    let targets = batch_targets(py, b.masks, b.boxes, b.keypoints, max_boxes)?;
     let mut items = vec![x_part];
     if let Some(y) = b.y {
         items.push(dyn_to_numpy(py, y)?);

@@ -24,6 +24,8 @@ pub struct FlowTargets {
     box_options: BoxOptions,
     keypoints: Option<Rows>,
     outside_points: OutsidePoints,
+    /// How many boxes each batch's `bboxes_padded` holds per sample (`None`: its most).
+    pub max_boxes: Option<usize>,
 }
 
 /// The value of `key` in the dict the Python layer built (every key is always there).
@@ -53,7 +55,8 @@ fn rows(d: &Bound<'_, PyDict>, rows_key: &str, labels_key: &str) -> PyResult<Opt
 
 impl FlowTargets {
     /// Reads the dict `{"masks", "mask_value", "bboxes", "bbox_labels", "bbox_format",
-    /// "min_area", "min_visibility", "keypoints", "keypoint_labels", "remove_invisible"}`.
+    /// "min_area", "min_visibility", "max_bboxes", "keypoints", "keypoint_labels",
+    /// "remove_invisible"}`.
     pub fn from_dict(d: &Bound<'_, PyDict>) -> PyResult<Self> {
         let masks: Option<Bound<'_, PyAny>> = item(d, "masks")?;
         let format: String = item(d, "bbox_format")?;
@@ -61,6 +64,15 @@ impl FlowTargets {
             .parse()
             .map_err(|e| crate::errors::to_pyerr(d.py(), python_names(e), None))?;
         let remove_invisible: bool = item(d, "remove_invisible")?;
+        let max_boxes: Option<i64> = item(d, "max_bboxes")?;
+        let max_boxes = max_boxes
+            .map(|m| {
+                usize::try_from(m)
+                    .ok()
+                    .filter(|&m| m >= 1)
+                    .ok_or_else(|| crate::errors::invalid("max_bboxes", m, "an integer >= 1"))
+            })
+            .transpose()?;
         Ok(FlowTargets {
             masks: masks.map(|m| dyn_from_numpy("masks", &m)).transpose()?,
             mask_value: item(d, "mask_value")?,
@@ -74,6 +86,7 @@ impl FlowTargets {
             } else {
                 OutsidePoints::MarkInvisible
             },
+            max_boxes,
         })
     }
 
@@ -158,13 +171,15 @@ pub fn python_names(err: Error) -> Error {
 
 /// A batch's targets as the dict `flow` documents, or `None` when the source has none:
 /// `masks` (stacked), `bboxes` / `bbox_labels` (per-sample lists) with `bboxes_padded`,
-/// `bbox_labels_padded` and `bbox_counts`, and `keypoints` / `keypoint_labels` /
-/// `keypoint_visible` (per-sample lists).
+/// `bbox_labels_padded` and `bbox_counts` (padded to `max_boxes` per sample, or to the
+/// batch's most), and `keypoints` / `keypoint_labels` / `keypoint_visible` (per-sample
+/// lists).
 pub fn batch_targets<'py>(
     py: Python<'py>,
     masks: Option<DynArray>,
     boxes: Option<BatchBoxes>,
     keypoints: Option<BatchKeypoints>,
+    max_boxes: Option<usize>,
 ) -> PyResult<Option<Bound<'py, PyDict>>> {
     if masks.is_none() && boxes.is_none() && keypoints.is_none() {
         return Ok(None);
@@ -175,7 +190,7 @@ pub fn batch_targets<'py>(
         d.set_item("masks", dyn_to_numpy(py, m)?)?;
     }
     if let Some(b) = boxes {
-        let (padded, padded_labels, counts) = b.padded(None);
+        let (padded, padded_labels, counts) = b.padded(max_boxes);
         let rows = b.boxes.into_iter().map(|r| owned_to_numpy(py, r));
         d.set_item("bboxes", list(rows.collect())?)?;
         let labels = b

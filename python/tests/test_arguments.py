@@ -66,7 +66,7 @@ def test_flow_and_flow_from_directory_have_keras_signatures():
     shards = {"num_shards": 1, "shard_index": 0, "shard_remainder": "pad"}
     targets = {  # flow's targets, under albumentations' names and defaults
         "masks": None, "mask_value": 0, "bboxes": None, "bbox_labels": None,
-        "bbox_format": "pascal_voc", "min_area": 0.0, "min_visibility": 0.0,
+        "bbox_format": "pascal_voc", "min_area": 0.0, "min_visibility": 0.0, "max_bboxes": None,
         "keypoints": None, "keypoint_labels": None, "remove_invisible": True,
     }
     for method in ("flow", "flow_from_directory", "flow_from_dataframe"):

@@ -210,6 +210,23 @@ def test_padded_boxes_hold_the_ragged_ones_and_their_counts(images):
         assert (t["bbox_labels_padded"][k, c:] == -1).all()
 
 
+def test_max_bboxes_pads_every_batch_to_one_shape_keeping_the_first_boxes(images):
+    kw = targets_of(20)
+    fixed = augflow.ImageDataGenerator(**GEN).flow(images[:, :8], batch_size=8, seed=1,
+                                                   max_bboxes=2, **kw)
+    shapes = set()
+    for b in range(len(fixed)):
+        t = fixed[b][1]
+        shapes.add((t["bboxes_padded"].shape[1:], t["bbox_labels_padded"].shape[1:]))
+        for k, boxes in enumerate(t["bboxes"]):
+            c = min(len(boxes), 2)
+            assert t["bbox_counts"][k] == c
+            np.testing.assert_array_equal(t["bboxes_padded"][k, :c], boxes[:c])
+            np.testing.assert_array_equal(t["bbox_labels_padded"][k, :c], t["bbox_labels"][k][:c])
+    assert shapes == {((2, 4), (2,))}
+    assert max(len(b) for b in fixed[0][1]["bboxes"]) == 3, "ragged boxes keep them all"
+
+
 def test_removing_invisible_points_keeps_exactly_the_visible_ones_with_their_labels(images):
     gen = augflow.ImageDataGenerator(width_shift_range=0.5, height_shift_range=0.5)
     kw = targets_of(20)
@@ -348,6 +365,8 @@ def with_(**changes):
     (with_(bboxes=None, bbox_labels=[[0]] * N), r"`bbox_labels`: given without `bboxes`"),
     (with_(min_visibility=1.5), r"`min_visibility`: got 1.5"),
     (with_(min_area="big"), r"`min_area`: got 'big'"),
+    (with_(max_bboxes=0), r"`max_bboxes`: got 0; expected an integer >= 1"),
+    (with_(bboxes=None, max_bboxes=4), r"`max_bboxes`: given without `bboxes`"),
     (with_(masks=np.zeros((N, 8, 9), np.uint8)), r"`masks` has shape \[4, 8, 9\]; expected \(4, 8, 10\)"),
     (with_(masks=np.zeros((N + 1, 8, 10), np.uint8)), r"`masks` has shape \[5, 8, 10\]"),
     (with_(mask_value=300), r"`mask_value`: got 300"),
