@@ -196,6 +196,22 @@ def test_a_sample_gets_the_same_targets_for_any_batch_size_and_request_order(ima
     assert not all(v.all() for v in t["keypoint_visible"]), "points left the image"
 
 
+def test_a_subset_serves_the_targets_of_its_own_samples(images):
+    gen = augflow.ImageDataGenerator(validation_split=0.25)  # no draw: targets stay put
+    kw = targets_of(20)
+    it = gen.flow(images[:, :8], np.arange(20), batch_size=15, seed=2, subset="training",
+                  ignore_class_split=True, **kw)
+    xb, yb, t = it[0]
+    index = it.batch_indices(0)
+    assert sorted(index) == list(range(5, 20)) and index != sorted(index)
+    np.testing.assert_array_equal(yb, index)
+    np.testing.assert_array_equal(t["masks"], kw["masks"][index])
+    for k, j in enumerate(index):
+        np.testing.assert_allclose(t["bboxes"][k], kw["bboxes"][j].reshape(-1, 4), atol=1e-5)
+        np.testing.assert_array_equal(t["bbox_labels"][k], kw["bbox_labels"][j])
+        np.testing.assert_allclose(t["keypoints"][k], kw["keypoints"][j], atol=1e-5)
+
+
 def test_padded_boxes_hold_the_ragged_ones_and_their_counts(images):
     it = augflow.ImageDataGenerator(**GEN).flow(images[:, :8], batch_size=8, seed=1,
                                                 **targets_of(20))
