@@ -13,6 +13,11 @@ def get_num_threads() -> int: ...
 _Batch = Union[np.ndarray, tuple, list]
 # (num_shards, shard_index, shard_remainder)
 _Shard = tuple[int, int, str]
+# What `flow` moves with its images, every key present (see `augflow._targets.FlowTargets`):
+# masks (uint8/uint16/float32 ndarray or None), mask_value, bboxes and keypoints (lists of
+# float32 (k, 4) / (k, 2) arrays or None), bbox_labels and keypoint_labels (lists of int64
+# arrays), bbox_format, min_area, min_visibility, max_bboxes (int or None), remove_invisible.
+_Targets = dict[str, Any]
 
 class _Iterator:
     def __len__(self) -> int: ...
@@ -57,6 +62,7 @@ class _Generator:
         ignore_class_split: bool,
         subset: Optional[str],
         shard: _Shard,
+        targets: Optional[_Targets] = None,
     ) -> _Iterator: ...
     def flow_from_directory(
         self,

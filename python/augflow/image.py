@@ -14,6 +14,7 @@ import numpy as np
 from . import _augflow
 from ._errors import SequenceIndexError
 from ._iterator import Iterator, _integer, _shard
+from ._targets import FlowTargets
 
 __all__ = [
     "ImageDataGenerator",
@@ -196,6 +197,17 @@ class ImageDataGenerator:
         num_shards=1,
         shard_index=0,
         shard_remainder="pad",
+        masks=None,
+        mask_value=0,
+        bboxes=None,
+        bbox_labels=None,
+        bbox_format="pascal_voc",
+        min_area=0.0,
+        min_visibility=0.0,
+        max_bboxes=None,
+        keypoints=None,
+        keypoint_labels=None,
+        remove_invisible=True,
     ):
         """Takes data and label arrays, generates batches of augmented data.
 
@@ -219,6 +231,46 @@ class ImageDataGenerator:
         (``batch_padding(i)`` counts them), ``"drop"`` drops the last ones, ``"uneven"``
         keeps every sample once. ``flow_from_directory`` and ``flow_from_dataframe`` take
         the same arguments.
+
+        Beyond Keras, targets that move with their images (albumentations' names), each
+        through its own image's draw. Coordinates are pixel corners: pixel ``(r, c)`` covers
+        ``[c, c+1) x [r, r+1)`` (albumentations' keypoints are pixel indices: add 0.5).
+
+        - ``masks``: ``(N, H, W)`` or ``(N, H, W, K)`` (channels last in either data
+          format), integer, bool or float. Nearest sampling (ids are never blended), the
+          generator's ``fill_mode``, ``mask_value`` (default 0) where ``"constant"`` fills,
+          no photometric step. Batches give them in the given shape and dtype; ids outside
+          0..65535 must be integers within +-2**24, float64 values pass through float32.
+        - ``bboxes``: one ``(k_i, 4)`` array per image in ``bbox_format`` (``"pascal_voc"``
+          pixel corners, ``"coco"`` pixel x, y, w, h, ``"yolo"`` normalised centre and size,
+          ``"albumentations"`` normalised corners); ``bbox_labels``: one sequence of
+          integer class ids per image (default: each box's index in its image). Moved boxes
+          are the enclosing box of the moved corners, clipped to the image, and dropped with
+          their labels when their visible area is below ``min_area`` pixels or below
+          ``min_visibility`` of their whole area, or nothing of them is visible.
+        - ``keypoints``: one ``(k_i, 2)`` array ``(x, y)`` per image; ``keypoint_labels`` as
+          ``bbox_labels``. Points leaving the image are dropped (``remove_invisible=True``)
+          or kept and flagged.
+
+        With targets, each batch ends with a dict of them: ``(x, targets)``,
+        ``(x, y, targets)`` or ``(x, y, sample_weight, targets)``. Its keys, for the
+        targets given: ``"masks"``; ``"bboxes"`` (a list of ``(k_i, 4)`` float32 arrays),
+        ``"bbox_labels"`` (a list of int64 arrays), ``"bboxes_padded"`` ``(n, max_k, 4)``
+        zero-padded, ``"bbox_labels_padded"`` ``(n, max_k)`` padded with -1,
+        ``"bbox_counts"`` ``(n,)``, where ``max_k`` is ``max_bboxes`` (fixed shapes; a
+        sample's boxes past it are left out there, not from ``"bboxes"``) or, by default,
+        the batch's most; ``"keypoints"``, ``"keypoint_labels"`` and
+        ``"keypoint_visible"`` (lists of ``(k_i, 2)``, int64 and bool arrays). Bad targets
+        raise ``ValueError`` naming the argument, the image and the value.
+
+        >>> import numpy as np, augflow
+        >>> gen = augflow.ImageDataGenerator(horizontal_flip=True)
+        >>> x = np.zeros((2, 10, 10, 3), np.uint8)
+        >>> it = gen.flow(x, batch_size=2, shuffle=False, seed=0, masks=np.zeros((2, 10, 10), np.int64),
+        ...               bboxes=[[[1, 2, 4, 6]], np.zeros((0, 4))], bbox_labels=[[7], []])
+        >>> xb, t = it[0]
+        >>> t["masks"].shape, t["masks"].dtype.name, t["bbox_labels"][0].tolist(), t["bbox_counts"].tolist()
+        ((2, 10, 10), 'int64', [7], [1, 0])
         """
         return NumpyArrayIterator(
             x,
@@ -236,6 +288,17 @@ class ImageDataGenerator:
             num_shards=num_shards,
             shard_index=shard_index,
             shard_remainder=shard_remainder,
+            masks=masks,
+            mask_value=mask_value,
+            bboxes=bboxes,
+            bbox_labels=bbox_labels,
+            bbox_format=bbox_format,
+            min_area=min_area,
+            min_visibility=min_visibility,
+            max_bboxes=max_bboxes,
+            keypoints=keypoints,
+            keypoint_labels=keypoint_labels,
+            remove_invisible=remove_invisible,
         )
 
     def fit(self, x, augment=False, rounds=1, seed=None):
@@ -453,7 +516,8 @@ class NumpyArrayIterator(Iterator):
     """Keras' ``NumpyArrayIterator``: batches of augmented images from numpy arrays.
 
     The images are borrowed, never copied (the array is kept alive by the iterator); the
-    labels, sample weights and extra arrays are copied (they are small).
+    labels, sample weights, extra arrays and targets (masks, boxes, keypoints: see
+    ``ImageDataGenerator.flow``) are copied once.
     """
 
     def __init__(
@@ -476,12 +540,27 @@ class NumpyArrayIterator(Iterator):
         num_shards=1,
         shard_index=0,
         shard_remainder="pad",
+        masks=None,
+        mask_value=0,
+        bboxes=None,
+        bbox_labels=None,
+        bbox_format="pascal_voc",
+        min_area=0.0,
+        min_visibility=0.0,
+        max_bboxes=None,
+        keypoints=None,
+        keypoint_labels=None,
+        remove_invisible=True,
     ):
         args = dict(locals())
         del args["self"]
         args.pop("__class__", None)
         gen = image_data_generator
         _check_same(gen, data_format, dtype)
+        self._targets = FlowTargets(
+            masks, mask_value, bboxes, bbox_labels, bbox_format, min_area, min_visibility,
+            max_bboxes, keypoints, keypoint_labels, remove_invisible,
+        )
         if isinstance(x, (tuple, list)):
             misc = x[1] if isinstance(x[1], list) else [x[1]]
             x_misc = [np.asarray(m) for m in misc]
@@ -512,9 +591,16 @@ class NumpyArrayIterator(Iterator):
             bool(ignore_class_split),
             subset,
             _shard(num_shards, shard_index, shard_remainder),
+            self._targets.hand_over(),
         )
         super().__init__(native)
         self._args = args
+
+    def __getitem__(self, idx):
+        """Batch ``idx`` of the current epoch; with targets, its dict comes last."""
+        batch = super().__getitem__(idx)
+        self._targets.restore(batch)
+        return batch
 
 
 class DirectoryIterator(Iterator):

@@ -21,6 +21,7 @@ use crate::errors::{ErrSlot, invalid, to_pyerr};
 use crate::iterator::{Batches, PyIter, SourceInfo};
 use crate::preprocess::PyPreprocess;
 use crate::source::NumpyImages;
+use crate::targets::{FlowTargets, python_names};
 use crate::transforms;
 
 /// Keras' `ImageDataGenerator` (the Python class `augflow.ImageDataGenerator` wraps it).
@@ -139,11 +140,12 @@ impl Common {
     }
 }
 
-/// The arrays that travel with `flow`'s images.
+/// The arrays that travel with `flow`'s images, and the targets that move with them.
 struct Travel {
     y: Option<augflow::DynArray>,
     sample_weight: Option<augflow::DynArray>,
     extras: Vec<augflow::DynArray>,
+    targets: Option<FlowTargets>,
 }
 
 impl PyGenerator {
@@ -155,13 +157,14 @@ impl PyGenerator {
             .clone()
     }
 
-    /// `flow` over `x` borrowed as an array of `T`, or `None` when `x` holds another dtype.
+    /// `flow` over `x` borrowed as an array of `T`, or `None` when `x` holds another dtype
+    /// (`t` is then untouched; otherwise its targets move into the iterator, uncopied).
     /// The library's `flow` makes Keras' checks (lengths, the classes of both sides of a
     /// split) and reads the images in place.
     fn flow_typed<T: Pixel + Element>(
         &self,
         x: &Bound<'_, PyAny>,
-        t: &Travel,
+        t: &mut Travel,
         c: &Common,
         ignore_split: bool,
     ) -> Option<PyResult<Box<dyn Batches>>> {
@@ -181,8 +184,11 @@ impl PyGenerator {
             for e in &t.extras {
                 b = b.extra(e.clone());
             }
+            if let Some(targets) = t.targets.take() {
+                b = targets.attach(b);
+            }
             c.build(b, datagen.config().dtype)
-                .map_err(|e| to_pyerr(py, e, Some(&self.errors)))
+                .map_err(|e| to_pyerr(py, python_names(e), Some(&self.errors)))
         })())
     }
 }
@@ -221,8 +227,9 @@ impl PyGenerator {
     }
 
     /// Keras' `flow`; the Python layer has already split `x = (images, [misc...])` and
-    /// turned every input into a numpy array.
-    #[pyo3(signature = (x, y, sample_weight, extras, batch_size, shuffle, seed, save_to_dir, save_prefix, save_format, ignore_class_split, subset, shard))]
+    /// turned every input into a numpy array. `targets`: the masks, boxes and keypoints to
+    /// move with the images, as the dict [`FlowTargets::from_dict`] reads, or `None`.
+    #[pyo3(signature = (x, y, sample_weight, extras, batch_size, shuffle, seed, save_to_dir, save_prefix, save_format, ignore_class_split, subset, shard, targets=None))]
     #[allow(clippy::too_many_arguments)]
     fn flow(
         &self,
@@ -239,6 +246,7 @@ impl PyGenerator {
         ignore_class_split: bool,
         subset: Option<&str>,
         shard: ShardArgs,
+        targets: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PyIter> {
         let py = x.py();
         let c = Common::parse(
@@ -252,7 +260,7 @@ impl PyGenerator {
             save_format,
             shard,
         )?;
-        let t = Travel {
+        let mut t = Travel {
             y: y.map(|a| dyn_from_numpy("y", a)).transpose()?,
             sample_weight: sample_weight
                 .map(|a| dyn_from_numpy("sample_weight", a))
@@ -261,12 +269,14 @@ impl PyGenerator {
                 .iter()
                 .map(|a| dyn_from_numpy("x[1]", a))
                 .collect::<PyResult<_>>()?,
+            targets: targets.map(FlowTargets::from_dict).transpose()?,
         };
+        let max_boxes = t.targets.as_ref().and_then(|t| t.max_boxes);
         let it = self
-            .flow_typed::<u8>(x, &t, &c, ignore_class_split)
-            .or_else(|| self.flow_typed::<u16>(x, &t, &c, ignore_class_split))
-            .or_else(|| self.flow_typed::<f32>(x, &t, &c, ignore_class_split))
-            .or_else(|| self.flow_typed::<f64>(x, &t, &c, ignore_class_split))
+            .flow_typed::<u8>(x, &mut t, &c, ignore_class_split)
+            .or_else(|| self.flow_typed::<u16>(x, &mut t, &c, ignore_class_split))
+            .or_else(|| self.flow_typed::<f32>(x, &mut t, &c, ignore_class_split))
+            .or_else(|| self.flow_typed::<f64>(x, &mut t, &c, ignore_class_split))
             .unwrap_or_else(|| {
                 Err(invalid(
                     "x",
@@ -274,7 +284,7 @@ impl PyGenerator {
                     "a 4-D numpy array of uint8, uint16, float32 or float64",
                 ))
             })?;
-        Ok(PyIter::new(it, self.errors.clone()))
+        Ok(PyIter::new(it, self.errors.clone()).with_max_boxes(max_boxes))
     }
 
     /// Keras' `flow_from_directory`.

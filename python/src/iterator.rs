@@ -13,6 +13,7 @@ use pyo3::types::{PyDict, PyList, PyTuple};
 
 use crate::convert::{dyn_to_numpy, owned_to_numpy};
 use crate::errors::{ErrSlot, sequence_index_error, to_pyerr};
+use crate::targets::batch_targets;
 
 /// What a folder iterator knows besides its batches.
 pub struct FilesInfo {
@@ -158,6 +159,8 @@ impl<S: BatchSource + SourceInfo + 'static, O: Out> Batches for BatchIterator<S,
 pub struct PyIter {
     inner: RwLock<Box<dyn Batches>>,
     errors: ErrSlot,
+    /// How many boxes a batch's `bboxes_padded` holds per sample; `None`: the batch's most.
+    max_boxes: Option<usize>,
 }
 
 impl PyIter {
@@ -165,7 +168,14 @@ impl PyIter {
         PyIter {
             inner: RwLock::new(inner),
             errors,
+            max_boxes: None,
         }
+    }
+
+    /// Pads every batch's boxes to `max_boxes` per sample (see [`batch_targets`]).
+    pub fn with_max_boxes(mut self, max_boxes: Option<usize>) -> Self {
+        self.max_boxes = max_boxes;
+        self
     }
 
     /// Runs `f` on the iterator without the GIL: every lock is taken with the GIL
@@ -196,7 +206,7 @@ impl PyIter {
         self.errors.take();
         let batch = self.read(py, |it| it.get(i));
         let batch = batch.map_err(|e| to_pyerr(py, e, Some(&self.errors)))?;
-        batch_to_py(py, batch)
+        batch_to_py(py, batch, self.max_boxes)
     }
 
     fn on_epoch_end(&self, py: Python<'_>) {
@@ -300,15 +310,21 @@ impl PyIter {
 }
 
 /// A batch in Keras' shape: `x`, `(x, y)` or `(x, y, w)`, with `[x, *extras]` in place of
-/// `x` when extra arrays travel with the images.
-fn batch_to_py(py: Python<'_>, batch: AnyBatch) -> PyResult<Py<PyAny>> {
+/// `x` when extra arrays travel with the images; when targets move with the images, their
+/// dict ([`batch_targets`]) comes last: `(x, targets)`, `(x, y, targets)` or
+/// `(x, y, w, targets)`.
+fn batch_to_py(py: Python<'_>, batch: AnyBatch, max_boxes: Option<usize>) -> PyResult<Py<PyAny>> {
     match batch {
-        AnyBatch::F32(b) => typed_batch_to_py(py, b),
-        AnyBatch::F64(b) => typed_batch_to_py(py, b),
+        AnyBatch::F32(b) => typed_batch_to_py(py, b, max_boxes),
+        AnyBatch::F64(b) => typed_batch_to_py(py, b, max_boxes),
     }
 }
 
-fn typed_batch_to_py<O: Out>(py: Python<'_>, b: Batch<O>) -> PyResult<Py<PyAny>> {
+fn typed_batch_to_py<O: Out>(
+    py: Python<'_>,
+    b: Batch<O>,
+    max_boxes: Option<usize>,
+) -> PyResult<Py<PyAny>> {
     let x = owned_to_numpy(py, b.x);
     let x_part = if b.extras.is_empty() {
         x
@@ -319,12 +335,18 @@ fn typed_batch_to_py<O: Out>(py: Python<'_>, b: Batch<O>) -> PyResult<Py<PyAny>>
         }
         PyList::new(py, items)?.into_any().unbind()
     };
-    let Some(y) = b.y else {
-        return Ok(x_part);
-    };
-    let mut items = vec![x_part, dyn_to_numpy(py, y)?];
-    if let Some(w) = b.sample_weight {
-        items.push(dyn_to_numpy(py, w)?);
+    let targets = batch_targets(py, b.masks, b.boxes, b.keypoints, max_boxes)?;
+    let mut items = vec![x_part];
+    if let Some(y) = b.y {
+        items.push(dyn_to_numpy(py, y)?);
+        if let Some(w) = b.sample_weight {
+            items.push(dyn_to_numpy(py, w)?);
+        }
+    }
+    match targets {
+        Some(t) => items.push(t.into_any().unbind()),
+        None if items.len() == 1 => return Ok(items.remove(0)),
+        None => {}
     }
     Ok(PyTuple::new(py, items)?.into_any().unbind())
 }

@@ -9,6 +9,7 @@ mod input_fn;
 mod iterator;
 mod preprocess;
 mod source;
+mod targets;
 mod transforms;
 
 use pyo3::prelude::*;

@@ -63,10 +63,17 @@ def test_flow_and_flow_from_directory_have_keras_signatures():
     ]
     assert ffd["target_size"].default == (256, 256)
     assert ffd["interpolation"].default == "nearest"
+    shards = {"num_shards": 1, "shard_index": 0, "shard_remainder": "pad"}
+    targets = {  # flow's targets, under albumentations' names and defaults
+        "masks": None, "mask_value": 0, "bboxes": None, "bbox_labels": None,
+        "bbox_format": "pascal_voc", "min_area": 0.0, "min_visibility": 0.0, "max_bboxes": None,
+        "keypoints": None, "keypoint_labels": None, "remove_invisible": True,
+    }
     for method in ("flow", "flow_from_directory", "flow_from_dataframe"):
         params = inspect.signature(getattr(augflow.ImageDataGenerator, method)).parameters
         extra = {k: p.default for k, p in params.items() if p.kind is p.KEYWORD_ONLY}
-        assert extra == {"num_shards": 1, "shard_index": 0, "shard_remainder": "pad"}, method
+        want = dict(shards, **targets) if method == "flow" else shards
+        assert extra == want, method
 
 
 def test_every_argument_accepts_a_keras_value():

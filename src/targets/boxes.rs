@@ -42,21 +42,51 @@ pub enum BoxFormat {
 impl std::str::FromStr for BoxFormat {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "pascal_voc" => Ok(BoxFormat::PascalVoc),
-            "coco" => Ok(BoxFormat::Coco),
-            "yolo" => Ok(BoxFormat::Yolo),
-            "albumentations" => Ok(BoxFormat::Albumentations),
-            _ => Err(Error::invalid(
-                "box format",
-                format!("{s:?}"),
-                "\"pascal_voc\", \"coco\", \"yolo\" or \"albumentations\"",
-            )),
-        }
+        BoxFormat::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "box format",
+                    format!("{s:?}"),
+                    "\"pascal_voc\", \"coco\", \"yolo\" or \"albumentations\"",
+                )
+            })
+    }
+}
+
+impl std::fmt::Display for BoxFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
 impl BoxFormat {
+    /// Every format.
+    pub const ALL: [BoxFormat; 4] = [
+        BoxFormat::PascalVoc,
+        BoxFormat::Coco,
+        BoxFormat::Yolo,
+        BoxFormat::Albumentations,
+    ];
+
+    /// albumentations' name of the format, as [`FromStr`](std::str::FromStr) reads it:
+    /// `pascal_voc`, `coco`, `yolo` or `albumentations`.
+    ///
+    /// ```
+    /// use augflow::targets::BoxFormat;
+    /// assert_eq!(BoxFormat::PascalVoc.name(), "pascal_voc");
+    /// assert_eq!(BoxFormat::Yolo.to_string(), "yolo");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            BoxFormat::PascalVoc => "pascal_voc",
+            BoxFormat::Coco => "coco",
+            BoxFormat::Yolo => "yolo",
+            BoxFormat::Albumentations => "albumentations",
+        }
+    }
+
     /// Pixel corners `[x0, y0, x1, y1]` of a box written in this format for an `h × w` image.
     fn read_corners(self, b: [f64; 4], h: f64, w: f64) -> [f64; 4] {
         match self {
@@ -181,7 +211,7 @@ pub fn check_boxes(
         let bad = |what: &str| {
             Err(Error::invalid(
                 "boxes",
-                format!("{b:?} (box {k} of sample {sample}, {format:?})"),
+                format!("{b:?} (box {k} of sample {sample}, {format})"),
                 format!("{what}, in an image of {h}x{w} (rows x columns)"),
             ))
         };
@@ -272,12 +302,8 @@ mod tests {
     #[test]
     fn every_format_round_trips_through_pixel_corners() {
         let corners = [2.0, 3.0, 6.0, 9.0];
-        for f in [
-            BoxFormat::PascalVoc,
-            BoxFormat::Coco,
-            BoxFormat::Yolo,
-            BoxFormat::Albumentations,
-        ] {
+        for f in BoxFormat::ALL {
+            assert_eq!(f.name().parse::<BoxFormat>().unwrap(), f);
             let written = f.write_corners(corners, 12.0, 8.0);
             let back = f.read_corners(written, 12.0, 8.0);
             for (a, b) in back.iter().zip(corners) {
