@@ -102,6 +102,15 @@ if [ -z "$peer_error" ]; then
     peer_error="the peer bench failed:
 $(tail_of "$tmp/peers.log")"
   fi
+  if [ -z "$peer_error" ]; then
+    log "running albumentations with masks: $py scripts/peer_masks.py"
+    if ! NO_ALBUMENTATIONS_UPDATE=1 "$py" "$root/scripts/peer_masks.py" "$peer_dir" \
+      --json "$tmp/peer_masks.json" ${size_args[@]+"${size_args[@]}"} --repeats "$repeats" \
+      >>"$tmp/peers.log" 2>&1; then
+      peer_error="the peers' mask row failed:
+$(tail_of "$tmp/peers.log")"
+    fi
+  fi
   if [ -z "$peer_error" ] && grep -q 'FAILED' "$tmp/peers.log"; then
     # bench.py goes on after a failed row; the row is missing from the table.
     peer_error="some peer rows failed:
@@ -173,6 +182,7 @@ def cpu():
 
 
 peers, aug = load("peers.json"), load("augflow.json")
+peer_masks = load("peer_masks.json")
 if aug is None and not augflow_error:
     augflow_error = "augflow's bench printed no JSON"
 if peers is None and not peer_error:
@@ -207,6 +217,8 @@ print(f"- workload: 512 random u8 images {size}x{size}x3 -> f32 batches of 32; r
       f"width/height shift ±10 %, shear ±10°, zoom ±10 %, horizontal flip, nearest fill, ×1/255; "
       f"bilinear; median img/s of {reps} timed epoch{'s' if reps != '1' else ''}; peers then augflow, "
       f"one after the other")
+print("- mask rows: the same workload with one `u8` `(H, W)` mask per image (1 where the first "
+      "channel > 127) moved with its image by nearest sampling, stacked into a `u8` batch")
 print()
 
 # ---- table -------------------------------------------------------------------------------
@@ -215,8 +227,9 @@ if aug:
     for r in aug["rows"]:
         rate[("augflow", r["threads"])] = r["augflow"]
         rate[("augflow_floor", r["threads"])] = r["floor"]
-if peers:
-    for r in peers["results"]:
+        rate[("augflow_mask", r["threads"])] = r.get("with_mask")
+for p in (peers, peer_masks):
+    for r in (p or {}).get("results", []):
         rate[(r["row"], r["threads"])] = r["images_per_s"]
 threads = sorted({t for _, t in rate}) or [1, 2]
 
@@ -228,6 +241,8 @@ ROWS = [
     ("albu_normalize", "albumentations, with `Normalize`"),
     ("cv2_direct", "OpenCV by hand (`warpAffine` + `flip`)"),
     ("keras_flow", "Keras `ImageDataGenerator.flow()`"),
+    ("augflow_mask", "augflow, with a `u8` mask per image (`flow(x).masks(m)`)"),
+    ("albu_mask", "albumentations, with `mask=`"),
 ]
 RATIOS = [
     ("augflow / albumentations", "augflow", "albu_div255"),
@@ -235,6 +250,9 @@ RATIOS = [
     ("augflow / Keras", "augflow", "keras_flow"),
     ("augflow floor / augflow", "augflow_floor", "augflow"),
     ("numpy floor / augflow", "floor", "augflow"),
+    ("with masks: augflow / albumentations", "augflow_mask", "albu_mask"),
+    ("augflow's time with a mask / without", "augflow", "augflow_mask"),
+    ("albumentations' time with a mask / without", "albu_div255", "albu_mask"),
 ]
 
 

@@ -115,9 +115,11 @@ pub fn warp_mask<M: MaskValue>(
     };
     let src = mask.as_standard_layout();
     let src = src.as_slice().expect("standard layout is contiguous");
-    let mut out = Array3::from_elem((h, w, k), labels.cval);
+    let mut out = Array3::uninit((h, w, k));
     let dst = out.as_slice_mut().expect("a new array is contiguous");
     warp_nearest(src, dst, &geometry, &labels);
+    // SAFETY: the kernel writes every element.
+    let out = unsafe { out.assume_init() };
     Ok(out)
 }
 

@@ -7,6 +7,8 @@
 //! image) is a rounding and a copy.
 
 use super::exact::interior_span;
+use std::mem::MaybeUninit;
+
 use super::{Isa, Warp};
 use crate::transform::FillMode;
 use crate::transform::Interpolation;
@@ -23,14 +25,15 @@ pub(crate) struct LabelMap<M> {
 }
 
 /// Resamples the contiguous channels-last `src` into `dst` (the same shape) through `warp`,
+/// writing every element of `dst`,
 /// as the exact kernel does at spline order 0: each output pixel copies the source pixel
 /// nearest its sampling point, or `cval` where a `constant` fill shows.
-pub(crate) fn warp_nearest<M: Copy>(src: &[M], dst: &mut [M], warp: &Warp, lm: &LabelMap<M>) {
+pub(crate) fn warp_nearest<M: Copy>(src: &[M], dst: &mut [MaybeUninit<M>], warp: &Warp, lm: &LabelMap<M>) {
     warp_nearest_on(Isa::current(), src, dst, warp, lm);
 }
 
 /// [`warp_nearest`] by the build `isa` (the same values on every build).
-fn warp_nearest_on<M: Copy>(isa: Isa, src: &[M], dst: &mut [M], warp: &Warp, lm: &LabelMap<M>) {
+fn warp_nearest_on<M: Copy>(isa: Isa, src: &[M], dst: &mut [MaybeUninit<M>], warp: &Warp, lm: &LabelMap<M>) {
     assert!(
         isa <= Isa::supported(),
         "{isa:?} is not available on this CPU"
@@ -49,7 +52,7 @@ fn warp_nearest_on<M: Copy>(isa: Isa, src: &[M], dst: &mut [M], warp: &Warp, lm:
 #[inline(always)]
 pub(crate) fn label_rows<M: Copy>(
     src: &[M],
-    dst: &mut [M],
+    dst: &mut [MaybeUninit<M>],
     warp: &Warp,
     lm: &LabelMap<M>,
     isa: Isa,
@@ -80,7 +83,7 @@ pub(crate) fn label_rows<M: Copy>(
 #[inline(always)]
 fn resample_row<M: Copy>(
     src: &[M],
-    out: &mut [M],
+    out: &mut [MaybeUninit<M>],
     (base, a): ([f64; 2], [f64; 2]),
     flip_h: bool,
     (lm, isa): (&LabelMap<M>, Isa),
@@ -103,8 +106,8 @@ fn resample_row<M: Copy>(
         let (t0, t1) = point(col);
         let px = &mut out[col * k..(col + 1) * k];
         match border_source(t0, t1, lm) {
-            Some(i) => px.copy_from_slice(&src[i * k..(i + 1) * k]),
-            None => px.fill(lm.cval),
+            Some(i) => write_all(px, &src[i * k..(i + 1) * k]),
+            None => px.iter_mut().for_each(|v| _ = v.write(lm.cval)),
         }
     }
     let mut col = out_lo;
@@ -131,11 +134,11 @@ fn resample_row<M: Copy>(
 /// `dst`'s pixels copied from `src`'s pixels `pixels` (`k` values each): one-channel byte
 /// masks by the build's gathers, the rest value by value.
 #[inline(always)]
-fn copy_pixels<M: Copy>(src: &[M], pixels: &[i32], dst: &mut [M], (k, isa): (usize, Isa)) {
+fn copy_pixels<M: Copy>(src: &[M], pixels: &[i32], dst: &mut [MaybeUninit<M>], (k, isa): (usize, Isa)) {
     if k > 1 {
         for (o, &i) in dst.chunks_exact_mut(k).zip(pixels) {
             let i = i as usize * k;
-            o.copy_from_slice(&src[i..i + k]);
+            write_all(o, &src[i..i + k]);
         }
         return;
     }
@@ -144,7 +147,7 @@ fn copy_pixels<M: Copy>(src: &[M], pixels: &[i32], dst: &mut [M], (k, isa): (usi
         let (s, d) = unsafe {
             (
                 std::slice::from_raw_parts(src.as_ptr().cast::<u8>(), src.len()),
-                std::slice::from_raw_parts_mut(dst.as_mut_ptr().cast::<u8>(), dst.len()),
+                std::slice::from_raw_parts_mut(dst.as_mut_ptr().cast::<MaybeUninit<u8>>(), dst.len()),
             )
         };
         gather_bytes(s, pixels, d, isa)
@@ -153,14 +156,14 @@ fn copy_pixels<M: Copy>(src: &[M], pixels: &[i32], dst: &mut [M], (k, isa): (usi
     };
     for (o, &i) in dst[done..].iter_mut().zip(&pixels[done..]) {
         // SAFETY: `nearest_pixels` clamps every pixel into the h × w source.
-        *o = unsafe { *src.get_unchecked(i as usize) };
+        o.write(unsafe { *src.get_unchecked(i as usize) });
     }
 }
 
 /// The bytes at `pixels` copied into `dst` by the build's gathers; returns how many (the
 /// rest is the caller's).
 #[inline(always)]
-fn gather_bytes(src: &[u8], pixels: &[i32], dst: &mut [u8], isa: Isa) -> usize {
+fn gather_bytes(src: &[u8], pixels: &[i32], dst: &mut [MaybeUninit<u8>], isa: Isa) -> usize {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: `isa` is the build this code was compiled into, which the CPU runs; the
     // pixels lie in `src`, whose length h · w fits an i32 (checked by the caller).
@@ -222,13 +225,21 @@ fn border_source<M>(t0: f64, t1: f64, lm: &LabelMap<M>) -> Option<usize> {
 }
 
 /// A row copied, or mirrored, pixel by pixel.
-fn copy_row<M: Copy>(src: &[M], out: &mut [M], k: usize, flip_h: bool) {
+fn copy_row<M: Copy>(src: &[M], out: &mut [MaybeUninit<M>], k: usize, flip_h: bool) {
     if !flip_h {
-        out.copy_from_slice(src);
+        write_all(out, src);
         return;
     }
     for (o, s) in out.chunks_exact_mut(k).zip(src.chunks_exact(k).rev()) {
-        o.copy_from_slice(s);
+        write_all(o, s);
+    }
+}
+
+/// `src` written into `out` (the same length).
+#[inline(always)]
+fn write_all<M: Copy>(out: &mut [MaybeUninit<M>], src: &[M]) {
+    for (o, &v) in out.iter_mut().zip(src) {
+        o.write(v);
     }
 }
 
@@ -277,9 +288,10 @@ mod tests {
             .into_iter()
             .filter(|&isa| isa <= Isa::supported())
             .map(|isa| {
-                let mut out = vec![cval; h * w * k];
+                let mut out = vec![MaybeUninit::uninit(); h * w * k];
                 warp_nearest_on(isa, src.as_slice().unwrap(), &mut out, wp, &lm);
-                (isa, out.into_iter().map(Into::into).collect())
+                // SAFETY: the kernel writes every element.
+                (isa, out.into_iter().map(|v| unsafe { v.assume_init() }.into()).collect())
             })
             .collect();
         (expected.into_iter().collect(), got)

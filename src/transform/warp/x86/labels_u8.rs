@@ -4,6 +4,7 @@
 //! the source is left to the caller's scalar loop.
 
 use std::arch::x86_64::*;
+use std::mem::MaybeUninit;
 
 /// Copies `src[pixels[j]]` into `dst[j]` sixteen at a time while every pixel of a step
 /// has three bytes after it in `src`; returns how many were copied (a multiple of 16).
@@ -12,7 +13,7 @@ use std::arch::x86_64::*;
 /// AVX-512 F must be enabled; every pixel is an index into `src`, and `src.len()` fits
 /// an `i32`.
 #[inline(always)]
-pub(crate) unsafe fn gather_16(src: &[u8], pixels: &[i32], dst: &mut [u8]) -> usize {
+pub(crate) unsafe fn gather_16(src: &[u8], pixels: &[i32], dst: &mut [MaybeUninit<u8>]) -> usize {
     let n = pixels.len().min(dst.len());
     // SAFETY: the caller enables AVX-512 F.
     let limit = unsafe { _mm512_set1_epi32(src.len().saturating_sub(3) as i32) };
@@ -38,7 +39,7 @@ pub(crate) unsafe fn gather_16(src: &[u8], pixels: &[i32], dst: &mut [u8]) -> us
 /// # Safety
 /// AVX2 must be enabled; every pixel is an index into `src`, and `src.len()` fits an `i32`.
 #[inline(always)]
-pub(crate) unsafe fn gather_8(src: &[u8], pixels: &[i32], dst: &mut [u8]) -> usize {
+pub(crate) unsafe fn gather_8(src: &[u8], pixels: &[i32], dst: &mut [MaybeUninit<u8>]) -> usize {
     let n = pixels.len().min(dst.len());
     // SAFETY: the caller enables AVX2.
     let limit = unsafe { _mm256_set1_epi32(src.len().saturating_sub(3) as i32) };
