@@ -9,7 +9,7 @@ use std::mem::MaybeUninit;
 use ndarray::{Array4, ArrayView3, Axis};
 use rayon::prelude::*;
 
-use super::targets::{BatchTargets, SampleTargets, gather, move_targets};
+use super::targets::{BatchTargets, MaskBatch, SampleTargets, gather, move_targets};
 use super::{Batch, BatchElement, BatchOptions, BatchSource, Sequence, check_index};
 use crate::generator::ImageDataGenerator;
 use crate::rng::{Stream, os_seed, permutation, sample_rng};
@@ -214,27 +214,36 @@ impl<S: BatchSource, O: BatchElement> BatchIterator<S, O> {
         let (h, w, _) = format.hwc(shape);
         // Every sample's result is kept so the error reported is the first by position,
         // whatever the thread count.
+        let mut masks = (self.source.mask_layout())
+            .map(|layout| MaskBatch::new(&layout, index.len()))
+            .transpose()?;
+        let mut mask_slots: Vec<_> = match &mut masks {
+            Some(m) => m.slots().into_iter().map(Some).collect(),
+            None => index.iter().map(|_| None).collect(),
+        };
         let results: Vec<Result<SampleTargets>> = x
             .axis_iter_mut(Axis(0))
             .into_par_iter()
             .zip(index.par_iter())
+            .zip(mask_slots.par_drain(..))
             .map_init(
                 || self.source.new_scratch(),
-                |scratch, (mut slot, &i)| {
+                |scratch, ((mut slot, &i), mask_slot)| {
                     let out = slot.as_slice_mut().expect("a batch slot is contiguous");
                     let params = self.source.with_image(i, format, scratch, |image| {
                         let mut rng = sample_rng(seed, epoch, i as u64);
                         O::sample_into_uninit(&self.datagen, image, out, &mut rng, augment)
                     })?;
                     let (datagen, options) = (&self.datagen, &self.options);
-                    move_targets(&self.source, i, datagen, &params, options, (h, w))
+                    let sample = (i, mask_slot);
+                    move_targets(&self.source, sample, datagen, &params, options, (h, w))
                 },
             )
             .collect();
         let targets = results.into_iter().collect::<Result<Vec<_>>>()?;
-        // SAFETY: every slot was fully written (all results are Ok).
+        // SAFETY: every slot of x and of the masks was fully written (all results are Ok).
         let x = unsafe { x.assume_init() };
-        Ok((x, gather(targets)?))
+        Ok((x, unsafe { gather(targets, masks)? }))
     }
 
     /// Writes the batch's samples with the saver, if any.
@@ -303,7 +312,10 @@ type Moved<O> = (Array4<O>, BatchTargets);
 
 /// An uninitialized batch of `n` images of `shape`, or the bytes it needed when that much
 /// memory cannot be reserved: a size from the user never aborts the process.
-fn new_batch<O>(n: usize, shape: [usize; 3]) -> std::result::Result<Array4<MaybeUninit<O>>, u128> {
+pub(super) fn new_batch<O>(
+    n: usize,
+    shape: [usize; 3],
+) -> std::result::Result<Array4<MaybeUninit<O>>, u128> {
     let wanted = || shape.iter().fold(n as u128, |a, &d| a * d as u128) * size_of::<O>() as u128;
     let len = shape
         .iter()
@@ -321,7 +333,13 @@ fn new_batch<O>(n: usize, shape: [usize; 3]) -> std::result::Result<Array4<Maybe
     Ok(Array4::from_shape_vec((n, a, b, c), v).expect("the length is the product of the shape"))
 }
 
-fn memory_error(param: &'static str, shape: [usize; 3], n: usize, bytes: u128, ty: &str) -> Error {
+pub(super) fn memory_error(
+    param: &'static str,
+    shape: [usize; 3],
+    n: usize,
+    bytes: u128,
+    ty: &str,
+) -> Error {
     Error::invalid(
         param,
         format!("a batch of {n} images of shape {shape:?} in {ty}: {bytes} bytes"),

@@ -350,6 +350,10 @@ impl<T: Pixel> BatchSource for ArraySource<T> {
         )
     }
 
+    fn mask_layout(&self) -> Option<crate::targets::MaskLayout> {
+        self.masks.as_ref().map(|m| m.layout())
+    }
+
     fn mask(&self, i: usize) -> Result<Option<SampleMask<'_>>> {
         Ok(self.masks.as_ref().map(|m| m.view(i)))
     }

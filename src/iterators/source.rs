@@ -68,6 +68,14 @@ pub trait BatchSource: Sync + Send + Clone {
         f: impl FnOnce(ArrayView3<'_, Self::Pixel>) -> Result<R>,
     ) -> Result<R>;
 
+    /// The dtype and shape all of this source's masks have, when known before any is read
+    /// (masks from one array): the engine then writes each moved mask straight into the
+    /// batch instead of stacking per-sample arrays. The default is `None`, which always
+    /// works.
+    fn mask_layout(&self) -> Option<crate::targets::MaskLayout> {
+        None
+    }
+
     /// The mask of sample `i`, `(H, W, K)` channels last and of the size of
     /// [`image_shape`](Self::image_shape), for sources with masks: the engine moves it
     /// through the sample's draw with its image. Borrowed from an array, or decoded from a

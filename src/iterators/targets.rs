@@ -1,13 +1,19 @@
 //! The targets of a batch's samples (masks, boxes, keypoints), moved through each sample's
 //! draw by the engine and gathered into the batch.
 
-use ndarray::Array2;
+use std::mem::MaybeUninit;
 
+use ndarray::{Array2, Array4};
+
+use super::engine::{memory_error, new_batch};
 use super::{BatchOptions, BatchSource};
 use crate::generator::ImageDataGenerator;
-use crate::targets::{BatchBoxes, BatchKeypoints, PointMap, transform_boxes, transform_keypoints};
+use crate::targets::{
+    BatchBoxes, BatchKeypoints, MaskLayout, PointMap, SampleMask, transform_boxes,
+    transform_keypoints, warp_mask_into,
+};
 use crate::transform::TransformParams;
-use crate::{DynArray, Error, Result};
+use crate::{DType, DynArray, Error, Result};
 
 /// One sample's targets after its draw: its mask `(1, H, W, K)`, its boxes and their
 /// labels, its keypoints with their labels and visibility.
@@ -26,19 +32,24 @@ pub(super) struct BatchTargets {
     pub(super) keypoints: Option<BatchKeypoints>,
 }
 
-/// Moves sample `i`'s targets through `params`, the draw its `h × w` image got.
+/// Moves sample `i`'s targets through `params`, the draw its `h × w` image got; its mask
+/// goes into `slot` when the batch has one (see [`MaskBatch`]).
 pub(super) fn move_targets<S: BatchSource>(
     source: &S,
-    i: usize,
+    (i, slot): (usize, Option<MaskSlot<'_>>),
     datagen: &ImageDataGenerator,
     params: &TransformParams,
     options: &BatchOptions,
     (h, w): (usize, usize),
 ) -> Result<SampleTargets> {
-    let mask = source
-        .mask(i)?
-        .map(|m| m.warp(datagen, params, options.mask_cval))
-        .transpose()?;
+    let mask = match (source.mask(i)?, slot) {
+        (None, _) => None,
+        (Some(m), Some(slot)) => {
+            warp_into_slot(&m, slot, datagen, params, options.mask_cval)?;
+            None
+        }
+        (Some(m), None) => Some(m.warp(datagen, params, options.mask_cval)?),
+    };
     let (boxes, points) = (source.boxes(i)?, source.keypoints(i));
     if boxes.is_none() && points.is_none() {
         return Ok(SampleTargets {
@@ -64,8 +75,15 @@ pub(super) fn move_targets<S: BatchSource>(
     })
 }
 
-/// Gathers the samples' targets into the batch's: masks stacked, boxes and keypoints ragged.
-pub(super) fn gather(samples: Vec<SampleTargets>) -> Result<BatchTargets> {
+/// Gathers the samples' targets into the batch's: masks stacked (or already written into
+/// `written`, whose every slot the samples filled), boxes and keypoints ragged.
+///
+/// # Safety
+/// Every slot of `written` was written by [`move_targets`] (all samples succeeded).
+pub(super) unsafe fn gather(
+    samples: Vec<SampleTargets>,
+    written: Option<MaskBatch>,
+) -> Result<BatchTargets> {
     let mut masks = Vec::new();
     let mut boxes = BatchBoxes {
         boxes: Vec::new(),
@@ -102,8 +120,99 @@ pub(super) fn gather(samples: Vec<SampleTargets>) -> Result<BatchTargets> {
         ));
     }
     Ok(BatchTargets {
-        masks: has_masks.then(|| DynArray::concat(&masks)).transpose()?,
+        masks: match written {
+            // SAFETY: the caller's guarantee.
+            Some(batch) => Some(unsafe { batch.assume_init() }),
+            None => has_masks.then(|| DynArray::concat(&masks)).transpose()?,
+        },
         boxes: has_boxes.then_some(boxes),
         keypoints: has_points.then_some(points),
     })
+}
+
+/// A batch's masks, written in place by each sample's draw, for sources whose masks all have
+/// one dtype and shape ([`BatchSource::mask_layout`]): no per-sample array, no stacking copy.
+pub(super) enum MaskBatch {
+    U8(Array4<MaybeUninit<u8>>),
+    U16(Array4<MaybeUninit<u16>>),
+    F32(Array4<MaybeUninit<f32>>),
+}
+
+/// One sample's part of a [`MaskBatch`].
+pub(super) enum MaskSlot<'a> {
+    U8(&'a mut [MaybeUninit<u8>]),
+    U16(&'a mut [MaybeUninit<u16>]),
+    F32(&'a mut [MaybeUninit<f32>]),
+}
+
+impl MaskBatch {
+    /// The uninitialised masks of `n` samples of `layout`; errors name `batch_size` when
+    /// they do not fit in memory, and `masks` for a dtype masks cannot have.
+    pub(super) fn new(layout: &MaskLayout, n: usize) -> Result<Self> {
+        let shape = layout.shape;
+        let too_big = |bytes, ty| memory_error("batch_size", shape, n, bytes, ty);
+        Ok(match layout.dtype {
+            DType::U8 => MaskBatch::U8(new_batch(n, shape).map_err(|b| too_big(b, "uint8"))?),
+            DType::U16 => MaskBatch::U16(new_batch(n, shape).map_err(|b| too_big(b, "uint16"))?),
+            DType::F32 => MaskBatch::F32(new_batch(n, shape).map_err(|b| too_big(b, "float32"))?),
+            other => {
+                return Err(Error::invalid(
+                    "masks",
+                    format!("masks of {other}"),
+                    "masks of uint8, uint16 or float32",
+                ));
+            }
+        })
+    }
+
+    /// Every sample's slot, in order.
+    pub(super) fn slots(&mut self) -> Vec<MaskSlot<'_>> {
+        fn each<T>(a: &mut Array4<MaybeUninit<T>>) -> impl Iterator<Item = &mut [MaybeUninit<T>]> {
+            let per_sample = a.len() / a.shape()[0].max(1);
+            let all = a.as_slice_mut().expect("a new batch is contiguous");
+            all.chunks_exact_mut(per_sample.max(1))
+        }
+        match self {
+            MaskBatch::U8(a) => each(a).map(MaskSlot::U8).collect(),
+            MaskBatch::U16(a) => each(a).map(MaskSlot::U16).collect(),
+            MaskBatch::F32(a) => each(a).map(MaskSlot::F32).collect(),
+        }
+    }
+
+    /// The written masks.
+    ///
+    /// # Safety
+    /// Every slot was written.
+    unsafe fn assume_init(self) -> DynArray {
+        // SAFETY: the caller's guarantee.
+        unsafe {
+            match self {
+                MaskBatch::U8(a) => a.assume_init().into(),
+                MaskBatch::U16(a) => a.assume_init().into(),
+                MaskBatch::F32(a) => a.assume_init().into(),
+            }
+        }
+    }
+}
+
+/// `mask` moved through `params` into `slot`; a mask whose dtype is not the batch's (a
+/// source whose `mask_layout` was wrong) is an error naming `masks`.
+fn warp_into_slot(
+    mask: &SampleMask<'_>,
+    slot: MaskSlot<'_>,
+    datagen: &ImageDataGenerator,
+    params: &TransformParams,
+    cval: f64,
+) -> Result<()> {
+    let (d, p) = (datagen, params);
+    match (mask, slot) {
+        (SampleMask::U8(m), MaskSlot::U8(s)) => warp_mask_into(d, m.view(), p, cval, s),
+        (SampleMask::U16(m), MaskSlot::U16(s)) => warp_mask_into(d, m.view(), p, cval, s),
+        (SampleMask::F32(m), MaskSlot::F32(s)) => warp_mask_into(d, m.view(), p, cval, s),
+        _ => Err(Error::invalid(
+            "masks",
+            "a mask whose dtype differs from the source's mask_layout",
+            "every mask of the dtype the source's mask_layout gives",
+        )),
+    }
 }

@@ -59,6 +59,25 @@ impl SampleMask<'_> {
     }
 }
 
+/// The dtype (`U8`, `U16` or `F32`) and `(H, W, K)` shape every mask of a source has, when
+/// they are known before any is read: the batch engine then writes each sample's moved mask
+/// straight into its batch (see
+/// [`BatchSource::mask_layout`](crate::iterators::BatchSource::mask_layout)).
+///
+/// ```
+/// use augflow::DType;
+/// use augflow::targets::MaskLayout;
+/// let layout = MaskLayout { dtype: DType::U8, shape: [224, 224, 1] };
+/// assert_eq!(layout.shape.iter().product::<usize>(), 50176);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaskLayout {
+    /// The masks' element type.
+    pub dtype: DType,
+    /// `[H, W, K]`, channels last.
+    pub shape: [usize; 3],
+}
+
 /// Every sample's mask, shared without copying.
 #[derive(Debug, Clone)]
 pub(crate) enum MaskArray {
@@ -102,6 +121,19 @@ impl MaskArray {
             MaskArray::U8(a) => SampleMask::U8(a.index_axis(Axis(0), i).into()),
             MaskArray::U16(a) => SampleMask::U16(a.index_axis(Axis(0), i).into()),
             MaskArray::F32(a) => SampleMask::F32(a.index_axis(Axis(0), i).into()),
+        }
+    }
+
+    /// The dtype and `(H, W, K)` of every mask.
+    pub(crate) fn layout(&self) -> MaskLayout {
+        let (dtype, s) = match self {
+            MaskArray::U8(a) => (DType::U8, a.shape()),
+            MaskArray::U16(a) => (DType::U16, a.shape()),
+            MaskArray::F32(a) => (DType::F32, a.shape()),
+        };
+        MaskLayout {
+            dtype,
+            shape: [s[1], s[2], s[3]],
         }
     }
 

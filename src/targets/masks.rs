@@ -3,6 +3,8 @@
 //! own fill value. None of the photometric steps (brightness, channel shift, rescale,
 //! standardization) touch a mask.
 
+use std::mem::MaybeUninit;
+
 use ndarray::{Array3, ArrayView3};
 
 use crate::generator::ImageDataGenerator;
@@ -85,6 +87,22 @@ pub fn warp_mask<M: MaskValue>(
     params: &TransformParams,
     mask_cval: f64,
 ) -> Result<Array3<M>> {
+    let mut out = Array3::uninit(mask.raw_dim());
+    let dst = out.as_slice_mut().expect("a new array is contiguous");
+    warp_mask_into(datagen, mask, params, mask_cval, dst)?;
+    // SAFETY: on success every element was written.
+    Ok(unsafe { out.assume_init() })
+}
+
+/// [`warp_mask`] into `dst`, the `(H, W, K)` output as one contiguous slice (a batch's slot),
+/// every element of which it writes on success.
+pub(crate) fn warp_mask_into<M: MaskValue>(
+    datagen: &ImageDataGenerator,
+    mask: ArrayView3<'_, M>,
+    params: &TransformParams,
+    mask_cval: f64,
+    dst: &mut [MaybeUninit<M>],
+) -> Result<()> {
     if !M::holds(mask_cval) {
         return Err(Error::invalid(
             "mask_cval",
@@ -94,11 +112,11 @@ pub fn warp_mask<M: MaskValue>(
     }
     params.validate()?;
     let (h, w, k) = mask.dim();
-    if h == 0 || w == 0 || k == 0 {
+    if h == 0 || w == 0 || k == 0 || dst.len() != h * w * k {
         return Err(Error::Shape {
             name: "mask",
             shape: mask.shape().to_vec(),
-            expected: "a non-empty (H, W, K) mask".into(),
+            expected: format!("a non-empty (H, W, K) mask of {} values", dst.len()),
         });
     }
     let geometry = Warp {
@@ -115,12 +133,8 @@ pub fn warp_mask<M: MaskValue>(
     };
     let src = mask.as_standard_layout();
     let src = src.as_slice().expect("standard layout is contiguous");
-    let mut out = Array3::uninit((h, w, k));
-    let dst = out.as_slice_mut().expect("a new array is contiguous");
     warp_nearest(src, dst, &geometry, &labels);
-    // SAFETY: the kernel writes every element.
-    let out = unsafe { out.assume_init() };
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]

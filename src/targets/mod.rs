@@ -21,7 +21,8 @@ pub use keypoints::{
     BatchKeypoints, MovedPoints, OutsidePoints, check_keypoints, transform_keypoints,
 };
 pub(crate) use mask_array::MaskArray;
-pub use mask_array::SampleMask;
+pub use mask_array::{MaskLayout, SampleMask};
+pub(crate) use masks::warp_mask_into;
 pub use masks::{MaskValue, warp_mask};
 pub(crate) use per_sample::PerSample;
 pub use points::PointMap;

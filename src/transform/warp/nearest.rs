@@ -28,12 +28,23 @@ pub(crate) struct LabelMap<M> {
 /// writing every element of `dst`,
 /// as the exact kernel does at spline order 0: each output pixel copies the source pixel
 /// nearest its sampling point, or `cval` where a `constant` fill shows.
-pub(crate) fn warp_nearest<M: Copy>(src: &[M], dst: &mut [MaybeUninit<M>], warp: &Warp, lm: &LabelMap<M>) {
+pub(crate) fn warp_nearest<M: Copy>(
+    src: &[M],
+    dst: &mut [MaybeUninit<M>],
+    warp: &Warp,
+    lm: &LabelMap<M>,
+) {
     warp_nearest_on(Isa::current(), src, dst, warp, lm);
 }
 
 /// [`warp_nearest`] by the build `isa` (the same values on every build).
-fn warp_nearest_on<M: Copy>(isa: Isa, src: &[M], dst: &mut [MaybeUninit<M>], warp: &Warp, lm: &LabelMap<M>) {
+fn warp_nearest_on<M: Copy>(
+    isa: Isa,
+    src: &[M],
+    dst: &mut [MaybeUninit<M>],
+    warp: &Warp,
+    lm: &LabelMap<M>,
+) {
     assert!(
         isa <= Isa::supported(),
         "{isa:?} is not available on this CPU"
@@ -134,7 +145,12 @@ fn resample_row<M: Copy>(
 /// `dst`'s pixels copied from `src`'s pixels `pixels` (`k` values each): one-channel byte
 /// masks by the build's gathers, the rest value by value.
 #[inline(always)]
-fn copy_pixels<M: Copy>(src: &[M], pixels: &[i32], dst: &mut [MaybeUninit<M>], (k, isa): (usize, Isa)) {
+fn copy_pixels<M: Copy>(
+    src: &[M],
+    pixels: &[i32],
+    dst: &mut [MaybeUninit<M>],
+    (k, isa): (usize, Isa),
+) {
     if k > 1 {
         for (o, &i) in dst.chunks_exact_mut(k).zip(pixels) {
             let i = i as usize * k;
@@ -147,7 +163,10 @@ fn copy_pixels<M: Copy>(src: &[M], pixels: &[i32], dst: &mut [MaybeUninit<M>], (
         let (s, d) = unsafe {
             (
                 std::slice::from_raw_parts(src.as_ptr().cast::<u8>(), src.len()),
-                std::slice::from_raw_parts_mut(dst.as_mut_ptr().cast::<MaybeUninit<u8>>(), dst.len()),
+                std::slice::from_raw_parts_mut(
+                    dst.as_mut_ptr().cast::<MaybeUninit<u8>>(),
+                    dst.len(),
+                ),
             )
         };
         gather_bytes(s, pixels, d, isa)
@@ -291,7 +310,12 @@ mod tests {
                 let mut out = vec![MaybeUninit::uninit(); h * w * k];
                 warp_nearest_on(isa, src.as_slice().unwrap(), &mut out, wp, &lm);
                 // SAFETY: the kernel writes every element.
-                (isa, out.into_iter().map(|v| unsafe { v.assume_init() }.into()).collect())
+                (
+                    isa,
+                    out.into_iter()
+                        .map(|v| unsafe { v.assume_init() }.into())
+                        .collect(),
+                )
             })
             .collect();
         (expected.into_iter().collect(), got)

@@ -44,13 +44,23 @@ pub(crate) fn warp_avx512<T: Pixel, O: OutPixel>(
 
 /// The label kernel ([`label_rows`]) compiled for AVX2: the interior's indices in lanes.
 #[target_feature(enable = "avx2,fma")]
-pub(crate) fn nearest_avx2<M: Copy>(src: &[M], dst: &mut [MaybeUninit<M>], warp: &Warp, lm: &LabelMap<M>) {
+pub(crate) fn nearest_avx2<M: Copy>(
+    src: &[M],
+    dst: &mut [MaybeUninit<M>],
+    warp: &Warp,
+    lm: &LabelMap<M>,
+) {
     label_rows(src, dst, warp, lm, Isa::Avx2);
 }
 
 /// The label kernel ([`label_rows`]) compiled for AVX-512 F (and AVX2, FMA).
 #[target_feature(enable = "avx2,fma,avx512f,avx512bw,avx512vbmi")]
-pub(crate) fn nearest_avx512<M: Copy>(src: &[M], dst: &mut [MaybeUninit<M>], warp: &Warp, lm: &LabelMap<M>) {
+pub(crate) fn nearest_avx512<M: Copy>(
+    src: &[M],
+    dst: &mut [MaybeUninit<M>],
+    warp: &Warp,
+    lm: &LabelMap<M>,
+) {
     label_rows(src, dst, warp, lm, Isa::Avx512);
 }
 
