@@ -8,6 +8,7 @@ Rust engine with the GIL released; input arrays are read in place, without a cop
 from . import pipeline
 from ._augflow import __version__, get_num_threads, set_num_threads
 from ._errors import SequenceIndexError
+from ._coco import CocoIterator
 from ._dataframe import DataFrameIterator
 from .image import (
     DirectoryIterator,
@@ -17,6 +18,7 @@ from .image import (
 )
 
 __all__ = [
+    "CocoIterator",
     "DataFrameIterator",
     "DirectoryIterator",
     "ImageDataGenerator",

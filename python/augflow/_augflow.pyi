@@ -106,6 +106,23 @@ class _Generator:
         validate_filenames: bool,
         keep_aspect_ratio: bool,
         shard: _Shard,
+        mask: Optional[tuple[str, float]] = None,
+    ) -> _Iterator: ...
+    def flow_from_coco(
+        self,
+        images_dir: Union[str, PathLike],
+        annotations: Union[str, PathLike],
+        target_size: tuple[int, int],
+        color_mode: str,
+        batch_size: int,
+        shuffle: bool,
+        seed: Optional[int],
+        subset: Optional[str],
+        interpolation: str,
+        keep_aspect_ratio: bool,
+        shard: _Shard,
+        targets: _Targets,
+        include_crowd: bool,
     ) -> _Iterator: ...
     def fit(self, x: np.ndarray, augment: bool = False, rounds: int = 1, seed: Optional[int] = None) -> None: ...
     def stats(self) -> dict[str, Optional[np.ndarray]]: ...

@@ -4,6 +4,7 @@ import os
 import tempfile
 
 from ._iterator import Iterator, _integer, _shard
+from ._targets import _number
 from .image import _check_same, _target_size
 
 __all__ = ["DataFrameIterator"]
@@ -42,6 +43,8 @@ class DataFrameIterator(Iterator):
         num_shards=1,
         shard_index=0,
         shard_remainder="pad",
+        mask_col=None,
+        mask_value=0,
     ):
         args = dict(locals())
         del args["self"]
@@ -65,9 +68,12 @@ class DataFrameIterator(Iterator):
             columns += y_cols
         if weight_col is not None:
             columns.append(weight_col)
+        if mask_col is not None:
+            columns.append(mask_col)
         missing = [c for c in columns if c not in dataframe.columns]
         if missing:
-            name = "x_col" if x_col in missing else "weight_col" if weight_col in missing else "y_col"
+            named = {mask_col: "mask_col", weight_col: "weight_col", x_col: "x_col"}
+            name = named.get(missing[0], "y_col")
             raise ValueError(
                 f"invalid `{name}`: got {missing[0]!r}; expected a column of the dataframe "
                 f"({list(dataframe.columns)})"
@@ -99,6 +105,7 @@ class DataFrameIterator(Iterator):
                 bool(validate_filenames),
                 bool(keep_aspect_ratio),
                 _shard(num_shards, shard_index, shard_remainder),
+                None if mask_col is None else (mask_col, _number("mask_value", mask_value)),
             )
         finally:
             os.unlink(csv)

@@ -19,6 +19,14 @@ _EXACT_IN_FLOAT32 = 2**24
 _INT64_MAX = np.iinfo(np.int64).max
 
 
+def _number(name, v):
+    """``v`` as a float, or ``ValueError`` naming ``name``."""
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        raise ValueError(f"invalid `{name}`: got {v!r}; expected a number") from None
+
+
 def _mask_carrier(masks, mask_value):
     """The dtype the engine carries ``masks`` in, and ``mask_value`` as a value of it.
 
@@ -141,13 +149,8 @@ class FlowTargets:
                 f"invalid `bbox_format`: got {bbox_format!r}; expected \"pascal_voc\", "
                 "\"coco\", \"yolo\" or \"albumentations\""
             )
-        numbers = {}
-        for name, v in (("mask_value", mask_value), ("min_area", min_area),
-                        ("min_visibility", min_visibility)):
-            try:
-                numbers[name] = float(v)
-            except (TypeError, ValueError):
-                raise ValueError(f"invalid `{name}`: got {v!r}; expected a number") from None
+        numbers = {name: _number(name, v) for name, v in (
+            ("mask_value", mask_value), ("min_area", min_area), ("min_visibility", min_visibility))}
         self._mask_dtype = self._mask_ndim = None
         if masks is not None:
             try:

@@ -426,6 +426,8 @@ class ImageDataGenerator:
         num_shards=1,
         shard_index=0,
         shard_remainder="pad",
+        mask_col=None,
+        mask_value=0,
         **kwargs,
     ):
         """Takes a pandas DataFrame (one row per image: the file in ``x_col``, the label or
@@ -433,7 +435,9 @@ class ImageDataGenerator:
         cell in ``y_col`` is a multi-label row. Rows whose file is missing are dropped with
         one warning (``validate_filenames=True``). ``num_shards``, ``shard_index`` and
         ``shard_remainder`` shard every epoch as in ``flow``; images are read as batches
-        are built (streamed)."""
+        are built (streamed). ``mask_col`` names a column of mask files (class ids, of
+        each image's size): each batch then ends with ``{"masks": (n, H, W, 1)}``, moved
+        with the images as ``flow``'s ``masks``, ``mask_value`` where a constant fill shows."""
         for name in ("has_ext", "sort", "drop_duplicates"):
             if name in kwargs:
                 warnings.warn(
@@ -470,7 +474,17 @@ class ImageDataGenerator:
             num_shards=num_shards,
             shard_index=shard_index,
             shard_remainder=shard_remainder,
+            mask_col=mask_col,
+            mask_value=mask_value,
         )
+
+    def flow_from_coco(self, images_dir, annotations, target_size=(256, 256), **kwargs):
+        """The images of the COCO detection file ``annotations`` (under ``images_dir``), in
+        batches ``(x, targets)`` with each image's boxes moved through its draw; the
+        keywords and ``targets`` are ``CocoIterator``'s (see its docstring)."""
+        from ._coco import CocoIterator
+
+        return CocoIterator(images_dir, annotations, self, target_size, **kwargs)
 
 
 def _images(x, dtype, strided=False):

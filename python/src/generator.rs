@@ -344,7 +344,7 @@ impl PyGenerator {
 
     /// Keras' `flow_from_dataframe`; the Python layer has written the dataframe's columns
     /// to the CSV file `csv`.
-    #[pyo3(signature = (csv, directory, x_col, y_cols, y_col_is_list, weight_col, target_size, color_mode, classes, class_mode, batch_size, shuffle, seed, save_to_dir, save_prefix, save_format, subset, interpolation, validate_filenames, keep_aspect_ratio, shard))]
+    #[pyo3(signature = (csv, directory, x_col, y_cols, y_col_is_list, weight_col, target_size, color_mode, classes, class_mode, batch_size, shuffle, seed, save_to_dir, save_prefix, save_format, subset, interpolation, validate_filenames, keep_aspect_ratio, shard, mask=None))]
     #[allow(clippy::too_many_arguments)]
     fn flow_from_dataframe(
         &self,
@@ -370,6 +370,7 @@ impl PyGenerator {
         validate_filenames: bool,
         keep_aspect_ratio: bool,
         shard: ShardArgs,
+        mask: Option<(String, f64)>,
     ) -> PyResult<PyIter> {
         let c = Common::parse(
             py,
@@ -409,10 +410,65 @@ impl PyGenerator {
         if let Some(classes) = classes {
             b = b.classes(classes);
         }
+        if let Some((column, fill)) = mask {
+            b = b.mask_col(column).mask_cval(fill);
+        }
         let it = py
             .detach(|| c.build(b, datagen.config().dtype))
-            .map_err(|e| to_pyerr(py, e, Some(&self.errors)))?;
+            .map_err(|e| to_pyerr(py, python_names(e), Some(&self.errors)))?;
         Ok(PyIter::new(it, self.errors.clone()))
+    }
+
+    /// `flow_from_coco`: the images of a COCO detection file, each batch with its images'
+    /// boxes moved through their draws (see the Python method's docstring).
+    #[pyo3(signature = (images_dir, annotations, target_size, color_mode, batch_size, shuffle, seed, subset, interpolation, keep_aspect_ratio, shard, targets, include_crowd))]
+    #[allow(clippy::too_many_arguments)]
+    fn flow_from_coco(
+        &self,
+        py: Python<'_>,
+        images_dir: PathBuf,
+        annotations: PathBuf,
+        target_size: (i64, i64),
+        color_mode: &str,
+        batch_size: i64,
+        shuffle: bool,
+        seed: Option<i128>,
+        subset: Option<&str>,
+        interpolation: &str,
+        keep_aspect_ratio: bool,
+        shard: ShardArgs,
+        targets: &Bound<'_, PyDict>,
+        include_crowd: bool,
+    ) -> PyResult<PyIter> {
+        let png = "png".to_string();
+        let c = Common::parse(
+            py,
+            batch_size,
+            shuffle,
+            seed,
+            subset,
+            None,
+            png.clone(),
+            &png,
+            shard,
+        )?;
+        let err = |e| to_pyerr(py, e, None);
+        let size = |v: i64| count("target_size", v).map(|v| v as usize);
+        let targets = FlowTargets::from_dict(targets)?;
+        let max_boxes = targets.max_boxes;
+        let datagen = self.current();
+        let b = datagen
+            .flow_from_coco(images_dir, annotations)
+            .target_size(size(target_size.0)?, size(target_size.1)?)
+            .color_mode(color_mode.parse().map_err(err)?)
+            .interpolation(interpolation.parse().map_err(err)?)
+            .keep_aspect_ratio(keep_aspect_ratio)
+            .include_crowd(include_crowd)
+            .box_options(targets.box_options());
+        let it = py
+            .detach(|| c.build(b, datagen.config().dtype))
+            .map_err(|e| to_pyerr(py, python_names(e), Some(&self.errors)))?;
+        Ok(PyIter::new(it, self.errors.clone()).with_max_boxes(max_boxes))
     }
 
     /// Keras' `fit(x, augment, rounds, seed)`.

@@ -5,7 +5,7 @@
 use std::sync::RwLock;
 
 use augflow::iterators::{
-    BatchIterator, BatchSource, ClassFolders, CsvRows, FileSource, IteratorState, Shard,
+    BatchIterator, BatchSource, ClassFolders, CocoImages, CsvRows, FileSource, IteratorState, Shard,
 };
 use augflow::{Batch, Result, Sequence};
 use pyo3::prelude::*;
@@ -13,7 +13,7 @@ use pyo3::types::{PyDict, PyList, PyTuple};
 
 use crate::convert::{dyn_to_numpy, owned_to_numpy};
 use crate::errors::{ErrSlot, sequence_index_error, to_pyerr};
-use crate::targets::batch_targets;
+use crate::targets::{batch_targets, python_names};
 
 /// What a folder iterator knows besides its batches.
 pub struct FilesInfo {
@@ -23,6 +23,8 @@ pub struct FilesInfo {
     pub classes: Vec<Vec<usize>>,
     pub class_names: Vec<String>,
     pub class_mode: String,
+    /// The COCO category id of each class (COCO iterators only).
+    pub category_ids: Option<Vec<i64>>,
 }
 
 /// A batch of either output precision.
@@ -67,6 +69,7 @@ impl SourceInfo for FileSource<ClassFolders> {
             classes: it.classes().iter().map(|&c| vec![c]).collect(),
             class_names: it.class_names().to_vec(),
             class_mode: it.class_mode().name().to_string(),
+            category_ids: None,
         })
     }
 }
@@ -82,6 +85,26 @@ impl SourceInfo for FileSource<CsvRows> {
             classes: it.classes().to_vec(),
             class_names: it.class_names().to_vec(),
             class_mode: it.class_mode().name().to_string(),
+            category_ids: None,
+        })
+    }
+}
+
+impl SourceInfo for FileSource<CocoImages> {
+    /// The images, and the categories as classes (the box labels index them); COCO
+    /// iterators have no `y`, so no image has a class.
+    fn files<O>(it: &BatchIterator<Self, O>) -> Option<FilesInfo> {
+        Some(FilesInfo {
+            filenames: it.filenames().to_vec(),
+            filepaths: it
+                .filepaths()
+                .iter()
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect(),
+            classes: Vec::new(),
+            class_names: it.class_names().to_vec(),
+            class_mode: "none".to_string(),
+            category_ids: Some(it.category_ids().to_vec()),
         })
     }
 }
@@ -205,7 +228,7 @@ impl PyIter {
         };
         self.errors.take();
         let batch = self.read(py, |it| it.get(i));
-        let batch = batch.map_err(|e| to_pyerr(py, e, Some(&self.errors)))?;
+        let batch = batch.map_err(|e| to_pyerr(py, python_names(e), Some(&self.errors)))?;
         batch_to_py(py, batch, self.max_boxes)
     }
 
@@ -305,6 +328,10 @@ impl PyIter {
         }
         d.set_item("class_indices", indices)?;
         d.set_item("class_mode", info.class_mode)?;
+        d.set_item("class_names", info.class_names)?;
+        if let Some(ids) = info.category_ids {
+            d.set_item("category_ids", ids)?;
+        }
         Ok(Some(d))
     }
 }

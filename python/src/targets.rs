@@ -90,6 +90,11 @@ impl FlowTargets {
         })
     }
 
+    /// How boxes are read and filtered (`bbox_format`, `min_area`, `min_visibility`).
+    pub fn box_options(&self) -> BoxOptions {
+        self.box_options
+    }
+
     /// `b` with these targets attached (the library checks them when `b` builds).
     pub fn attach<T: Pixel, O>(
         self,
