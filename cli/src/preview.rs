@@ -149,6 +149,9 @@ pub fn run(a: PreviewArgs) -> CliResult {
         shots.description,
         shown.describe()
     );
+    if let Some(note) = targets_note(&a) {
+        println!("{note}");
+    }
     let seed_note = if a.seed.is_some() {
         String::new()
     } else {
@@ -169,6 +172,22 @@ pub fn run(a: PreviewArgs) -> CliResult {
         sheet.shape()[0]
     );
     Ok(())
+}
+
+/// What `--masks` and `--coco` draw, for the summary; `None` without them.
+fn targets_note(a: &PreviewArgs) -> Option<String> {
+    let mut drawn = Vec::new();
+    if let Some(m) = &a.masks {
+        drawn.push(format!(
+            "masks from {} (a colour per class id, 0 not drawn, fill id {} in white)",
+            m.display(),
+            a.mask_cval
+        ));
+    }
+    if let Some(c) = &a.coco {
+        drawn.push(format!("boxes from {} (a colour per class)", c.display()));
+    }
+    (!drawn.is_empty()).then(|| format!("targets: {}, each moved with its image", drawn.join("; ")))
 }
 
 /// One input image, fitted into the cell (aspect ratio kept), in the data's units.
