@@ -104,18 +104,15 @@ pub fn run(a: PreviewArgs) -> CliResult {
 
     let n = shots.images.len();
     let mut sheet = sheet::blank(n, k, cell);
-    let original = Version {
-        x: Array3::zeros((0, 0, 0)),
-        params: TransformParams::default(),
-    };
+    let unmoved = TransformParams::default();
     for (i, shot) in shots.images.iter().enumerate() {
         sheet::label(&mut sheet, i, cell, &shot.label);
         let orig = to_u8(shot.x.view(), Shown::Scaled(shots.value_scale));
-        let orig = shown_with_targets(orig, shot, &original, &datagen, a.mask_cval)?;
+        let orig = shown_with_targets(orig, shot, &unmoved, &datagen, a.mask_cval)?;
         sheet::put(&mut sheet, i, 0, cell, orig.view());
         for (v, version) in versions[i].iter().enumerate() {
             let img = to_u8(version.x.view(), shown);
-            let img = shown_with_targets(img, shot, version, &datagen, a.mask_cval)?;
+            let img = shown_with_targets(img, shot, &version.params, &datagen, a.mask_cval)?;
             sheet::put(&mut sheet, i, v + 1, cell, img.view());
         }
     }
@@ -207,11 +204,11 @@ struct Version {
     params: TransformParams,
 }
 
-/// The cell `img` of `shot` with the shot's targets drawn over it, moved by `version`'s draw.
+/// The cell `img` of `shot` with the shot's targets drawn over it, moved by the draw `params`.
 fn shown_with_targets(
     img: Array3<u8>,
     shot: &Shot,
-    version: &Version,
+    params: &TransformParams,
     datagen: &ImageDataGenerator,
     mask_cval: u16,
 ) -> CliResult<Array3<u8>> {
@@ -219,7 +216,7 @@ fn shown_with_targets(
         return Ok(img);
     }
     shot.targets
-        .drawn_over(img.view(), datagen, &version.params, mask_cval)
+        .drawn_over(img.view(), datagen, params, mask_cval)
 }
 
 /// The images of the sheet.

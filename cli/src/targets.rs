@@ -20,7 +20,9 @@ use super::{CliResult, fail};
 /// format, so they fit any size the image is shown at) with their class indices.
 #[derive(Debug, Clone, Default)]
 pub struct Targets {
+    /// Class ids `(H, W, 1)`.
     pub mask: Option<Array3<u16>>,
+    /// Boxes `(n, 4)` as fractions `x0, y0, x1, y1`, and their class indices.
     pub boxes: Option<(Array2<f32>, Vec<i64>)>,
 }
 
@@ -96,6 +98,9 @@ impl FileTargets {
                 inputs.len()
             ));
         };
+        if coco.images.is_empty() {
+            return fail(format!("--coco {}: lists no images", json.display()));
+        }
         if !dir.is_dir() {
             return fail(format!(
                 "--coco {}: the input {} is not a folder; give the folder of its images",

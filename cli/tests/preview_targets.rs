@@ -266,6 +266,12 @@ fn missing_masks_bad_sizes_and_bad_coco_files_fail_in_one_line_naming_the_file()
     std::fs::write(root.join("bad.json"), "{\"images\": [").unwrap();
     let err = run(&["preview", "images", "--coco", "bad.json"]);
     assert!(err.contains("bad.json") && err.contains("COCO"), "{err}");
+    std::fs::write(root.join("empty.json"), r#"{"images": []}"#).unwrap();
+    let err = run(&["preview", "images", "--coco", "empty.json"]);
+    assert!(
+        err.contains("empty.json") && err.contains("no images"),
+        "{err}"
+    );
     std::fs::write(root.join("wide.json"), coco_json([1.0, 1.0, 2.0, 2.0], 80)).unwrap();
     let err = run(&["preview", "images", "--coco", "wide.json"]);
     assert!(err.contains("a.png") && err.contains("80x40"), "{err}");
