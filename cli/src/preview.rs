@@ -323,28 +323,17 @@ fn read_array(path: &Path, a: &PreviewArgs, cell: usize, limit: usize) -> CliRes
     let (fh, fw) = sheet::fitted(h, w, cell);
     let x = with_images!(d.images.take(limit), x => x.mapv(|v| augflow::transform::Pixel::to_f64(v) as f32));
     let n = x.shape()[0];
-    let mut masks = match &a.masks {
-        Some(m) if is_array_file(m) => array_masks(m, n, (h, w))?.into_iter().map(Some).collect(),
-        Some(m) => {
-            return fail(format!(
-                "--masks {}: a .npy/.npz input takes its masks as a .npy/.npz (N, H, W)",
-                m.display()
-            ));
-        }
-        None => vec![None; n],
-    };
+    let mut masks = array_masks(a.masks.as_deref(), total, (h, w))?;
+    masks.truncate(n);
     let images = x
         .axis_iter(Axis(0))
         .zip(&d.names)
-        .zip(masks.iter_mut())
+        .zip(masks)
         .map(|((img, name), mask)| Shot {
             label: name.clone(),
             name: name.clone(),
             x: resize_f32(img, fh, fw),
-            targets: Targets {
-                mask: mask.take(),
-                boxes: None,
-            },
+            targets: Targets { mask, boxes: None },
         })
         .collect();
     Ok(Shots {

@@ -12,6 +12,7 @@ use augflow::targets::{BoxFormat, BoxOptions, PointMap, SampleMask, transform_bo
 use augflow::{DType, DynArray, ImageDataGenerator, TransformParams};
 use ndarray::{Array2, Array3, ArrayView3, Axis};
 
+use super::input::is_array_file;
 use super::overlay::{draw_boxes, draw_mask, rgb};
 use super::{CliResult, fail};
 
@@ -192,10 +193,30 @@ fn class_ids(mask: SampleMask<'_>, path: &Path) -> CliResult<Array3<u16>> {
     }
 }
 
-/// `--masks FILE.npy|.npz` for an array input of `n` images of `(h, w)`: class ids
+/// The mask of each of the `n` images `(h, w)` of an array input: `--masks FILE.npy|.npz`
+/// (see [`read_array_masks`]), or none without `--masks`.
+pub fn array_masks(
+    masks: Option<&Path>,
+    n: usize,
+    size: (usize, usize),
+) -> CliResult<Vec<Option<Array3<u16>>>> {
+    match masks {
+        None => Ok(vec![None; n]),
+        Some(m) if is_array_file(m) => Ok(read_array_masks(m, n, size)?
+            .into_iter()
+            .map(Some)
+            .collect()),
+        Some(m) => fail(format!(
+            "--masks {}: a .npy/.npz input takes its masks as a .npy/.npz (N, H, W)",
+            m.display()
+        )),
+    }
+}
+
+/// `--masks FILE.npy|.npz` for an array input of `n` images of `(h, w)`, one mask each: class ids
 /// `(N, H, W)` or `(N, H, W, 1)` of an unsigned or signed integer type within 0..=65535.
 /// A `.npz` holds them under `masks`, `mask`, or as its only array.
-pub fn array_masks(path: &Path, n: usize, (h, w): (usize, usize)) -> CliResult<Vec<Array3<u16>>> {
+fn read_array_masks(path: &Path, n: usize, (h, w): (usize, usize)) -> CliResult<Vec<Array3<u16>>> {
     let is_npz = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("npz"));
@@ -219,7 +240,7 @@ pub fn array_masks(path: &Path, n: usize, (h, w): (usize, usize)) -> CliResult<V
     };
     let shape = m.shape().to_vec();
     let fits = match shape.as_slice() {
-        [mn, mh, mw] | [mn, mh, mw, 1] => *mn >= n && (*mh, *mw) == (h, w),
+        [mn, mh, mw] | [mn, mh, mw, 1] => (*mn, *mh, *mw) == (n, h, w),
         _ => false,
     };
     if !fits {
@@ -233,7 +254,6 @@ pub fn array_masks(path: &Path, n: usize, (h, w): (usize, usize)) -> CliResult<V
         .map_err(|e| super::CliError(format!("--masks {}: {e}", path.display())))?;
     Ok(ids
         .axis_iter(Axis(0))
-        .take(n)
         .map(|m| m.insert_axis(Axis(2)).to_owned())
         .collect())
 }
