@@ -9,9 +9,11 @@ mod display;
 mod export;
 mod input;
 mod logger;
+mod overlay;
 mod preview;
 mod sheet;
 mod source;
+mod targets;
 
 use std::process::ExitCode;
 

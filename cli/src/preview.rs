@@ -4,8 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use augflow::rng::sample_rng;
-use augflow::transform::Pixel;
-use augflow::{DataFormat, ImageDataGenerator, SaveFormat};
+use augflow::{DataFormat, ImageDataGenerator, SaveFormat, TransformParams};
 use clap::Args;
 use ndarray::{Array3, ArrayView3, Axis};
 
@@ -15,6 +14,7 @@ use super::input::{
     ArrayKeys, Images, image_paths, is_array_file, load_array, open_rgb, stem, with_images,
 };
 use super::sheet;
+use super::targets::{FileTargets, Targets, array_masks};
 use super::{CliResult, fail};
 
 /// Arguments of `augflow preview` (also the arguments of `augflow` without a subcommand).
@@ -44,6 +44,17 @@ pub struct PreviewArgs {
     /// Array holding the images in a .npz [default: x, or the only array]
     #[arg(long, value_name = "NAME")]
     pub x_key: Option<String>,
+    /// Masks drawn over every cell: a folder of mask files (class ids) matched to the images
+    /// by file stem, or a .npy/.npz (N, H, W) for an array input
+    #[arg(long, value_name = "PATH")]
+    pub masks: Option<PathBuf>,
+    /// The mask's id where a constant fill shows outside it (drawn white when not 0)
+    #[arg(long, value_name = "ID", default_value_t = 0)]
+    pub mask_cval: u16,
+    /// A COCO detection file whose boxes are drawn over every cell; the input is then the
+    /// folder its file names are relative to, and its images are the rows
+    #[arg(long, value_name = "JSON")]
+    pub coco: Option<PathBuf>,
     #[command(flatten)]
     pub generator: GenArgs,
 }
@@ -93,12 +104,16 @@ pub fn run(a: PreviewArgs) -> CliResult {
 
     let n = shots.images.len();
     let mut sheet = sheet::blank(n, k, cell);
+    let unmoved = TransformParams::default();
     for (i, shot) in shots.images.iter().enumerate() {
         sheet::label(&mut sheet, i, cell, &shot.label);
         let orig = to_u8(shot.x.view(), Shown::Scaled(shots.value_scale));
+        let orig = shown_with_targets(orig, shot, &unmoved, &datagen, a.mask_cval)?;
         sheet::put(&mut sheet, i, 0, cell, orig.view());
-        for (v, img) in versions[i].iter().enumerate() {
-            sheet::put(&mut sheet, i, v + 1, cell, to_u8(img.view(), shown).view());
+        for (v, version) in versions[i].iter().enumerate() {
+            let img = to_u8(version.x.view(), shown);
+            let img = shown_with_targets(img, shot, &version.params, &datagen, a.mask_cval)?;
+            sheet::put(&mut sheet, i, v + 1, cell, img.view());
         }
     }
     if let Some(parent) = a.out.parent()
@@ -131,6 +146,9 @@ pub fn run(a: PreviewArgs) -> CliResult {
         shots.description,
         shown.describe()
     );
+    if let Some(note) = targets_note(&a) {
+        println!("{note}");
+    }
     let seed_note = if a.seed.is_some() {
         String::new()
     } else {
@@ -153,6 +171,22 @@ pub fn run(a: PreviewArgs) -> CliResult {
     Ok(())
 }
 
+/// What `--masks` and `--coco` draw, for the summary; `None` without them.
+fn targets_note(a: &PreviewArgs) -> Option<String> {
+    let mut drawn = Vec::new();
+    if let Some(m) = &a.masks {
+        drawn.push(format!(
+            "masks from {} (a colour per class id, 0 not drawn, fill id {} in white)",
+            m.display(),
+            a.mask_cval
+        ));
+    }
+    if let Some(c) = &a.coco {
+        drawn.push(format!("boxes from {} (a colour per class)", c.display()));
+    }
+    (!drawn.is_empty()).then(|| format!("targets: {}, each moved with its image", drawn.join("; ")))
+}
+
 /// One input image, fitted into the cell (aspect ratio kept), in the data's units.
 struct Shot {
     /// The file name, or `x[i]` for an array, shown above the row.
@@ -160,6 +194,29 @@ struct Shot {
     /// A short name for `--save-images` files.
     name: String,
     x: Array3<f32>,
+    /// Its masks and boxes (`--masks`, `--coco`), at the input's own size.
+    targets: Targets,
+}
+
+/// One augmented version of a shot and the draw that made it.
+struct Version {
+    x: Array3<f32>,
+    params: TransformParams,
+}
+
+/// The cell `img` of `shot` with the shot's targets drawn over it, moved by the draw `params`.
+fn shown_with_targets(
+    img: Array3<u8>,
+    shot: &Shot,
+    params: &TransformParams,
+    datagen: &ImageDataGenerator,
+    mask_cval: u16,
+) -> CliResult<Array3<u8>> {
+    if shot.targets.is_empty() {
+        return Ok(img);
+    }
+    shot.targets
+        .drawn_over(img.view(), datagen, params, mask_cval)
 }
 
 /// The images of the sheet.
@@ -186,23 +243,33 @@ fn read_inputs(a: &PreviewArgs, cell: usize) -> CliResult<Shots> {
     }
     let limit = a.max_images as usize;
     match (arrays, inputs.len()) {
-        (0, _) => read_files(&inputs, cell, limit),
-        (1, 1) => read_array(&inputs[0], a.x_key.clone(), cell, limit),
+        (0, _) => read_files(&inputs, a, cell, limit),
+        (1, 1) => read_array(&inputs[0], a, cell, limit),
         _ => fail("preview takes image files and folders, or a single .npy/.npz array, not both"),
     }
 }
 
-fn read_files(inputs: &[PathBuf], cell: usize, limit: usize) -> CliResult<Shots> {
-    let paths = image_paths(inputs)?;
+fn read_files(inputs: &[PathBuf], a: &PreviewArgs, cell: usize, limit: usize) -> CliResult<Shots> {
+    if a.masks.as_deref().is_some_and(is_array_file) {
+        return fail(
+            "--masks FILE.npy/.npz goes with a .npy/.npz input; for image files give the folder of their masks",
+        );
+    }
+    let targets = FileTargets::open(a.masks.as_deref(), a.coco.as_deref())?;
+    let paths = match targets.coco_images(inputs)? {
+        Some(paths) => paths,
+        None => image_paths(inputs)?,
+    };
     let mut images = Vec::new();
     let mut skipped = Vec::new();
-    for p in &paths {
+    for (i, p) in paths.iter().enumerate() {
         if images.len() == limit {
             break;
         }
         match open_rgb(p) {
             Ok(img) => {
                 let (w, h) = img.dimensions();
+                let targets = targets.of(i, p, (h as usize, w as usize))?;
                 let x = ArrayView3::from_shape((h as usize, w as usize, 3), img.as_raw())
                     .map_err(|e| super::CliError(format!("internal: {e}")))?
                     .mapv(f32::from);
@@ -214,6 +281,7 @@ fn read_files(inputs: &[PathBuf], cell: usize, limit: usize) -> CliResult<Shots>
                         .unwrap_or_default(),
                     name: stem(p),
                     x: resize_f32(x.view(), fh, fw),
+                    targets,
                 });
             }
             Err(e) => skipped.push(e.0),
@@ -238,26 +306,34 @@ fn read_files(inputs: &[PathBuf], cell: usize, limit: usize) -> CliResult<Shots>
     })
 }
 
-fn read_array(path: &Path, x_key: Option<String>, cell: usize, limit: usize) -> CliResult<Shots> {
+fn read_array(path: &Path, a: &PreviewArgs, cell: usize, limit: usize) -> CliResult<Shots> {
     if let Err(e) = std::fs::metadata(path) {
         return fail(format!("cannot read {}: {e}", path.display()));
     }
+    if a.coco.is_some() {
+        return fail("--coco goes with the folder of its images, not a .npy/.npz input");
+    }
     let keys = ArrayKeys {
-        x_key,
+        x_key: a.x_key.clone(),
         ..Default::default()
     };
     let d = load_array(path, &keys)?;
     let [total, h, w, _] = d.images.shape();
     let value_scale = d.images.value_scale();
     let (fh, fw) = sheet::fitted(h, w, cell);
-    let x = with_images!(d.images.take(limit), x => x.mapv(|v| v.to_f64() as f32));
+    let x = with_images!(d.images.take(limit), x => x.mapv(|v| augflow::transform::Pixel::to_f64(v) as f32));
+    let n = x.shape()[0];
+    let mut masks = array_masks(a.masks.as_deref(), total, (h, w))?;
+    masks.truncate(n);
     let images = x
         .axis_iter(Axis(0))
         .zip(&d.names)
-        .map(|(img, name)| Shot {
+        .zip(masks)
+        .map(|((img, name), mask)| Shot {
             label: name.clone(),
             name: name.clone(),
             x: resize_f32(img, fh, fw),
+            targets: Targets { mask, boxes: None },
         })
         .collect();
     Ok(Shots {
@@ -313,15 +389,16 @@ fn augment_versions(
     shots: &[Shot],
     k: usize,
     seed: u64,
-) -> CliResult<Vec<Vec<Array3<f32>>>> {
+) -> CliResult<Vec<Vec<Version>>> {
     let mut out = Vec::with_capacity(shots.len());
     for (i, shot) in shots.iter().enumerate() {
         let mut row = Vec::with_capacity(k);
         for v in 0..k {
-            let mut img = Array3::<f32>::zeros(shot.x.raw_dim());
+            let mut x = Array3::<f32>::zeros(shot.x.raw_dim());
             let mut rng = sample_rng(seed, v as u64, i as u64);
-            datagen.transform_sample_into(shot.x.view(), img.view_mut(), &mut rng, true)?;
-            row.push(img);
+            let params =
+                datagen.transform_sample_into(shot.x.view(), x.view_mut(), &mut rng, true)?;
+            row.push(Version { x, params });
         }
         out.push(row);
     }
@@ -332,7 +409,7 @@ fn augment_versions(
 fn save_versions(
     dir: &Path,
     shots: &[Shot],
-    versions: &[Vec<Array3<f32>>],
+    versions: &[Vec<Version>],
     shown: Shown,
 ) -> CliResult<usize> {
     if let Err(e) = std::fs::create_dir_all(dir) {
@@ -351,9 +428,9 @@ fn save_versions(
                 }
             })
             .collect();
-        for (v, img) in row.iter().enumerate() {
+        for (v, version) in row.iter().enumerate() {
             let path = dir.join(format!("{i:03}_{name}_v{}.png", v + 1));
-            let img = to_u8(img.view(), shown);
+            let img = to_u8(version.x.view(), shown);
             augflow::save_image(
                 img.view(),
                 DataFormat::ChannelsLast,

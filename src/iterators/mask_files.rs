@@ -18,7 +18,7 @@ use std::io::Cursor;
 use std::path::Path;
 
 use image::DynamicImage;
-use ndarray::Array3;
+use ndarray::{Array3, ArrayView3};
 
 use super::decode::{LoadOptions, check_declared_pixels, decode_checked};
 use super::resize_plan::ResizePlan;
@@ -31,15 +31,30 @@ enum Ids {
     U16(Vec<u16>),
 }
 
-/// The mask file `mask` of the image file `image`, as the batch engine needs it: class ids
-/// `(H, W, 1)` of the size `load` brings `image` to. Errors name the mask file: unreadable
-/// ([`Error::Io`]), undecodable ([`Error::Image`], [`Error::Format`]), colour-coded, or of
-/// another size than its image ([`Error::Format`], with both sizes).
-pub(crate) fn load_mask<'a>(
-    mask: &Path,
-    image: &Path,
-    load: &LoadOptions,
-) -> Result<SampleMask<'a>> {
+/// The mask file `mask` of the image file `image`, as the batch engine reads it: class ids
+/// `(H, W, 1)` (see the table above) of the size `load` brings `image` to, resized with
+/// nearest sampling. Errors name the mask file: unreadable ([`Error::Io`]), undecodable
+/// ([`Error::Image`], [`Error::Format`]), colour-coded, or of another size than its image
+/// ([`Error::Format`], with both sizes).
+///
+/// ```
+/// use augflow::iterators::{LoadOptions, load_mask};
+/// use augflow::targets::SampleMask;
+///
+/// let dir = tempfile::tempdir()?;
+/// let (image, mask) = (dir.path().join("a.jpg"), dir.path().join("a.png"));
+/// image::RgbImage::new(8, 4).save(&image)?;
+/// image::GrayImage::from_fn(8, 4, |x, _| image::Luma([(x / 4) as u8])).save(&mask)?;
+/// let SampleMask::U8(ids) = load_mask(&mask, &image, &LoadOptions::new().target_size(2, 4))? else {
+///     unreachable!("an 8-bit grey file holds u8 ids")
+/// };
+/// assert_eq!(ids.shape(), [2, 4, 1]);
+/// assert_eq!(ids.iter().copied().collect::<Vec<_>>(), [0, 0, 1, 1, 0, 0, 1, 1]);
+/// image::GrayImage::new(3, 3).save(&mask)?;
+/// assert!(load_mask(&mask, &image, &LoadOptions::new()).unwrap_err().to_string().contains("3x3"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn load_mask<'a>(mask: &Path, image: &Path, load: &LoadOptions) -> Result<SampleMask<'a>> {
     let (ih, iw) = image_size(image)?;
     let bytes = std::fs::read(mask).map_err(|e| Error::io(mask, e))?;
     let (ids, h, w) = decode_ids(&bytes, mask, load.max_pixels)?;
@@ -71,6 +86,49 @@ pub(crate) fn image_size(path: &Path) -> Result<(usize, usize)> {
         source,
     })?;
     Ok((h as usize, w as usize))
+}
+
+/// An `(H, W, K)` mask resized to `height × width` with the nearest sampling that
+/// [`load_mask`] uses (PIL's: output column `x` reads column `floor((x + 0.5) · W / width)`),
+/// so class ids are never blended. Errors name `height`/`width` when one is 0.
+///
+/// ```
+/// use augflow::iterators::resize_mask;
+/// use ndarray::Array3;
+///
+/// let ids = Array3::from_shape_fn((2, 2, 1), |(r, c, _)| (2 * r + c) as u8);
+/// let big = resize_mask(ids.view(), 4, 4)?;
+/// assert_eq!(big[[3, 0, 0]], 2);
+/// assert_eq!(big[[1, 3, 0]], 1);
+/// # Ok::<(), augflow::Error>(())
+/// ```
+pub fn resize_mask<T: Copy + Default>(
+    mask: ArrayView3<'_, T>,
+    height: usize,
+    width: usize,
+) -> Result<Array3<T>> {
+    let (h, w, k) = mask.dim();
+    for (name, v) in [("height", height), ("width", width)] {
+        if v == 0 {
+            return Err(Error::invalid(name, v, "at least 1 pixel"));
+        }
+    }
+    if h == 0 || w == 0 || k == 0 {
+        return Err(Error::Shape {
+            name: "mask",
+            shape: mask.shape().to_vec(),
+            expected: "a non-empty (H, W, K) mask".into(),
+        });
+    }
+    let load = LoadOptions::new().target_size(height, width);
+    let Some(plan) = ResizePlan::new(&load, h, w) else {
+        return Ok(mask.to_owned());
+    };
+    let src = mask.as_standard_layout();
+    let mut dst = plan.new_buffer(k)?;
+    let src = src.as_slice().expect("standard layout is contiguous");
+    plan.resize_nearest(src, w, k, &mut dst);
+    Ok(Array3::from_shape_vec((height, width, k), dst).expect("k ids per pixel"))
 }
 
 /// `ids` (`h × w`) as an `(H, W, 1)` array, resized by `plan` with nearest sampling.

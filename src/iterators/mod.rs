@@ -24,7 +24,9 @@ mod targets;
 
 pub use batch::{Batch, BatchParts};
 pub use builder::IteratorBuilder;
-pub use coco::{CocoBuilder, CocoImages, CocoIterator, CocoSpec};
+pub use coco::{
+    CocoAnnotations, CocoBuilder, CocoImageEntry, CocoImages, CocoIterator, CocoSpec, read_coco,
+};
 pub use dataframe::{CsvRows, DataFrameBuilder, DataFrameIterator, DataFrameSpec};
 pub use decode::{
     ColorMode, LoadOptions, ResizeFilter, WHITE_LIST_FORMATS, is_whitelisted, load_img,
@@ -36,6 +38,7 @@ pub use element::BatchElement;
 pub use engine::BatchIterator;
 pub use files::{ClassList, ClassMode, FileSource, FileSpec};
 pub use images::{ImageStorage, Images};
+pub use mask_files::{load_mask, resize_mask};
 pub use numpy::{ArraySource, ArraySpec, FlowBuilder, NumpyArrayIterator};
 pub use options::BatchOptions;
 pub use resize_plan::Crop;

@@ -43,26 +43,52 @@ struct CocoCategory {
 
 /// One image of the file: its id, file name and declared `(height, width)`.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct ImageEntry {
+pub struct ImageEntry {
+    /// The image's COCO `id`.
     pub id: i64,
+    /// Its `file_name`, relative to the images folder.
     pub file_name: String,
+    /// The `(height, width)` it declares.
     pub size: (usize, usize),
 }
 
 /// A COCO file, checked: every image with its boxes as pixel corners `[x0, y0, x1, y1]`
 /// clipped to the image, and their class indices (positions in `categories`, sorted by id).
 #[derive(Debug, Clone)]
-pub(super) struct Annotations {
+pub struct Annotations {
+    /// The images, in the file's order.
     pub images: Vec<ImageEntry>,
+    /// Image `i`'s boxes, pixel corners `[x0, y0, x1, y1]` of the file's pixels.
     pub boxes: Vec<Vec<[f64; 4]>>,
+    /// Image `i`'s class indices, one per box.
     pub labels: Vec<Vec<i64>>,
     /// `(id, name)` of each category, by id: class index `k` is `categories[k]`.
     pub categories: Vec<(i64, String)>,
 }
 
-/// Reads and checks the COCO file at `path`; crowd annotations (`iscrowd` 1) are skipped
-/// unless `include_crowd`.
-pub(super) fn read(path: &Path, include_crowd: bool) -> Result<Annotations> {
+/// Reads and checks the COCO detection file at `path`, as
+/// [`flow_from_coco`](crate::ImageDataGenerator::flow_from_coco) does; crowd annotations
+/// (`iscrowd` 1) are skipped unless `include_crowd`. Errors ([`Error::Io`], [`Error::Format`])
+/// name the file, and the entry and value at fault.
+///
+/// ```
+/// use augflow::iterators::read_coco;
+///
+/// let dir = tempfile::tempdir()?;
+/// let json = r#"{"images": [{"id": 4, "file_name": "a.png", "width": 40, "height": 20}],
+///   "annotations": [{"id": 1, "image_id": 4, "bbox": [30, 2, 20, 6], "category_id": 9}],
+///   "categories": [{"id": 9, "name": "cat"}]}"#;
+/// std::fs::write(dir.path().join("train.json"), json)?;
+/// let coco = read_coco(dir.path().join("train.json"), false)?;
+/// assert_eq!(coco.images[0].size, (20, 40));
+/// assert_eq!(coco.boxes[0], [[30.0, 2.0, 40.0, 8.0]]); // clipped to the image
+/// assert_eq!(coco.labels[0], [0]);
+/// std::fs::write(dir.path().join("bad.json"), "{}")?;
+/// assert!(read_coco(dir.path().join("bad.json"), false).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn read(path: impl AsRef<Path>, include_crowd: bool) -> Result<Annotations> {
+    let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let file: CocoFile = serde_json::from_slice(&bytes).map_err(|e| Error::Format {
         path: path.to_path_buf(),

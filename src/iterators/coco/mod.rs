@@ -3,6 +3,8 @@
 
 mod json;
 
+pub use json::{Annotations as CocoAnnotations, ImageEntry as CocoImageEntry, read as read_coco};
+
 use std::path::{Path, PathBuf};
 
 use ndarray::{Array2, ArrayView2};
