@@ -58,14 +58,23 @@ def _as_input(where, value):
     return array
 
 
+def _as_array(value):
+    """A returned value as an array in the machine's byte order (a byte-swapped float32 is
+    still float32, as a tensor made from it would be)."""
+    array = np.asarray(value)
+    if not array.dtype.isnative:
+        array = array.astype(array.dtype.newbyteorder("="))
+    return array
+
+
 def _as_outputs(returned):
     """What the function returned as a list of arrays, TensorFlow's way: a list or tuple is
     one value per entry, ``None`` is no value, anything else is one value."""
     if returned is None:
         return []
     if isinstance(returned, (list, tuple)):
-        return [np.asarray(v) for v in returned]
-    return [np.asarray(returned)]
+        return [_as_array(v) for v in returned]
+    return [_as_array(returned)]
 
 
 def numpy_function(func, inp, Tout, stateful=True, name=None):

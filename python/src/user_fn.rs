@@ -70,7 +70,7 @@ fn arrays_returned(
         match (dyn_from_numpy(name, &value), declared.get(i)) {
             (Ok(a), _) => arrays.push(a),
             (Err(_), Some(expected)) => {
-                let dtype = value.getattr("dtype")?.str()?.to_string();
+                let dtype = value.getattr("dtype")?.getattr("name")?.to_string();
                 return Err(pyo3::exceptions::PyValueError::new_err(format!(
                     "{i}-th value returned by {name} is {dtype}, but expects {expected} \
                      (augflow's arrays hold bool, integers, float32 and float64)"

@@ -73,10 +73,18 @@ def test_an_integer_dtype_mismatch_is_refused_without_a_cast():
                        name="to_int")
 
 
-def test_an_unsupported_returned_dtype_is_a_mismatch_at_its_index():
-    with pytest.raises(ValueError, match="0-th value returned by cplx is complex128, but "
+@pytest.mark.parametrize("value, dtype", [(np.zeros(2, complex), "complex128"),
+                                          ("abc", "str96"), ([object()], "object")])
+def test_an_unsupported_returned_dtype_is_a_mismatch_at_its_index(value, dtype):
+    with pytest.raises(ValueError, match=f"0-th value returned by f is {dtype}, but "
                                          "expects float64"):
-        numpy_function(lambda: np.zeros(2, complex), [], np.float64, name="cplx")
+        numpy_function(lambda: value, [], np.float64, name="f")
+
+
+def test_a_byte_swapped_result_counts_as_its_dtype():
+    swapped = np.arange(3, dtype=">f4")
+    out = numpy_function(lambda: swapped, [], np.float32)
+    assert out.dtype == np.float32 and out.tolist() == [0.0, 1.0, 2.0]
 
 
 @pytest.mark.parametrize(
