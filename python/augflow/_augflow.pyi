@@ -1,7 +1,7 @@
 """Types of the native module (the Rust extension). Use the classes of ``augflow`` instead."""
 
 from os import PathLike
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
@@ -165,3 +165,9 @@ class _InputFn:
     def seed(self) -> int: ...
 
 def input_fn(x: _Columns, y: Optional[_Columns], settings: _InputSettings) -> _InputFn: ...
+
+# `augflow.pipeline.numpy_function`: calls `outputs()` (a list of numpy arrays) under the
+# `UserFn` contract named `name`, one NumPy dtype name per declared output in `tout`.
+def numpy_function(
+    outputs: Callable[[], list[np.ndarray]], tout: list[str], stateful: bool, name: str
+) -> list[np.ndarray]: ...

@@ -5,6 +5,8 @@ import json
 import operator
 import threading
 
+from ._keras_base import SequenceBase
+
 __all__ = ["Iterator"]
 
 
@@ -35,9 +37,13 @@ def _shard(num_shards, shard_index, shard_remainder):
     )
 
 
-class Iterator:
+class Iterator(SequenceBase):
     """Base class of augflow's iterators, as Keras' ``Iterator``: a sequence of batches
     (``len``, ``it[i]``, ``on_epoch_end``) that is also an endless Python iterator.
+
+    It derives from ``keras.utils.PyDataset`` when Keras 3 is importable, from
+    ``keras.utils.Sequence`` under Keras 2 / ``tf.keras`` 2.x, else from ``object`` (chosen
+    when ``augflow`` is imported), so ``model.fit(it)`` treats it as Keras' own iterators.
 
     Batch ``i`` of epoch ``e`` is a pure function of ``(seed, e, i)``: the same seed gives
     identical batches, whatever the thread count or the order batches are asked for. Batches
@@ -49,6 +55,7 @@ class Iterator:
     """
 
     def __init__(self, native):
+        super().__init__()  # PyDataset keeps its workers/queue settings (Keras' defaults)
         self._native = native
         self._cursor = 0
         self._lock = threading.Lock()

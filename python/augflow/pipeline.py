@@ -1,16 +1,18 @@
-"""Input pipelines: TensorFlow's ``numpy_input_fn`` without TensorFlow.
+"""Input pipelines: TensorFlow's ``numpy_input_fn`` and ``numpy_function`` without TensorFlow.
 
 ``numpy_input_fn(x, y, ...)`` returns an ``input_fn``; each call of ``input_fn()`` is one
 pass over the data (``num_epochs`` epochs), an iterator of batches of numpy arrays built by
-augflow's Rust pipeline with the GIL released.
+augflow's Rust pipeline with the GIL released. ``numpy_function(func, inp, Tout)`` calls a
+Python function on arrays and checks its outputs against ``Tout``.
 """
 
 import numpy as np
 
 from . import _augflow
 from ._iterator import _integer
+from ._user_function import numpy_function
 
-__all__ = ["numpy_input_fn"]
+__all__ = ["numpy_function", "numpy_input_fn"]
 
 
 def _at_least(name, value, low):

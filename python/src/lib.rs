@@ -11,6 +11,7 @@ mod preprocess;
 mod source;
 mod targets;
 mod transforms;
+mod user_fn;
 
 use pyo3::prelude::*;
 
@@ -51,6 +52,7 @@ fn _augflow(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(functions::brightness, m)?)?;
     m.add_class::<input_fn::PyInputFn>()?;
     m.add_function(wrap_pyfunction!(input_fn::input_fn, m)?)?;
+    m.add_function(wrap_pyfunction!(user_fn::numpy_function, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
