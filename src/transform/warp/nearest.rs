@@ -216,7 +216,9 @@ fn nearest_pixels(
     for (j, p) in pixels.iter_mut().enumerate() {
         let cc = f64::from(first + j as i32 * step);
         let (t0, t1) = (base[0] + cc * a[0], base[1] + cc * a[1]);
-        let (t0, t1) = ((t0 + 0.5).floor(), (t1 + 0.5).floor());
+        let (t0, t1) = (t0 + 0.5, t1 + 0.5);
+        // Clamped to the integers [0, last] first, the truncation below is the floor, and
+        // equals clamping the floor (floor is monotone, the bounds are integers).
         // SAFETY: clamped to [0, last] with h · w < 2^31 (NaN is not a coordinate: the
         // parameters are checked finite), so both fit an i32, and so does the pixel.
         let (r, c) = unsafe {
