@@ -85,7 +85,13 @@ fn files_below(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
             if p.is_dir() {
                 stack.push(p);
             } else {
-                let bytes = std::fs::read(&p).unwrap();
+                let bytes = match std::fs::read(&p) {
+                    Ok(bytes) => bytes,
+                    // Polled while `export` runs: a file written atomically (a temporary
+                    // then a rename) can go between the listing and the read.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => panic!("{}: {e}", p.display()),
+                };
                 out.insert(p.strip_prefix(dir).unwrap().to_path_buf(), bytes);
             }
         }
