@@ -72,7 +72,11 @@ def test_flow_and_flow_from_directory_have_keras_signatures():
     for method in ("flow", "flow_from_directory", "flow_from_dataframe"):
         params = inspect.signature(getattr(augflow.ImageDataGenerator, method)).parameters
         extra = {k: p.default for k, p in params.items() if p.kind is p.KEYWORD_ONLY}
-        want = dict(shards, **targets) if method == "flow" else shards
+        want = {
+            "flow": dict(shards, **targets),
+            "flow_from_directory": shards,
+            "flow_from_dataframe": dict(shards, mask_col=None, mask_value=0),  # mask files
+        }[method]
         assert extra == want, method
 
 
