@@ -585,3 +585,50 @@ fn flow_moves_each_keypoint_with_its_image() {
         .unwrap_err();
     assert!(err.to_string().contains("sample 0"), "{err}");
 }
+
+/// A source that promises masks of one layout (`mask_layout`) but has none: the engine must
+/// refuse the batch rather than hand out the unwritten mask slots.
+#[derive(Debug, Clone)]
+struct LayoutWithoutMasks;
+
+impl augflow::iterators::BatchSource for LayoutWithoutMasks {
+    type Pixel = u8;
+    type Scratch = ();
+    fn num_samples(&self) -> usize {
+        3
+    }
+    fn image_shape(&self, _: augflow::DataFormat) -> [usize; 3] {
+        [4, 4, 1]
+    }
+    fn new_scratch(&self) {}
+    fn with_image<R>(
+        &self,
+        i: usize,
+        _: augflow::DataFormat,
+        _: &mut (),
+        f: impl FnOnce(ndarray::ArrayView3<'_, u8>) -> augflow::Result<R>,
+    ) -> augflow::Result<R> {
+        f(Array3::from_elem((4, 4, 1), i as u8).view())
+    }
+    fn labels(&self, _: &[usize]) -> augflow::Result<augflow::iterators::Labels> {
+        Ok(augflow::iterators::Labels::default())
+    }
+    fn mask_layout(&self) -> Option<augflow::targets::MaskLayout> {
+        Some(augflow::targets::MaskLayout {
+            dtype: augflow::DType::U8,
+            shape: [4, 4, 1],
+        })
+    }
+}
+
+#[test]
+fn a_source_whose_layout_promises_masks_it_does_not_have_is_refused() {
+    use augflow::Sequence;
+    let datagen = ImageDataGenerator::builder().build().unwrap();
+    let it = augflow::iterators::IteratorBuilder::new(&datagen, LayoutWithoutMasks)
+        .batch_size(3)
+        .build()
+        .unwrap();
+    let err = it.get(0).unwrap_err();
+    assert!(err.to_string().contains("no mask for sample"), "{err}");
+}

@@ -43,7 +43,15 @@ pub(super) fn move_targets<S: BatchSource>(
     (h, w): (usize, usize),
 ) -> Result<SampleTargets> {
     let mask = match (source.mask(i)?, slot) {
-        (None, _) => None,
+        (None, None) => None,
+        // The batch's slot would stay unwritten: refused, never assumed written.
+        (None, Some(_)) => {
+            return Err(Error::invalid(
+                "masks",
+                format!("no mask for sample {i}"),
+                "a mask for every sample of a source whose mask_layout gives one",
+            ));
+        }
         (Some(m), Some(slot)) => {
             warp_into_slot(&m, slot, datagen, params, options.mask_cval)?;
             None
