@@ -62,10 +62,9 @@ pub trait SourceInfo {
 impl<T: augflow::transform::Pixel> SourceInfo for augflow::iterators::ArraySource<T> {}
 impl SourceInfo for FileSource<ClassFolders> {
     fn files<O>(it: &BatchIterator<Self, O>) -> Option<FilesInfo> {
-        let text = |p: &std::path::PathBuf| p.to_string_lossy().into_owned();
         Some(FilesInfo {
-            filenames: it.filenames().iter().map(text).collect(),
-            filepaths: it.filepaths().iter().map(text).collect(),
+            filenames: texts(it.filenames()),
+            filepaths: texts(it.filepaths()),
             classes: it.classes().iter().map(|&c| vec![c]).collect(),
             class_names: it.class_names().to_vec(),
             class_mode: it.class_mode().name().to_string(),
@@ -77,11 +76,7 @@ impl SourceInfo for FileSource<CsvRows> {
     fn files<O>(it: &BatchIterator<Self, O>) -> Option<FilesInfo> {
         Some(FilesInfo {
             filenames: it.filenames().to_vec(),
-            filepaths: it
-                .filepaths()
-                .iter()
-                .map(|p| p.to_string_lossy().into_owned())
-                .collect(),
+            filepaths: texts(it.filepaths()),
             classes: it.classes().to_vec(),
             class_names: it.class_names().to_vec(),
             class_mode: it.class_mode().name().to_string(),
@@ -96,17 +91,21 @@ impl SourceInfo for FileSource<CocoImages> {
     fn files<O>(it: &BatchIterator<Self, O>) -> Option<FilesInfo> {
         Some(FilesInfo {
             filenames: it.filenames().to_vec(),
-            filepaths: it
-                .filepaths()
-                .iter()
-                .map(|p| p.to_string_lossy().into_owned())
-                .collect(),
+            filepaths: texts(it.filepaths()),
             classes: Vec::new(),
             class_names: it.class_names().to_vec(),
             class_mode: "none".to_string(),
             category_ids: Some(it.category_ids().to_vec()),
         })
     }
+}
+
+/// Paths as Python strings (lossy where they are not UTF-8).
+fn texts(paths: &[std::path::PathBuf]) -> Vec<String> {
+    paths
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect()
 }
 
 /// An augflow iterator with its types erased.
