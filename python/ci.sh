@@ -16,7 +16,12 @@ trap 'rm -rf "$(dirname "$venv")"' EXIT
 echo "== python: fresh virtualenv in $venv"
 "${PYTHON:-python3}" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --upgrade pip
-"$venv/bin/python" -m pip install --quiet pytest numpy pandas Pillow
+"$venv/bin/python" -m pip install --quiet pytest numpy pandas Pillow hypothesis
+# Keras 3 on JAX (CPU) for test_training_script.py: a Keras training script run end to end
+# with only its import changed. About 700 MB and two minutes; the test skips without them.
+if ! "$venv/bin/python" -m pip install --quiet keras jax; then
+  echo "pip install keras jax failed: python/tests/test_training_script.py will be skipped" >&2
+fi
 # Ray for python/tests/test_ray.py (a local cluster, a few seconds): optional, its test
 # skips when Ray is missing. No torch: PyPI's Linux build pulls gigabytes of CUDA libraries
 # and the CPU-only index is out of reach here, so the DDP recipe is documented, not run.

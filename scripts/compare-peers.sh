@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Compares augflow's throughput on the standard workload with its Python peers (Keras' flow,
 # albumentations, OpenCV by hand) and the numpy copy floor, measured one after the other in
-# the same run, and prints the environment and ONE Markdown table.
+# the same run, and prints the environment and ONE Markdown table. augflow is measured twice:
+# the Rust bench, and the Python package (built as a wheel and installed into the peers'
+# virtualenv) in the peers' Python process.
 #
 # Usage: scripts/compare-peers.sh [--small] [--skip-setup] [--repeats N]
 #   --small        64x64 images instead of 224x224 (512 images, batches of 32 either way)
@@ -58,6 +60,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 peer_error=""
 augflow_error=""
+python_error=""
 py=""
 
 log() { echo "compare-peers: $*" >&2; }
@@ -103,8 +106,8 @@ if [ -z "$peer_error" ]; then
 $(tail_of "$tmp/peers.log")"
   fi
   if [ -z "$peer_error" ]; then
-    log "running albumentations with masks: $py scripts/peer_masks.py"
-    if ! NO_ALBUMENTATIONS_UPDATE=1 "$py" "$root/scripts/peer_masks.py" "$peer_dir" \
+    log "running albumentations with masks: $py scripts/peer_rows.py --rows albu_mask"
+    if ! NO_ALBUMENTATIONS_UPDATE=1 "$py" "$root/scripts/peer_rows.py" "$peer_dir" --rows albu_mask \
       --json "$tmp/peer_masks.json" ${size_args[@]+"${size_args[@]}"} --repeats "$repeats" \
       >>"$tmp/peers.log" 2>&1; then
       peer_error="the peers' mask row failed:
@@ -126,14 +129,37 @@ $(tail_of "$tmp/augflow.log")"
   fi
 fi
 
-# 4. The environment and the table.
+# 4. augflow's Python package in the peers' process: a release wheel (maturin, from the
+# workspace's target/ so a rebuild is incremental), installed into the peers' virtualenv.
+if [ -n "$py" ] && [ -z "$peer_error" ]; then
+  log "building augflow's Python wheel (maturin build --release) into the peers' virtualenv"
+  if ! { "$py" -m pip install -q maturin && (cd "$root" && "$py" -m maturin build --release \
+    -m python/Cargo.toml -i "$py" --out "$tmp/wheel") &&
+    "$py" -m pip install -q --force-reinstall --no-deps "$tmp"/wheel/*.whl; } >"$tmp/wheel.log" 2>&1; then
+    python_error="building or installing augflow's wheel failed:
+$(tail_of "$tmp/wheel.log")"
+  else
+    rows=augflow_python,augflow_python_keras,augflow_python_exact
+    log "running augflow's Python rows: $py scripts/peer_rows.py --rows $rows"
+    if ! "$py" "$root/scripts/peer_rows.py" "$peer_dir" --rows "$rows" --json "$tmp/python_rows.json" \
+      ${size_args[@]+"${size_args[@]}"} --repeats "$repeats" >"$tmp/python_rows.log" 2>&1; then
+      python_error="augflow's Python rows failed:
+$(tail_of "$tmp/python_rows.log")"
+    fi
+  fi
+else
+  python_error="needs the peers' virtualenv"
+fi
+
+# 5. The environment and the table.
 export CP_ROOT=$root CP_TMP=$tmp CP_PY=$py CP_SMALL=$small CP_REPEATS=$repeats
-export CP_PEER_ERROR=$peer_error CP_AUGFLOW_ERROR=$augflow_error
+export CP_PEER_ERROR=$peer_error CP_AUGFLOW_ERROR=$augflow_error CP_PYTHON_ERROR=$python_error
 python3 - <<'EOF'
 import datetime, json, os, platform, re, subprocess
 
 root, tmp = os.environ["CP_ROOT"], os.environ["CP_TMP"]
 peer_error, augflow_error = os.environ["CP_PEER_ERROR"], os.environ["CP_AUGFLOW_ERROR"]
+python_error = os.environ["CP_PYTHON_ERROR"]
 
 
 def run(*cmd, cwd=None):
@@ -182,7 +208,7 @@ def cpu():
 
 
 peers, aug = load("peers.json"), load("augflow.json")
-peer_masks = load("peer_masks.json")
+peer_masks, python_rows = load("peer_masks.json"), load("python_rows.json")
 if aug is None and not augflow_error:
     augflow_error = "augflow's bench printed no JSON"
 if peers is None and not peer_error:
@@ -228,13 +254,16 @@ if aug:
         rate[("augflow", r["threads"])] = r["augflow"]
         rate[("augflow_floor", r["threads"])] = r["floor"]
         rate[("augflow_mask", r["threads"])] = r.get("with_mask")
-for p in (peers, peer_masks):
+for p in (peers, peer_masks, python_rows):
     for r in (p or {}).get("results", []):
         rate[(r["row"], r["threads"])] = r["images_per_s"]
 threads = sorted({t for _, t in rate}) or [1, 2]
 
 ROWS = [
     ("augflow", "augflow (`NumpyArrayIterator`)"),
+    ("augflow_python", "augflow (Python): `augflow.ImageDataGenerator(...).flow(x)`"),
+    ("augflow_python_keras", "augflow (Python), Keras drop-in: Keras' geometry, fast kernel"),
+    ("augflow_python_exact", "augflow (Python), Keras drop-in, `kernel=\"exact\"` (Keras' bits)"),
     ("augflow_floor", "augflow floor (u8 → f32 ×1/255 copy, rayon)"),
     ("floor", "numpy floor (u8 → f32 ×1/255 copy)"),
     ("albu_div255", "albumentations `Affine` + `HorizontalFlip`, ÷255"),
@@ -248,6 +277,10 @@ RATIOS = [
     ("augflow / albumentations", "augflow", "albu_div255"),
     ("augflow / OpenCV by hand", "augflow", "cv2_direct"),
     ("augflow / Keras", "augflow", "keras_flow"),
+    ("augflow (Python) / augflow (Rust)", "augflow_python", "augflow"),
+    ("augflow (Python) / albumentations", "augflow_python", "albu_div255"),
+    ("Keras drop-in / albumentations", "augflow_python_keras", "albu_div255"),
+    ("Keras drop-in / Keras", "augflow_python_keras", "keras_flow"),
     ("augflow floor / augflow", "augflow_floor", "augflow"),
     ("numpy floor / augflow", "floor", "augflow"),
     ("with masks: augflow / albumentations", "augflow_mask", "albu_mask"),
@@ -287,7 +320,8 @@ print()
 print("augflow's 1 → 2 thread scaling: " + scaling("augflow"))
 
 failed = False
-for what, err in (("peers", peer_error), ("augflow", augflow_error)):
+for what, err in (("peers", peer_error), ("augflow", augflow_error),
+                  ("augflow's Python package", python_error)):
     if err:
         failed = True
         print(f"\nNOT MEASURED ({what}): {err}")

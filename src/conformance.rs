@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::DynArray;
 use crate::generator::{FitOptions, GeneratorConfig, ImageDataGenerator};
 use crate::iterators::{NumpyArrayIterator, Sequence, Subset};
-use crate::{Error, Geometry, Result, TransformParams};
+use crate::{Error, Geometry, Kernel, Result, TransformParams};
 
 /// How one case ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -197,6 +197,7 @@ impl Case<'_> {
         let mut cfg: GeneratorConfig = serde_json::from_value(self.v["generator"].clone())
             .map_err(|e| format_err(&self.index, format!("{}: generator: {e}", self.v["id"])))?;
         cfg.geometry = Geometry::Keras;
+        cfg.kernel = Kernel::Exact;
         ImageDataGenerator::new(cfg)
     }
 }

@@ -58,7 +58,7 @@ pub use generator::{
 pub use iterators::{Batch, NumpyArrayIterator, Sequence, Subset};
 pub use pipeline::{Prefetch, UserFn, numpy_input_fn};
 pub use save::{SaveFormat, SaveOptions, Saver, array_to_img, img_to_array, save_image};
-pub use transform::{DataFormat, FillMode, Geometry, Interpolation, TransformParams};
+pub use transform::{DataFormat, FillMode, Geometry, Interpolation, Kernel, TransformParams};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -11,6 +11,6 @@
 
 pub use crate::iterators::{Batch, BatchElement, ClassMode, ColorMode, Endless, Sequence, Subset};
 pub use crate::{
-    DataFormat, DynArray, Error, FillMode, Geometry, ImageDataGenerator, Prefetch, Result,
+    DataFormat, DynArray, Error, FillMode, Geometry, ImageDataGenerator, Kernel, Prefetch, Result,
     SaveFormat,
 };

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use augflow::iterators::{Batch, BatchElement, ClassMode, Subset};
-use augflow::{DataFormat, DynArray, FillMode, Geometry, ImageDataGenerator, Sequence};
+use augflow::{DataFormat, DynArray, FillMode, Geometry, ImageDataGenerator, Kernel, Sequence};
 use image::{Rgb, RgbImage};
 use ndarray::{Array1, Array4};
 
@@ -85,6 +85,11 @@ fn augmenting(geometry: Geometry, format: DataFormat) -> ImageDataGenerator {
         .fill_mode(FillMode::Reflect)
         .rescale(1.0 / 255.0)
         .geometry(geometry)
+        // The Keras cases record Keras' bits: the exact kernel; the corrected ones the fast.
+        .kernel(match geometry {
+            Geometry::Keras => Kernel::Exact,
+            Geometry::Corrected => Kernel::Fast,
+        })
         .data_format(format)
         .validation_split(0.25)
         .build()

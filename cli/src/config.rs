@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use augflow::{
-    DataFormat, FillMode, GeneratorConfig, Geometry, ImageDataGenerator, ShiftRange, ZoomRange,
+    DataFormat, FillMode, GeneratorConfig, Geometry, ImageDataGenerator, Kernel, ShiftRange,
+    ZoomRange,
 };
 use clap::Args;
 use serde::Serialize;
@@ -61,9 +62,12 @@ pub struct GenArgs {
     /// 0 = nearest, 1 = bilinear
     #[arg(long, value_name = "N")]
     pub interpolation_order: Option<u32>,
-    /// corrected (true centre, default) or keras (Keras 2.9 bit for bit)
+    /// corrected (true centre, default) or keras (Keras 2.9's geometry)
     #[arg(long, value_name = "G", value_parser = parse_geometry)]
     pub geometry: Option<Geometry>,
+    /// fast (default) or exact (scipy's arithmetic; with --geometry keras, Keras 2.9 bit for bit)
+    #[arg(long, value_name = "K", value_parser = parse_kernel)]
+    pub kernel: Option<Kernel>,
     /// Subtract each image's mean
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", require_equals = true)]
     pub samplewise_center: Option<bool>,
@@ -104,6 +108,14 @@ fn parse_zoom(s: &str) -> Result<ZoomRange, String> {
 
 fn parse_fill(s: &str) -> Result<FillMode, String> {
     s.parse::<FillMode>().map_err(|e| e.to_string())
+}
+
+fn parse_kernel(s: &str) -> Result<Kernel, String> {
+    match s {
+        "fast" => Ok(Kernel::Fast),
+        "exact" => Ok(Kernel::Exact),
+        _ => Err(format!("expected \"fast\" or \"exact\", got {s:?}")),
+    }
 }
 
 fn parse_geometry(s: &str) -> Result<Geometry, String> {
@@ -372,6 +384,7 @@ mod tests {
             rescale: Some(0.5),
             interpolation_order: Some(0),
             geometry: Some(Geometry::Keras),
+            kernel: Some(Kernel::Exact),
             samplewise_center: Some(true),
             samplewise_std_normalization: Some(true),
             featurewise_center: Some(true),
@@ -394,6 +407,7 @@ mod tests {
             rescale: Some(0.5),
             interpolation_order: 0,
             geometry: Geometry::Keras,
+            kernel: Kernel::Exact,
             samplewise_center: true,
             samplewise_std_normalization: true,
             featurewise_center: true,

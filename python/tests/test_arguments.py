@@ -41,6 +41,7 @@ def test_constructor_has_every_keras_argument_with_its_default():
         assert name in params, name
         assert params[name].default == default, name
     assert params["geometry"].default == "corrected"
+    assert params["kernel"].default == "fast"
 
 
 def keras_part(func):
@@ -127,6 +128,8 @@ BAD_GENERATOR_ARGS = [
     ("dtype", "no-such-type"),
     ("zca_epsilon", -1.0),
     ("geometry", "exact"),
+    ("kernel", "slow"),
+    ("kernel", True),
     ("preprocessing_function", 42),
     ("rotation_range", object()),
 ]

@@ -38,7 +38,7 @@ def _flow(case, subset=None):
     if "x_misc" in inputs:
         x = (x, [_load(m) for m in inputs["x_misc"]])
     flow = case["flow"]
-    gen = augflow.ImageDataGenerator(**case["generator"])
+    gen = augflow.ImageDataGenerator(**case["generator"], geometry="keras", kernel="exact")
     return gen.flow(
         x,
         _load(inputs["y"]) if "y" in inputs else None,
@@ -102,7 +102,7 @@ def _compare(got, case, expected_file, mask_file=None):
 
 
 def _keras_generator(case):
-    return augflow.ImageDataGenerator(**case["generator"], geometry="keras")
+    return augflow.ImageDataGenerator(**case["generator"], geometry="keras", kernel="exact")
 
 
 @pytest.mark.parametrize("case", _cases("apply_transform"), ids=lambda c: c["id"])
@@ -133,8 +133,43 @@ def test_fit_standardize_case(case):
     _compare(x, case, case["expected"])
 
 
+def _informational(kind):
+    if not (ROOT / "index.json").exists():
+        return []
+    cases = json.loads((ROOT / "index.json").read_text())["cases"]
+    return [c for c in cases if c["kind"] == kind and c.get("informational")]
+
+
+@pytest.mark.parametrize("case", _informational("iterator"), ids=lambda c: c["id"])
+def test_informational_shuffle_case_has_keras_structure(case):
+    """Keras' own shuffled indices come from numpy's RandomState, which augflow does not
+    use (its README says so): the case is replayed for its structure. Every epoch is a
+    permutation of the samples, in `len` batches, reshuffled between epochs, and the same
+    seed gives the same epochs."""
+    x = _load(case["flow_inputs"]["x"])
+    y = _load(case["flow_inputs"]["y"])
+    flow = case["flow"]
+
+    def epochs():
+        it = augflow.ImageDataGenerator().flow(x, y, batch_size=flow["batch_size"],
+                                               shuffle=flow["shuffle"], seed=flow["seed"])
+        assert len(it) == case["len"]
+        orders = []
+        for _ in case["epoch_orders"]:
+            orders.append([int(v) for b in range(len(it)) for v in it[b][1]])
+            it.on_epoch_end()
+        return orders
+
+    orders = epochs()
+    for order, keras_order in zip(orders, case["epoch_orders"]):
+        assert sorted(order) == sorted(keras_order) == list(range(len(x)))
+    assert orders[0] != orders[1]
+    assert epochs() == orders
+
+
 def test_the_conformance_set_is_found():
     counts = {k: len(_cases(k)) for k in
               ("apply_transform", "standardize", "fit_standardize", "iterator", "iterator_error")}
     assert counts == {"apply_transform": 212, "standardize": 17, "fit_standardize": 9,
                       "iterator": 3, "iterator_error": 1}, (ROOT, counts)
+    assert len(_informational("iterator")) == 1  # 242 + 1 = the 243 cases

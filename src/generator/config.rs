@@ -5,11 +5,11 @@ use serde::{Deserialize, Serialize};
 use super::{ShiftRange, ZoomRange};
 use crate::array::DType;
 use crate::error::check_finite;
-use crate::transform::{DataFormat, FillMode, Geometry, Interpolation};
+use crate::transform::{DataFormat, FillMode, Geometry, Interpolation, Kernel};
 use crate::{Error, Result};
 
 /// Every constructor argument of Keras' `ImageDataGenerator` (spec §2), under its Keras name,
-/// plus augflow's `geometry` and `zca_memory_budget`.
+/// plus augflow's `geometry`, `kernel` and `zca_memory_budget`.
 ///
 /// It (de)serializes with those names, so a JSON or TOML file written for Keras maps onto it;
 /// unknown keys are rejected with their name. Defaults are Keras' defaults.
@@ -69,8 +69,10 @@ pub struct GeneratorConfig {
     pub interpolation_order: u32,
     /// Element type of generated batches: `float32` (default) or `float64`.
     pub dtype: DType,
-    /// Corrected (default) or Keras-exact geometry.
+    /// Corrected (default) or Keras' geometry.
     pub geometry: Geometry,
+    /// Fast (default) or bit-exact resampling arithmetic, whatever the geometry.
+    pub kernel: Kernel,
     /// Largest ZCA whitening matrix `fit` may build, in bytes (default 2 GiB).
     pub zca_memory_budget: u64,
 }
@@ -101,6 +103,7 @@ impl Default for GeneratorConfig {
             interpolation_order: 1,
             dtype: DType::F32,
             geometry: Geometry::Corrected,
+            kernel: Kernel::Fast,
             zca_memory_budget: 2 << 30,
         }
     }

@@ -23,8 +23,8 @@ pub(crate) use preprocess::run_user;
 use crate::array::DType;
 use crate::rng::{SampleRng, uniform, unit_f64};
 use crate::transform::{
-    self, Geometry, Interpolation, Layout, OutPixel, Pixel, TransformParams, Warp, WarpOptions,
-    image_dims,
+    self, Geometry, Interpolation, Kernel, Layout, OutPixel, Pixel, TransformParams, Warp,
+    WarpOptions, image_dims,
 };
 use crate::{BoxError, DataFormat, FillMode, Result};
 
@@ -129,9 +129,14 @@ impl ImageDataGenerator {
         self.config.data_format
     }
 
-    /// The geometry (corrected or Keras-exact).
+    /// The geometry (corrected or Keras').
     pub fn geometry(&self) -> Geometry {
         self.config.geometry
+    }
+
+    /// The resampling arithmetic (fast or bit-exact).
+    pub fn kernel(&self) -> Kernel {
+        self.config.kernel
     }
 
     /// The resampling options of this generator.
@@ -141,8 +146,7 @@ impl ImageDataGenerator {
             cval: self.config.cval,
             interpolation: self.interpolation,
             data_format: self.config.data_format,
-            // Keras' geometry promises scipy's numbers bit for bit; the default does not.
-            fast: self.config.geometry == Geometry::Corrected,
+            fast: self.config.kernel == Kernel::Fast,
             scale: 1.0,
         }
     }
@@ -559,9 +563,22 @@ impl ImageDataGeneratorBuilder {
         self
     }
 
-    /// Corrected (default) or Keras-exact geometry.
+    /// Corrected (default) or Keras' geometry.
     pub fn geometry(mut self, v: Geometry) -> Self {
         self.config.geometry = v;
+        self
+    }
+
+    /// Fast (default) or bit-exact resampling (see [`Kernel`]).
+    ///
+    /// ```
+    /// use augflow::{ImageDataGenerator, Kernel};
+    /// let g = ImageDataGenerator::builder().kernel(Kernel::Exact).build()?;
+    /// assert_eq!(g.kernel(), Kernel::Exact);
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
+    pub fn kernel(mut self, v: Kernel) -> Self {
+        self.config.kernel = v;
         self
     }
 

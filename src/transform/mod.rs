@@ -8,7 +8,7 @@ mod photometric;
 mod pixel;
 mod warp;
 
-pub use affine::{Affine, Geometry, SamplingMap, sampling_map};
+pub use affine::{Affine, Geometry, Kernel, SamplingMap, sampling_map};
 pub use fill::{FillMode, Interpolation};
 pub use params::TransformParams;
 pub use photometric::{apply_brightness, apply_channel_shift};
