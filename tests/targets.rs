@@ -334,6 +334,78 @@ fn flow_moves_each_mask_with_its_image() {
 }
 
 #[test]
+fn channels_first_masks_come_back_in_the_batch_layout_with_the_same_draws() {
+    use augflow::{DataFormat, Sequence};
+    let (n, h, w) = (6, 9, 13);
+    let x = ndarray::Array4::from_shape_fn((n, h, w, 3), |(i, r, c, k)| {
+        (i * 40 + r * 7 + c * 3 + k) as u8
+    });
+    let masks = ndarray::Array4::from_shape_fn((n, h, w, 2), |(i, r, c, k)| {
+        ((i + r * w + c) * (k + 1) % 251) as u8
+    });
+    let batch = |format: DataFormat| {
+        let datagen = ImageDataGenerator::builder()
+            .rotation_range(30.0)
+            .zoom_range(0.2)
+            .horizontal_flip(true)
+            .data_format(format)
+            .build()
+            .unwrap();
+        let (x, m) = match format {
+            DataFormat::ChannelsLast => (x.clone(), masks.clone()),
+            DataFormat::ChannelsFirst => (
+                x.view()
+                    .permuted_axes([0, 3, 1, 2])
+                    .as_standard_layout()
+                    .to_owned(),
+                masks
+                    .view()
+                    .permuted_axes([0, 3, 1, 2])
+                    .as_standard_layout()
+                    .to_owned(),
+            ),
+        };
+        let it = datagen
+            .flow(x)
+            .masks(m)
+            .batch_size(4)
+            .seed(3)
+            .build()
+            .unwrap();
+        it.get(0)
+            .unwrap()
+            .masks
+            .unwrap()
+            .into_array::<u8>()
+            .unwrap()
+    };
+    let last = batch(DataFormat::ChannelsLast);
+    let first = batch(DataFormat::ChannelsFirst);
+    assert_eq!(last.shape(), &[4, h, w, 2]);
+    assert_eq!(first.shape(), &[4, 2, h, w]);
+    assert_eq!(
+        first.view().permuted_axes(ndarray::IxDyn(&[0, 2, 3, 1])),
+        last.view()
+    );
+    // A channels-last shape is refused under channels-first, naming what is accepted.
+    let datagen = ImageDataGenerator::builder()
+        .data_format(DataFormat::ChannelsFirst)
+        .build()
+        .unwrap();
+    let x = ndarray::Array4::<u8>::zeros((n, 3, h, w));
+    let err = datagen
+        .flow(x)
+        .masks(masks.clone())
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("masks") && err.contains(&format!("({n}, K, {h}, {w})")),
+        "{err}"
+    );
+}
+
+#[test]
 fn bad_masks_are_refused_when_the_iterator_is_built() {
     let datagen = ImageDataGenerator::builder().build().unwrap();
     let x = ndarray::Array4::<u8>::zeros((3, 8, 8, 3));

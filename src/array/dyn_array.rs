@@ -261,6 +261,19 @@ impl DynArray {
         ))
     }
 
+    /// A 4-D `(N, H, W, C)` array as `(N, C, H, W)` in standard layout (other ranks are
+    /// returned as they are): channels-last batches turned channels-first.
+    pub(crate) fn into_channels_first(self) -> DynArray {
+        if self.ndim() != 4 {
+            return self;
+        }
+        let axes = IxDyn(&[0, 3, 1, 2]);
+        DynArray::from_data(map_same!(self.data, a => {
+            let p = a.permuted_axes(axes.clone());
+            if p.is_standard_layout() { p } else { p.as_standard_layout().into_owned() }
+        }))
+    }
+
     /// Concatenates `parts` along axis 0. All parts must have the same dtype and the same
     /// shape past axis 0.
     ///

@@ -243,7 +243,8 @@ impl<S: BatchSource, O: BatchElement> BatchIterator<S, O> {
         let targets = results.into_iter().collect::<Result<Vec<_>>>()?;
         // SAFETY: every slot of x and of the masks was fully written (all results are Ok).
         let x = unsafe { x.assume_init() };
-        Ok((x, unsafe { gather(targets, masks)? }))
+        let format = self.datagen.data_format();
+        Ok((x, unsafe { gather(targets, masks, format)? }))
     }
 
     /// Writes the batch's samples with the saver, if any.

@@ -111,8 +111,10 @@ impl<T: Pixel, O> FlowBuilder<T, O> {
         self.spec.source.extras.push(a.into());
         self
     }
-    /// Segmentation masks, one per image: `(N, H, W)` or `(N, H, W, K)` (channels last, for
-    /// either data format) of `u8` or `u16` class ids or `f32` values. Each batch's
+    /// Segmentation masks, one per image: `(N, H, W)`, or `(N, H, W, K)` channels-last and
+    /// `(N, K, H, W)` under [`DataFormat::ChannelsFirst`](crate::DataFormat), of `u8` or `u16`
+    /// class ids or `f32` values; batches give them in the batch's layout, `(n, H, W, K)` or
+    /// `(n, K, H, W)` (a `(N, H, W)` mask as `K = 1`). Each batch's
     /// [`masks`](super::Batch::masks) holds its samples' masks moved through their images'
     /// draws: the same map and flips, nearest sampling (ids are never blended), the
     /// generator's fill mode with [`mask_cval`](IteratorBuilder::mask_cval) for `constant`,
@@ -222,7 +224,7 @@ impl<T: Pixel> SourceSpec for ArraySpec<T> {
         src.check_lengths(n)?;
         let (h, w, _) = cfg.data_format.hwc([shape[1], shape[2], shape[3]]);
         let targets = (self.masks, self.boxes, self.keypoints);
-        src.attach_targets(targets, options, (n, h, w))?;
+        src.attach_targets(targets, options, (n, h, w), cfg.data_format)?;
         let labels = src.y.as_ref().filter(|_| !self.ignore_class_split);
         let members = split_rows(
             n,
@@ -251,9 +253,10 @@ impl<T: Pixel> ArraySource<T> {
         ),
         options: &BatchOptions,
         (n, h, w): (usize, usize, usize),
+        format: DataFormat,
     ) -> Result<()> {
         if let Some(m) = masks {
-            self.masks = Some(MaskArray::new(m, n, h, w)?);
+            self.masks = Some(MaskArray::new(m, (n, h, w), format)?);
             self.masks
                 .as_ref()
                 .map(|m| m.check_cval(options.mask_cval))

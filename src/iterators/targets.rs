@@ -13,7 +13,7 @@ use crate::targets::{
     transform_keypoints, warp_mask_into,
 };
 use crate::transform::TransformParams;
-use crate::{DType, DynArray, Error, Result};
+use crate::{DType, DataFormat, DynArray, Error, Result};
 
 /// One sample's targets after its draw: its mask `(1, H, W, K)`, its boxes and their
 /// labels, its keypoints with their labels and visibility.
@@ -84,13 +84,15 @@ pub(super) fn move_targets<S: BatchSource>(
 }
 
 /// Gathers the samples' targets into the batch's: masks stacked (or already written into
-/// `written`, whose every slot the samples filled), boxes and keypoints ragged.
+/// `written`, whose every slot the samples filled) in the batch's layout (`(N, K, H, W)`
+/// under channels-first), boxes and keypoints ragged.
 ///
 /// # Safety
 /// Every slot of `written` was written by [`move_targets`] (all samples succeeded).
 pub(super) unsafe fn gather(
     samples: Vec<SampleTargets>,
     written: Option<MaskBatch>,
+    format: DataFormat,
 ) -> Result<BatchTargets> {
     let mut masks = Vec::new();
     let mut boxes = BatchBoxes {
@@ -127,11 +129,15 @@ pub(super) unsafe fn gather(
             "masks of one dtype (mask files of one bit depth)",
         ));
     }
+    let masks = match written {
+        // SAFETY: the caller's guarantee.
+        Some(batch) => Some(unsafe { batch.assume_init() }),
+        None => has_masks.then(|| DynArray::concat(&masks)).transpose()?,
+    };
     Ok(BatchTargets {
-        masks: match written {
-            // SAFETY: the caller's guarantee.
-            Some(batch) => Some(unsafe { batch.assume_init() }),
-            None => has_masks.then(|| DynArray::concat(&masks)).transpose()?,
+        masks: match format {
+            DataFormat::ChannelsLast => masks,
+            DataFormat::ChannelsFirst => masks.map(DynArray::into_channels_first),
         },
         boxes: has_boxes.then_some(boxes),
         keypoints: has_points.then_some(points),

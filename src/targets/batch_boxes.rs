@@ -32,22 +32,39 @@ impl BatchBoxes {
     /// assert_eq!(counts, [1, 0]);
     /// ```
     pub fn padded(&self, max_boxes: Option<usize>) -> (Array3<f32>, Array2<i64>, Vec<usize>) {
-        let widest = self.boxes.iter().map(|b| b.nrows()).max().unwrap_or(0);
-        let m = max_boxes.unwrap_or(widest);
-        let n = self.boxes.len();
-        let mut boxes = Array3::zeros((n, m, 4));
-        let mut labels = Array2::from_elem((n, m), -1_i64);
-        let mut counts = Vec::with_capacity(n);
-        for (i, (b, l)) in self.boxes.iter().zip(&self.labels).enumerate() {
-            let k = b.nrows().min(m);
-            boxes
-                .slice_mut(s![i, ..k, ..])
-                .assign(&b.slice(s![..k, ..]));
-            for (j, &v) in l.iter().take(k).enumerate() {
-                labels[[i, j]] = v;
-            }
-            counts.push(k);
-        }
+        let (boxes, counts) = pad_rows(&self.boxes, 4, max_boxes);
+        let labels = pad_values(&self.labels, boxes.shape()[1], -1);
         (boxes, labels, counts)
     }
+}
+
+/// Per-sample `(k_i, d)` rows as one `(n, m, d)` array padded with zeros, and each sample's
+/// count; `m` is `max_rows`, or the largest `k_i` when `None` (longer samples keep their
+/// first rows).
+pub(crate) fn pad_rows(
+    rows: &[Array2<f32>],
+    d: usize,
+    max_rows: Option<usize>,
+) -> (Array3<f32>, Vec<usize>) {
+    let widest = rows.iter().map(|b| b.nrows()).max().unwrap_or(0);
+    let m = max_rows.unwrap_or(widest);
+    let mut out = Array3::zeros((rows.len(), m, d));
+    let mut counts = Vec::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        let k = r.nrows().min(m);
+        out.slice_mut(s![i, ..k, ..]).assign(&r.slice(s![..k, ..]));
+        counts.push(k);
+    }
+    (out, counts)
+}
+
+/// Per-sample values (one per row) as an `(n, m)` array, padded with `fill`.
+pub(crate) fn pad_values<V: Copy>(values: &[Vec<V>], m: usize, fill: V) -> Array2<V> {
+    let mut out = Array2::from_elem((values.len(), m), fill);
+    for (i, v) in values.iter().enumerate() {
+        for (j, &x) in v.iter().take(m).enumerate() {
+            out[[i, j]] = x;
+        }
+    }
+    out
 }

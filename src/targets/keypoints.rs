@@ -1,10 +1,11 @@
 //! Keypoints that move with their image: `(x, y)` in pixel corners, mapped through the
 //! sample's [`PointMap`]; those that leave the image are dropped or marked invisible.
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, Array3, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use super::PointMap;
+use super::batch_boxes::{pad_rows, pad_values};
 use crate::{Error, Result};
 
 /// What happens to a keypoint the transform moves out of the image.
@@ -41,6 +42,37 @@ pub struct BatchKeypoints {
     pub labels: Vec<Vec<i64>>,
     /// Per sample, whether each point lies in the image.
     pub visible: Vec<Vec<bool>>,
+}
+
+impl BatchKeypoints {
+    /// The points as one `(n, max_points, 2)` array padded with zeros, the labels as
+    /// `(n, max_points)` padded with `-1`, the visibility flags padded with `false`, and each
+    /// sample's count: for frameworks that want fixed shapes. `max_points` is the largest
+    /// count in the batch when `None`; samples with more points keep their first ones.
+    ///
+    /// ```
+    /// use augflow::targets::BatchKeypoints;
+    /// let k = BatchKeypoints {
+    ///     points: vec![ndarray::array![[1.5_f32, 2.5], [3.0, 4.0]], ndarray::Array2::zeros((0, 2))],
+    ///     labels: vec![vec![7, 8], vec![]],
+    ///     visible: vec![vec![true, false], vec![]],
+    /// };
+    /// let (points, labels, visible, counts) = k.padded(None);
+    /// assert_eq!(points.shape(), &[2, 2, 2]);
+    /// assert_eq!(labels, ndarray::array![[7, 8], [-1, -1]]);
+    /// assert_eq!(visible, ndarray::array![[true, false], [false, false]]);
+    /// assert_eq!(counts, [2, 0]);
+    /// ```
+    pub fn padded(
+        &self,
+        max_points: Option<usize>,
+    ) -> (Array3<f32>, Array2<i64>, Array2<bool>, Vec<usize>) {
+        let (points, counts) = pad_rows(&self.points, 2, max_points);
+        let m = points.shape()[1];
+        let labels = pad_values(&self.labels, m, -1);
+        let visible = pad_values(&self.visible, m, false);
+        (points, labels, visible, counts)
+    }
 }
 
 /// Checks the `(n, 2)` keypoints of sample `sample`: the shape and finite coordinates

@@ -1,13 +1,13 @@
 //! Masks as a source holds them: one `(N, H, W, K)` array of `u8`, `u16` or `f32`, checked
 //! against the images once, and shown one sample at a time to the batch engine.
 
-use ndarray::{ArcArray, ArrayD, Axis, CowArray, Ix3, Ix4};
+use ndarray::{ArcArray, ArrayD, Axis, CowArray, Ix3, Ix4, IxDyn};
 
 use super::masks::{MaskValue, warp_mask};
 use crate::array::{DType, DynArray, Element};
 use crate::generator::ImageDataGenerator;
 use crate::transform::TransformParams;
-use crate::{Error, Result};
+use crate::{DataFormat, Error, Result};
 
 /// The mask of one sample, `(H, W, K)` channels last, as a source shows it to the batch
 /// engine: borrowed from an array (`flow(x).masks(m)`, no copy), or owned when decoded from
@@ -87,26 +87,39 @@ pub(crate) enum MaskArray {
 }
 
 impl MaskArray {
-    /// The masks of `n` images of `h × w`: `(N, H, W)` or `(N, H, W, K)` of `u8`, `u16` or
-    /// `f32`. Errors name `masks`, the shape or dtype found and what is accepted.
-    pub(crate) fn new(masks: DynArray, n: usize, h: usize, w: usize) -> Result<Self> {
+    /// The masks of `n` images of `h × w`: `(N, H, W)`, or `(N, H, W, K)` channels-last and
+    /// `(N, K, H, W)` channels-first, of `u8`, `u16` or `f32`. Errors name `masks`, the
+    /// shape or dtype found and what is accepted.
+    pub(crate) fn new(
+        masks: DynArray,
+        (n, h, w): (usize, usize, usize),
+        format: DataFormat,
+    ) -> Result<Self> {
         let shape = masks.shape().to_vec();
+        let hwk = match (shape.len(), format) {
+            (4, DataFormat::ChannelsFirst) => vec![shape[0], shape[2], shape[3], shape[1]],
+            _ => shape.clone(),
+        };
         let fits = matches!(shape.len(), 3 | 4)
-            && shape[..3] == [n, h, w]
-            && shape.get(3).is_none_or(|&k| k > 0);
+            && hwk[..3] == [n, h, w]
+            && hwk.get(3).is_none_or(|&k| k > 0);
         if !fits {
+            let with_k = match format {
+                DataFormat::ChannelsLast => format!("({n}, {h}, {w}, K)"),
+                DataFormat::ChannelsFirst => format!("({n}, K, {h}, {w})"),
+            };
             return Err(Error::Shape {
                 name: "masks",
                 shape,
                 expected: format!(
-                    "({n}, {h}, {w}) or ({n}, {h}, {w}, K): one mask of the images' size per image"
+                    "({n}, {h}, {w}) or {with_k}: one mask of the images' size per image"
                 ),
             });
         }
         match masks.dtype() {
-            DType::U8 => Ok(MaskArray::U8(four_d(masks)?)),
-            DType::U16 => Ok(MaskArray::U16(four_d(masks)?)),
-            DType::F32 => Ok(MaskArray::F32(four_d(masks)?)),
+            DType::U8 => Ok(MaskArray::U8(four_d(masks, format)?)),
+            DType::U16 => Ok(MaskArray::U16(four_d(masks, format)?)),
+            DType::F32 => Ok(MaskArray::F32(four_d(masks, format)?)),
             other => Err(Error::invalid(
                 "masks",
                 format!("an array of {other}"),
@@ -164,11 +177,13 @@ impl MaskArray {
     }
 }
 
-/// A 3-D or 4-D array as `(N, H, W, K)`.
-fn four_d<T: Element>(masks: DynArray) -> Result<ArcArray<T, Ix4>> {
+/// A 3-D or 4-D array as `(N, H, W, K)` (a view of a channels-first `(N, K, H, W)`).
+fn four_d<T: Element>(masks: DynArray, format: DataFormat) -> Result<ArcArray<T, Ix4>> {
     let mut a: ArrayD<T> = masks.into_array()?;
     if a.ndim() == 3 {
         a = a.insert_axis(Axis(3));
+    } else if format == DataFormat::ChannelsFirst {
+        a = a.permuted_axes(IxDyn(&[0, 2, 3, 1]));
     }
     Ok(a.into_dimensionality::<Ix4>()
         .expect("rank checked above")
