@@ -121,101 +121,97 @@ fn resample_row<M: Copy>(
             None => px.iter_mut().for_each(|v| _ = v.write(lm.cval)),
         }
     }
+    // Sign-extended, the i32 source column converts to the same f64 as the kernel's.
+    let points = |col: usize| RowPoints {
+        first: if flip_h { w - 1 - col } else { col } as i32,
+        step: if flip_h { -1 } else { 1 },
+        base,
+        a,
+        last,
+        w: w as i32,
+    };
     let mut col = out_lo;
+    if k == 1 && out_lo < out_hi {
+        col += nearest_bytes(src, &mut out[out_lo..out_hi], &points(out_lo), isa);
+    }
     let mut pixels = [0i32; CHUNK];
     while col < out_hi {
         let n = (out_hi - col).min(CHUNK);
-        // Sign-extended, the i32 source column converts to the same f64 as the kernel's.
-        let (first, step) = if flip_h {
-            ((w - 1 - col) as i32, -1)
-        } else {
-            (col as i32, 1)
-        };
-        nearest_pixels(&mut pixels[..n], (first, step), (base, a), (last, w));
-        copy_pixels(
-            src,
-            &pixels[..n],
-            &mut out[col * k..(col + n) * k],
-            (k, isa),
-        );
+        nearest_pixels(&mut pixels[..n], &points(col));
+        copy_pixels(src, &pixels[..n], &mut out[col * k..(col + n) * k], k);
         col += n;
     }
 }
 
-/// `dst`'s pixels copied from `src`'s pixels `pixels` (`k` values each): one-channel byte
-/// masks by the build's gathers, the rest value by value.
+/// `dst`'s pixels copied from `src`'s pixels `pixels` (`k` values each).
 #[inline(always)]
-fn copy_pixels<M: Copy>(
-    src: &[M],
-    pixels: &[i32],
-    dst: &mut [MaybeUninit<M>],
-    (k, isa): (usize, Isa),
-) {
-    if k > 1 {
-        for (o, &i) in dst.chunks_exact_mut(k).zip(pixels) {
-            let i = i as usize * k;
-            write_all(o, &src[i..i + k]);
-        }
-        return;
-    }
-    let done = if size_of::<M>() == 1 {
-        // SAFETY: a one-byte `Copy` type has no padding: its values are copied as bytes.
-        let (s, d) = unsafe {
-            (
-                std::slice::from_raw_parts(src.as_ptr().cast::<u8>(), src.len()),
-                std::slice::from_raw_parts_mut(
-                    dst.as_mut_ptr().cast::<MaybeUninit<u8>>(),
-                    dst.len(),
-                ),
-            )
-        };
-        gather_bytes(s, pixels, d, isa)
-    } else {
-        0
-    };
-    for (o, &i) in dst[done..].iter_mut().zip(&pixels[done..]) {
-        // SAFETY: `nearest_pixels` clamps every pixel into the h × w source.
-        o.write(unsafe { *src.get_unchecked(i as usize) });
+fn copy_pixels<M: Copy>(src: &[M], pixels: &[i32], dst: &mut [MaybeUninit<M>], k: usize) {
+    for (o, &i) in dst.chunks_exact_mut(k).zip(pixels) {
+        let i = i as usize * k;
+        write_all(o, &src[i..i + k]);
     }
 }
 
-/// The bytes at `pixels` copied into `dst` by the build's gathers; returns how many (the
-/// rest is the caller's).
+/// The leading output pixels of a one-channel byte mask's interior span, by the build's
+/// lanes (indices and gathers in registers); returns how many (the rest is the caller's).
 #[inline(always)]
-fn gather_bytes(src: &[u8], pixels: &[i32], dst: &mut [MaybeUninit<u8>], isa: Isa) -> usize {
+fn nearest_bytes<M: Copy>(
+    src: &[M],
+    dst: &mut [MaybeUninit<M>],
+    points: &RowPoints,
+    isa: Isa,
+) -> usize {
+    if size_of::<M>() != 1 {
+        return 0;
+    }
+    // SAFETY: a one-byte `Copy` type has no padding: its values are copied as bytes.
+    let (src, dst) = unsafe {
+        (
+            std::slice::from_raw_parts(src.as_ptr().cast::<u8>(), src.len()),
+            std::slice::from_raw_parts_mut(dst.as_mut_ptr().cast::<MaybeUninit<u8>>(), dst.len()),
+        )
+    };
     #[cfg(target_arch = "x86_64")]
     // SAFETY: `isa` is the build this code was compiled into, which the CPU runs; the
-    // pixels lie in `src`, whose length h · w fits an i32 (checked by the caller).
+    // points clamp into the source, whose length h · w fits an i32 (checked by the caller).
     unsafe {
         match isa {
-            Isa::Avx512 => return super::x86::labels_u8::gather_16(src, pixels, dst),
-            Isa::Avx2 => return super::x86::labels_u8::gather_8(src, pixels, dst),
+            Isa::Avx512 => return super::x86::labels_u8::nearest_16(src, dst, points),
+            Isa::Avx2 => return super::x86::labels_u8::nearest_8(src, dst, points),
             Isa::Portable => {}
         }
     }
-    let _ = (src, pixels, dst, isa);
+    let _ = (src, dst, points, isa);
     0
+}
+
+/// The sampling points of one output row, as the label kernel's lanes take them: output
+/// column `j` of the span samples at `base + cc·a` with source column `cc = first + j·step`,
+/// rounded half up and clamped to `[0, last]` (what [`nearest_pixels`] computes; the x86
+/// lanes repeat its operations in the same order).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RowPoints {
+    pub first: i32,
+    pub step: i32,
+    pub base: [f64; 2],
+    pub a: [f64; 2],
+    pub last: [f64; 2],
+    pub w: i32,
 }
 
 /// Pixels per step of the interior: their indices are computed first (in vector lanes,
 /// where the build has them), then copied.
 const CHUNK: usize = 64;
 
-/// The nearest source pixels (`row · w + col`) of the columns whose source columns are
-/// `first + j·step`: the sampling point `base + cc·a` rounded half up (spec §5.5, order 0),
-/// clamped to `[0, last]` as scipy clamps a tap under `nearest` (inside the interior span
-/// the clamp changes nothing).
+/// The nearest source pixels (`row · w + col`) of `pixels.len()` columns from `p.first`:
+/// the sampling point `base + cc·a` rounded half up (spec §5.5, order 0), clamped to
+/// `[0, last]` as scipy clamps a tap under `nearest` (inside the interior span the clamp
+/// changes nothing).
 #[inline(always)]
-fn nearest_pixels(
-    pixels: &mut [i32],
-    (first, step): (i32, i32),
-    (base, a): ([f64; 2], [f64; 2]),
-    (last, w): ([f64; 2], usize),
-) {
-    let w = w as i32;
-    for (j, p) in pixels.iter_mut().enumerate() {
-        let cc = f64::from(first + j as i32 * step);
-        let (t0, t1) = (base[0] + cc * a[0], base[1] + cc * a[1]);
+fn nearest_pixels(pixels: &mut [i32], p: &RowPoints) {
+    for (j, px) in pixels.iter_mut().enumerate() {
+        let cc = f64::from(p.first + j as i32 * p.step);
+        let (t0, t1) = (p.base[0] + cc * p.a[0], p.base[1] + cc * p.a[1]);
         let (t0, t1) = (t0 + 0.5, t1 + 0.5);
         // Clamped to the integers [0, last] first, the truncation below is the floor, and
         // equals clamping the floor (floor is monotone, the bounds are integers).
@@ -223,11 +219,11 @@ fn nearest_pixels(
         // parameters are checked finite), so both fit an i32, and so does the pixel.
         let (r, c) = unsafe {
             (
-                t0.max(0.0).min(last[0]).to_int_unchecked::<i32>(),
-                t1.max(0.0).min(last[1]).to_int_unchecked::<i32>(),
+                t0.max(0.0).min(p.last[0]).to_int_unchecked::<i32>(),
+                t1.max(0.0).min(p.last[1]).to_int_unchecked::<i32>(),
             )
         };
-        *p = r * w + c;
+        *px = r * p.w + c;
     }
 }
 
