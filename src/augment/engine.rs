@@ -449,6 +449,10 @@ impl Op {
     /// ```
     pub fn apply(&self, params: &Params, image: ArrayViewMut3<'_, f32>) -> Result<()> {
         self.validate()?;
+        if self.is_geometric() {
+            let aug = super::Augment::new().with(self.clone())?;
+            return aug.apply(std::slice::from_ref(params), image);
+        }
         with_pixels(image, |pixels, shape| {
             let mut pending = Vec::new();
             stage(self, params, pixels, shape, &mut pending)?;
