@@ -179,6 +179,9 @@ fn run_case(dir: &Path, case: &Value) -> Result<Option<String>, String> {
     if GEOMETRIC.contains(&layer) {
         return run_geometric(dir, case, layer);
     }
+    if layer == "RandAugment" {
+        return run_rand_augment(dir, case);
+    }
     let mut config = case["config"].clone();
     let channels_first =
         config.get("data_format").and_then(Value::as_str) == Some("channels_first");
@@ -395,6 +398,101 @@ fn geometric_params(dir: &Path, layer: &str, t: &Value, b: usize) -> Result<Para
     })
 }
 
+/// RandAugment's sub-layers by index: the key of their transformation and their class.
+const RAND_AUGMENT_OPS: [(&str, &str); 11] = [
+    ("random_shear", "RandomShear"),
+    ("random_translation", "RandomTranslation"),
+    ("random_rotation", "RandomRotation"),
+    ("random_brightness", "RandomBrightness"),
+    ("random_color_degeneration", "RandomColorDegeneration"),
+    ("random_contrast", "RandomContrast"),
+    ("random_sharpness", "RandomSharpness"),
+    ("random_posterization", "RandomPosterization"),
+    ("solarization", "Solarization"),
+    ("auto_contrast", "AutoContrast"),
+    ("equalization", "Equalization"),
+];
+
+/// RandAugment: each image through the policy with its chosen ops' parameters. Keras
+/// equalizes with one histogram over the batch (augflow: per image), so a case choosing
+/// Equalization is replayed op by op with the policy's own sub-ops and the batch as one
+/// tall image for that op.
+fn run_rand_augment(dir: &Path, case: &Value) -> Result<Option<String>, String> {
+    let mut config = case["config"].clone();
+    if let Some(obj) = config.as_object_mut() {
+        obj.remove("data_format");
+    }
+    let op = Op::from_keras(serde_json::json!({"class_name": "RandAugment", "config": config}))
+        .map_err(|e| e.to_string())?;
+    let Op::RandAugment(policy) = op else {
+        return Err(format!("not RandAugment: {op:?}"));
+    };
+    let x = f32_array(
+        &dir.join(
+            case["inputs"]["images"]["file"]
+                .as_str()
+                .unwrap_or_default(),
+        ),
+    );
+    let mut x: Array4<f32> = x.into_dimensionality().map_err(|e| e.to_string())?;
+    let t = &case["transformation"];
+    let idxes: Vec<u8> = values(dir, &t["layer_idxes"])
+        .iter()
+        .map(|v| *v as u8)
+        .collect();
+    let image_params = |b: usize| -> Result<Vec<Params>, String> {
+        idxes
+            .iter()
+            .map(|&i| {
+                let (key, layer) = RAND_AUGMENT_OPS[usize::from(i)];
+                let sub = &t["transforms"][key];
+                if GEOMETRIC.contains(&layer) {
+                    geometric_params(dir, layer, sub, b)
+                } else {
+                    params(dir, layer, sub, b, None, None)
+                }
+            })
+            .collect()
+    };
+    let batch = x.len_of(Axis(0));
+    if idxes.contains(&10) {
+        for (k, &i) in idxes.iter().enumerate() {
+            let op = policy.op(usize::from(i)).ok_or("index beyond 11")?;
+            if matches!(op, Op::Equalization(_)) {
+                let (b, h, w, c) = x.dim();
+                let mut tall = x
+                    .to_shape((b * h, w, c))
+                    .map_err(|e| e.to_string())?
+                    .to_owned();
+                op.apply(&Params::Equalization, tall.view_mut())
+                    .map_err(|e| e.to_string())?;
+                x = tall
+                    .into_shape_with_order((b, h, w, c))
+                    .map_err(|e| e.to_string())?;
+                continue;
+            }
+            for b in 0..batch {
+                let p = image_params(b)?.swap_remove(k);
+                op.apply(&p, x.index_axis_mut(Axis(0), b))
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+    } else {
+        let aug = Augment::new()
+            .with(Op::RandAugment(policy))
+            .map_err(|e| e.to_string())?;
+        for b in 0..batch {
+            let p = Params::RandAugment {
+                layer_idxes: idxes.clone(),
+                transforms: image_params(b)?,
+            };
+            aug.apply(&[p], x.index_axis_mut(Axis(0), b))
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    compare(dir, &case["outputs"]["images"], x.into_dyn())
+}
+
 fn box_format(name: &str) -> Result<BoxFormat, String> {
     serde_json::from_value(Value::String(name.into())).map_err(|e| e.to_string())
 }
@@ -579,7 +677,8 @@ const GEOMETRIC: [&str; 9] = [
     "Resizing",
 ];
 
-const IMPLEMENTED: [&str; 28] = [
+const IMPLEMENTED: [&str; 29] = [
+    "RandAugment",
     "RandomFlip",
     "RandomTranslation",
     "RandomRotation",

@@ -422,6 +422,7 @@ pub enum Op {
     CenterCrop(CenterCrop),
     Resizing(Resizing),
     RandomResizedCrop(RandomResizedCrop),
+    RandAugment(super::policy::RandAugment),
 }
 
 /// Keras bookkeeping keys of `get_config()` that do not change what an op computes.
@@ -539,6 +540,7 @@ impl Op {
             Op::CenterCrop(o) => o.validate(),
             Op::Resizing(o) => o.validate(),
             Op::RandomResizedCrop(o) => o.validate(),
+            Op::RandAugment(o) => o.validate(),
         }
     }
 }

@@ -449,7 +449,7 @@ impl Op {
     /// ```
     pub fn apply(&self, params: &Params, image: ArrayViewMut3<'_, f32>) -> Result<()> {
         self.validate()?;
-        if self.is_geometric() {
+        if self.needs_transform() {
             let aug = super::Augment::new().with(self.clone())?;
             return aug.apply(std::slice::from_ref(params), image);
         }

@@ -26,6 +26,7 @@ mod hsv;
 mod mix;
 mod params;
 mod pipeline;
+mod policy;
 mod sample;
 mod tone;
 
@@ -44,4 +45,5 @@ pub use hsv::{hsv_to_rgb, rgb_to_hsv};
 pub use mix::{CutMix, CutMixParams, MixUp, MixUpParams};
 pub use params::{ErasingFill, Params};
 pub use pipeline::Augment;
+pub use policy::RandAugment;
 pub use sample::Sample;

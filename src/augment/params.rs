@@ -166,6 +166,13 @@ pub enum Params {
     CenterCrop,
     /// No random part.
     Resizing,
+    /// The chosen ops (indices into RandAugment's eleven) and their parameters, in order.
+    RandAugment {
+        /// The op indices.
+        layer_idxes: Vec<u8>,
+        /// One op's parameters per index.
+        transforms: Vec<Params>,
+    },
     /// torchvision's `(i, j, h, w)`: the window resized to the output size.
     RandomResizedCrop {
         /// First row.

@@ -158,7 +158,7 @@ impl Augment {
                 expected: self.ops.len(),
             });
         }
-        if self.ops.iter().any(Op::is_geometric) {
+        if self.ops.iter().any(Op::needs_transform) {
             return assign_same_shape(image, |owned| {
                 Ok(self.transform(params, Sample::new(owned))?.image)
             });

@@ -1,6 +1,8 @@
 //! [`Sample`]: an image with the targets that move with it, and [`Augment::transform`],
 //! which runs a pipeline whose geometric ops may change the image size.
 
+use std::borrow::Cow;
+
 use ndarray::Array3;
 
 use super::config::Op;
@@ -139,6 +141,26 @@ fn resample(steps: &mut Vec<Step>, image: &mut Pixels, mask: &mut Option<Pixels>
     steps.clear();
 }
 
+/// The ops and their parameters with every policy replaced by the ops it chose.
+fn expand_policies<'a>(
+    ops: &'a [Op],
+    params: &'a [Params],
+) -> Result<Vec<(Cow<'a, Op>, Cow<'a, Params>)>> {
+    let mut flat = Vec::with_capacity(ops.len());
+    for (op, p) in ops.iter().zip(params) {
+        match op {
+            Op::RandAugment(policy) => flat.extend(
+                policy
+                    .expand(p)?
+                    .into_iter()
+                    .map(|(o, p)| (Cow::Owned(o), Cow::Owned(p))),
+            ),
+            _ => flat.push((Cow::Borrowed(op), Cow::Borrowed(p))),
+        }
+    }
+    Ok(flat)
+}
+
 impl Augment {
     /// Applies drawn parameters to a sample. Consecutive geometric ops are fused into one
     /// resampling of the image (one of the mask) at the chain's output size; consecutive
@@ -172,7 +194,8 @@ impl Augment {
         let mut mask = mask.map(|m| Pixels::new(m, |v| v as f32));
         let mut boxes = boxes;
         let (mut steps, mut pending): (Vec<Step>, _) = (Vec::new(), Vec::new());
-        for (op, p) in self.ops().iter().zip(params) {
+        for (op, p) in expand_policies(self.ops(), params)? {
+            let (op, p) = (op.as_ref(), p.as_ref());
             if op.is_geometric() {
                 let size = steps
                     .last()

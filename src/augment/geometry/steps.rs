@@ -95,6 +95,12 @@ impl Op {
         )
     }
 
+    /// Whether the op runs through [`Augment::transform`](crate::augment::Augment::transform)
+    /// (geometric ops and policies, which expand into ops).
+    pub(crate) fn needs_transform(&self) -> bool {
+        self.is_geometric() || matches!(self, Op::RandAugment(_))
+    }
+
     /// The step of a geometric op on an input of `[h, w]`; an error for other ops or
     /// parameters that do not fit the image.
     pub(crate) fn step(&self, params: &Params, [h, w]: [usize; 2]) -> Result<Step> {
