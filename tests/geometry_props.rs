@@ -319,6 +319,29 @@ fn replaying_a_draw_on_the_wrong_image_is_an_error_not_a_panic() {
         rrc.transform(&p, Sample::new(Array3::zeros((8, 8, 3))))
             .is_err()
     );
+    let huge = [Params::RandomResizedCrop {
+        top: usize::MAX,
+        left: 0,
+        height: 2,
+        width: 2,
+    }];
+    assert!(
+        rrc.transform(&huge, Sample::new(Array3::zeros((8, 8, 3))))
+            .is_err()
+    );
+    let huge = [Params::RandomCrop {
+        h_start: usize::MAX,
+        w_start: usize::MAX,
+    }];
+    assert!(
+        aug.transform(&huge, Sample::new(Array3::zeros((8, 8, 3))))
+            .is_err()
+    );
+    let too_big = Augment::from_json(
+        r#"[{"class_name": "Resizing", "config": {"height": 65536, "width": 65536}}]"#,
+    )
+    .unwrap_err();
+    assert!(too_big.to_string().contains("height"), "{too_big}");
     let mut image = Array3::<f32>::zeros((8, 8, 3));
     let in_place =
         Augment::from_json(r#"[{"class_name": "Resizing", "config": {"height": 4, "width": 4}}]"#)

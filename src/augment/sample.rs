@@ -38,6 +38,11 @@ pub struct Sample {
 
 impl Sample {
     /// An image without targets.
+    ///
+    /// ```
+    /// let s = augflow::augment::Sample::new(ndarray::Array3::zeros((2, 3, 1)));
+    /// assert!(s.mask.is_none() && s.boxes.is_none());
+    /// ```
     pub fn new(image: Array3<f32>) -> Sample {
         Sample {
             image,
@@ -46,7 +51,15 @@ impl Sample {
         }
     }
 
-    /// Adds a mask of the image's height and width.
+    /// Adds a mask of the image's height and width (an error naming `mask` otherwise).
+    ///
+    /// ```
+    /// use augflow::augment::Sample;
+    /// use ndarray::Array3;
+    /// let s = Sample::new(Array3::zeros((2, 3, 1))).with_mask(Array3::from_elem((2, 3, 1), 4))?;
+    /// assert_eq!(s.mask.unwrap()[[1, 2, 0]], 4);
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
     pub fn with_mask(mut self, mask: Array3<i32>) -> Result<Sample> {
         let (h, w, _) = self.image.dim();
         if mask.dim().0 != h || mask.dim().1 != w {
@@ -61,6 +74,14 @@ impl Sample {
     }
 
     /// Adds boxes.
+    ///
+    /// ```
+    /// use augflow::augment::{Boxes, BoxFormat, Sample};
+    /// let b = Boxes::new(BoxFormat::RelXyxy, vec![[0.1, 0.1, 0.5, 0.5]], vec![7])?;
+    /// let s = Sample::new(ndarray::Array3::zeros((4, 4, 3))).with_boxes(b);
+    /// assert_eq!(s.boxes.unwrap().labels, vec![7]);
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
     pub fn with_boxes(mut self, boxes: Boxes) -> Sample {
         self.boxes = Some(boxes);
         self

@@ -46,6 +46,12 @@ impl BoxFormat {
     }
 
     /// Pixel `[x1, y1, x2, y2]` of a box of an `h × w` image (float32, as Keras).
+    ///
+    /// ```
+    /// use augflow::augment::BoxFormat;
+    /// assert_eq!(BoxFormat::Yxyx.to_xyxy([1.0, 2.0, 3.0, 4.0], 10.0, 10.0), [2.0, 1.0, 4.0, 3.0]);
+    /// assert_eq!(BoxFormat::Xywh.to_xyxy([1.0, 2.0, 3.0, 4.0], 10.0, 10.0), [1.0, 2.0, 4.0, 6.0]);
+    /// ```
     pub fn to_xyxy(self, b: [f32; 4], h: f32, w: f32) -> [f32; 4] {
         let b = if self.relative() {
             match self {
@@ -66,6 +72,13 @@ impl BoxFormat {
     }
 
     /// This format's numbers for pixel `[x1, y1, x2, y2]` of an `h × w` image.
+    ///
+    /// ```
+    /// use augflow::augment::BoxFormat;
+    /// let c = [2.0, 4.0, 6.0, 8.0];
+    /// assert_eq!(BoxFormat::CenterXywh.from_xyxy(c, 10.0, 10.0), [4.0, 6.0, 4.0, 4.0]);
+    /// assert_eq!(BoxFormat::RelXyxy.from_xyxy(c, 10.0, 20.0), [0.1, 0.4, 0.3, 0.8]);
+    /// ```
     pub fn from_xyxy(self, c: [f32; 4], h: f32, w: f32) -> [f32; 4] {
         let (bw, bh) = (c[2] - c[0], c[3] - c[1]);
         let (cx, cy) = (c[0] + bw / 2.0, c[1] + bh / 2.0);

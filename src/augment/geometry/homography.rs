@@ -45,8 +45,8 @@ impl Homography {
         Homography::affine([1.0, 0.0, tx], [0.0, 1.0, ty])
     }
 
-    /// Scaling by `(sx, sy)` about the centre of an image of `size = (width, height)` pixels
-    /// written as `w, h`: the centre `((w-1)/2, (h-1)/2)` stays put.
+    /// Scaling by `(sx, sy)` about the centre of a `w × h` image: the centre pixel position
+    /// `((w-1)/2, (h-1)/2)` stays put.
     ///
     /// ```
     /// use augflow::augment::Homography;
@@ -78,12 +78,24 @@ impl Homography {
     }
 
     /// Whether the last row is `[0, 0, 1]` (no projective division).
+    ///
+    /// ```
+    /// use augflow::augment::Homography;
+    /// assert!(Homography::translation(1.0, 2.0).is_affine());
+    /// assert!(!Homography([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.1, 0.0, 1.0]]).is_affine());
+    /// ```
     pub fn is_affine(&self) -> bool {
         self.0[2] == [0.0, 0.0, 1.0]
     }
 
     /// Whether each source axis depends only on the same output axis (flips, crops,
     /// resizes, translations, zooms): such maps resample with separable, precomputed taps.
+    ///
+    /// ```
+    /// use augflow::augment::Homography;
+    /// assert!(Homography::scale_about(-1.0, 2.0, 8.0, 8.0).is_axis_aligned());
+    /// assert!(!Homography::affine([1.0, 0.2, 0.0], [0.0, 1.0, 0.0]).is_axis_aligned());
+    /// ```
     pub fn is_axis_aligned(&self) -> bool {
         self.is_affine() && self.0[0][1] == 0.0 && self.0[1][0] == 0.0
     }

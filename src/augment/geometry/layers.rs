@@ -35,6 +35,12 @@ fn rrc_ratio() -> [f64; 2] {
 }
 
 /// Which axes [`RandomFlip`] mirrors.
+///
+/// ```
+/// use augflow::augment::FlipMode;
+/// let m: FlipMode = serde_json::from_str("\"horizontal_and_vertical\"").unwrap();
+/// assert_eq!(m, FlipMode::HorizontalAndVertical);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FlipMode {
@@ -401,6 +407,22 @@ fn size(name: &'static str, v: usize) -> Result<()> {
     }
 }
 
+/// An output of `h × w` pixels, at most what augflow decodes from a file.
+fn area(name: &'static str, h: usize, w: usize) -> Result<()> {
+    size(name, h)?;
+    size(name, w)?;
+    let max = crate::iterators::LoadOptions::DEFAULT_MAX_PIXELS;
+    if (h as u64) * (w as u64) <= max {
+        Ok(())
+    } else {
+        Err(invalid(
+            name,
+            format!("{h}x{w}"),
+            &format!("at most {max} pixels"),
+        ))
+    }
+}
+
 fn ordered(name: &'static str, r: [f64; 2], min: f64) -> Result<()> {
     if r.iter().all(|v| v.is_finite() && *v > min) && r[0] <= r[1] {
         Ok(())
@@ -466,22 +488,19 @@ impl RandomPerspective {
 
 impl RandomCrop {
     pub(crate) fn validate(&self) -> Result<()> {
-        size("height", self.height)?;
-        size("width", self.width)
+        area("height", self.height, self.width)
     }
 }
 
 impl CenterCrop {
     pub(crate) fn validate(&self) -> Result<()> {
-        size("height", self.height)?;
-        size("width", self.width)
+        area("height", self.height, self.width)
     }
 }
 
 impl Resizing {
     pub(crate) fn validate(&self) -> Result<()> {
-        size("height", self.height)?;
-        size("width", self.width)?;
+        area("height", self.height, self.width)?;
         if self.crop_to_aspect_ratio && self.pad_to_aspect_ratio {
             return Err(invalid(
                 "pad_to_aspect_ratio",
@@ -502,8 +521,7 @@ impl Resizing {
 
 impl RandomResizedCrop {
     pub(crate) fn validate(&self) -> Result<()> {
-        size("size", self.size[0])?;
-        size("size", self.size[1])?;
+        area("size", self.size[0], self.size[1])?;
         ordered("scale", self.scale, 0.0)?;
         ordered("ratio", self.ratio, 0.0)
     }

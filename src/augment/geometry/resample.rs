@@ -42,6 +42,13 @@ pub enum Fill {
 impl Fill {
     /// The pixel index standing for index `i` of an axis of `n` pixels; `None` for the fill
     /// value (`constant` outside, or an empty axis).
+    ///
+    /// ```
+    /// use augflow::augment::Fill;
+    /// assert_eq!(Fill::Nearest.extend(-3, 4), Some(0));
+    /// assert_eq!(Fill::Reflect.extend(5, 4), Some(2));
+    /// assert_eq!(Fill::Wrap.extend(0, 0), None);
+    /// ```
     pub fn extend(self, i: i64, n: usize) -> Option<usize> {
         let n = i64::try_from(n).ok().filter(|n| *n > 0)?;
         if (0..n).contains(&i) {
@@ -86,6 +93,12 @@ pub enum Kernel {
 
 impl Kernel {
     /// Half the support, in source pixels at scale 1.
+    ///
+    /// ```
+    /// use augflow::augment::Kernel;
+    /// assert_eq!(Kernel::Bilinear.radius(), 1.0);
+    /// assert_eq!(Kernel::Lanczos5.radius(), 5.0);
+    /// ```
     pub fn radius(self) -> f64 {
         match self {
             Kernel::Nearest => 0.5,

@@ -190,7 +190,12 @@ impl Op {
                     width,
                 },
             ) => {
-                let fits = *height > 0 && *width > 0 && top + height <= h && left + width <= w;
+                let inside =
+                    |a: usize, b: usize, n: usize| a.checked_add(b).is_some_and(|e| e <= n);
+                let fits = *height > 0
+                    && *width > 0
+                    && inside(*top, *height, h)
+                    && inside(*left, *width, w);
                 if !fits {
                     return Err(Error::invalid(
                         "params",
@@ -222,6 +227,14 @@ fn identity(out: [usize; 2]) -> Step {
 impl RandomCrop {
     fn step(&self, h_start: usize, w_start: usize, [h, w]: [usize; 2]) -> Result<Step> {
         let (th, tw) = (self.height, self.width);
+        if h_start >= h || w_start >= w {
+            return Err(Error::invalid(
+                "h_start",
+                format!("[{h_start}, {w_start}]"),
+                format!("a first row and column inside the {h}x{w} image"),
+            ));
+        }
+        // Both starts are inside the image, so the sums below cannot overflow.
         let rows = [
             h_start as i64,
             (h_start + th).min(h) as i64 - h_start as i64,
@@ -230,13 +243,6 @@ impl RandomCrop {
             w_start as i64,
             (w_start + tw).min(w) as i64 - w_start as i64,
         ];
-        if h_start >= h || w_start >= w {
-            return Err(Error::invalid(
-                "h_start",
-                format!("[{h_start}, {w_start}]"),
-                format!("a first row and column inside the {h}x{w} image"),
-            ));
-        }
         Ok(Step::crop_resize(rows, cols, [th, tw], Kernel::Bilinear))
     }
 }
