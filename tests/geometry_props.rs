@@ -155,6 +155,30 @@ proptest! {
     }
 
     #[test]
+    fn element_wise_ops_written_with_the_resampling_give_the_same_bits(
+        first in geometric_op(),
+        second in geometric_op(),
+        seed: u64,
+    ) {
+        let brightness = Op::RandomBrightness(RandomBrightness { factor: 0.3.into(), value_range: [0.0, 255.0] });
+        let invert = Op::RandomInvert(RandomInvert { factor: 0.5.into(), value_range: [0.0, 255.0] });
+        let rescale = Op::Rescaling(Rescaling { scale: Scalars::One(0.5), offset: 1.0 });
+        let ops = [first, brightness, invert, second, rescale];
+        let mut aug = Augment::new();
+        for op in &ops {
+            aug = aug.with(op.clone()).unwrap();
+        }
+        let image = smooth_image(40, 48);
+        let (fused, params) = aug.run_sample(Sample::new(image.clone()), seed, 0, 0).unwrap();
+        let mut step = Sample::new(image);
+        for (op, p) in ops.iter().zip(&params) {
+            let single = Augment::new().with(op.clone()).unwrap();
+            step = single.transform(std::slice::from_ref(p), step).unwrap();
+        }
+        prop_assert_eq!(fused.image, step.image);
+    }
+
+    #[test]
     fn geometric_draws_depend_only_on_seed_epoch_and_index(
         ops in proptest::collection::vec(geometric_op(), 1..5),
         seed: u64,

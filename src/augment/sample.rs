@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use ndarray::Array3;
 
 use super::config::Op;
-use super::engine::{flush, stage};
+use super::engine::{PixelOp, flush, is_pointwise, pointwise, stage};
 use super::geometry::{BoxFormat, Boxes, Step, fuse};
 use super::params::Params;
 use super::pipeline::Augment;
@@ -145,18 +145,25 @@ fn move_boxes(op: &Op, p: &Params, boxes: &mut Boxes, size: [usize; 2]) -> Resul
     op.move_boxes(p, boxes, size)
 }
 
-/// Resamples the image (and mask) once through the fused `steps`, then empties them.
-fn resample(steps: &mut Vec<Step>, image: &mut Pixels, mask: &mut Option<Pixels>) {
+/// Resamples the image (and mask) once through the fused `steps`, running the element-wise
+/// ops `post` as each output pixel is written; then empties both.
+fn resample(
+    steps: &mut Vec<Step>,
+    post: &mut Vec<PixelOp>,
+    image: &mut Pixels,
+    mask: &mut Option<Pixels>,
+) {
     if steps.is_empty() {
         return;
     }
     let [h, w, c] = image.shape;
     let plan = fuse(steps, [h, w]);
-    image.data = plan.run(&image.data, image.shape);
+    image.data = plan.run(&image.data, image.shape, post);
+    post.clear();
     image.shape = [plan.out[0], plan.out[1], c];
     if let Some(m) = mask.as_mut() {
         let plan = plan.for_mask();
-        m.data = plan.run(&m.data, m.shape);
+        m.data = plan.run(&m.data, m.shape, &[]);
         m.shape = [plan.out[0], plan.out[1], m.shape[2]];
     }
     steps.clear();
@@ -184,7 +191,8 @@ fn expand_policies<'a>(
 
 impl Augment {
     /// Applies drawn parameters to a sample. Consecutive geometric ops are fused into one
-    /// resampling of the image (one of the mask) at the chain's output size; consecutive
+    /// resampling of the image (one of the mask) at the chain's output size, and the
+    /// element-wise ops right after them run as its pixels are written; other consecutive
     /// element-wise ops share one pass; boxes move op by op with Keras' rules.
     ///
     /// ```
@@ -215,6 +223,8 @@ impl Augment {
         let mut mask = mask.map(|m| Pixels::new(m, |v| v as f32));
         let mut boxes = boxes;
         let (mut steps, mut pending): (Vec<Step>, _) = (Vec::new(), Vec::new());
+        // Element-wise ops right after a geometric chain, run as its pixels are written.
+        let mut post = Vec::new();
         for (op, p) in expand_policies(self.ops(), params)? {
             let (op, p) = (op.as_ref(), p.as_ref());
             if op.is_geometric() {
@@ -225,14 +235,20 @@ impl Augment {
                 if let Some(b) = boxes.as_mut() {
                     move_boxes(op, p, b, size)?;
                 }
+                // Element-wise ops between two geometric ops end the first chain.
+                if !post.is_empty() {
+                    resample(&mut steps, &mut post, &mut image, &mut mask);
+                }
                 flush(&mut pending, &mut image.data, image.shape[2]);
                 steps.push(step);
+            } else if !steps.is_empty() && is_pointwise(op) {
+                post.extend(pointwise(op, p, image.shape[2])?);
             } else {
-                resample(&mut steps, &mut image, &mut mask);
+                resample(&mut steps, &mut post, &mut image, &mut mask);
                 stage(op, p, &mut image.data, image.shape, &mut pending)?;
             }
         }
-        resample(&mut steps, &mut image, &mut mask);
+        resample(&mut steps, &mut post, &mut image, &mut mask);
         flush(&mut pending, &mut image.data, image.shape[2]);
         Ok(Sample {
             image: image.into_array(|v| v)?,

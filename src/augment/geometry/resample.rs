@@ -11,6 +11,7 @@ use std::cell::Cell;
 use serde::{Deserialize, Serialize};
 
 use super::Homography;
+use crate::augment::engine::PixelOp;
 
 /// Keras 3's `fill_mode`: how the image extends beyond its border (README §7).
 ///
@@ -281,21 +282,22 @@ impl Resample {
         if self.antialias { s } else { 1.0 }
     }
 
-    /// Resamples `src` (row-major `(H, W, C)`, `shape`) into a new `(out_h, out_w, C)` buffer.
-    pub fn run(&self, src: &[f32], shape: [usize; 3]) -> Vec<f32> {
+    /// Resamples `src` (row-major `(H, W, C)`, `shape`) into a new `(out_h, out_w, C)` buffer,
+    /// running the element-wise ops `post` on each output pixel as it is written.
+    pub fn run(&self, src: &[f32], shape: [usize; 3], post: &[PixelOp]) -> Vec<f32> {
         PASSES.with(|p| p.set(p.get() + 1));
         let [oh, ow] = self.out;
         let c = shape[2];
         let mut out = vec![0f32; oh * ow * c];
         if self.map.is_axis_aligned() {
-            self.run_separable(src, shape, &mut out);
+            self.run_separable(src, shape, post, &mut out);
         } else {
-            self.run_general(src, shape, &mut out);
+            self.run_general(src, shape, post, &mut out);
         }
         out
     }
 
-    fn run_separable(&self, src: &[f32], [h, w, c]: [usize; 3], out: &mut [f32]) {
+    fn run_separable(&self, src: &[f32], [h, w, c]: [usize; 3], post: &[PixelOp], out: &mut [f32]) {
         let m = &self.map.0;
         let (bx, by) = self.axis_borders();
         let [oh, ow] = self.out;
@@ -315,12 +317,14 @@ impl Resample {
             axis_taps(v, h, self.kernel, sy, by, &mut row);
             let line = &mut out[y * ow * c..(y + 1) * ow * c];
             for (x, col) in cols.iter().enumerate() {
-                self.blend(src, [w, c], &row, col, &mut line[x * c..(x + 1) * c]);
+                let px = &mut line[x * c..(x + 1) * c];
+                self.blend(src, [w, c], &row, col, px);
+                post.iter().for_each(|op| op.apply(px));
             }
         }
     }
 
-    fn run_general(&self, src: &[f32], [h, w, c]: [usize; 3], out: &mut [f32]) {
+    fn run_general(&self, src: &[f32], [h, w, c]: [usize; 3], post: &[PixelOp], out: &mut [f32]) {
         let (bx, by) = self.axis_borders();
         let [oh, ow] = self.out;
         let (mut row, mut col) = (Taps::default(), Taps::default());
@@ -336,7 +340,9 @@ impl Resample {
                 axis_taps(u, w, self.kernel, sx, bx, &mut col);
                 axis_taps(v, h, self.kernel, sy, by, &mut row);
                 let at = (y * ow + x) * c;
-                self.blend(src, [w, c], &row, &col, &mut out[at..at + c]);
+                let px = &mut out[at..at + c];
+                self.blend(src, [w, c], &row, &col, px);
+                post.iter().for_each(|op| op.apply(px));
             }
         }
     }
@@ -388,7 +394,7 @@ mod tests {
             Kernel::Bilinear,
             border,
         );
-        assert_eq!(p.run(&src, [1, 3, 1]), vec![55.0, 15.0, 25.0]);
+        assert_eq!(p.run(&src, [1, 3, 1], &[]), vec![55.0, 15.0, 25.0]);
     }
 
     #[test]
@@ -402,8 +408,8 @@ mod tests {
         let mut tilted = map;
         tilted.0[0][1] = 1e-300; // forces the per-pixel path, same coordinates
         for kernel in [Kernel::Nearest, Kernel::Bilinear, Kernel::Bicubic] {
-            let a = plan(map, [6, 8], kernel, border).run(&src, [5, 7, 1]);
-            let b = plan(tilted, [6, 8], kernel, border).run(&src, [5, 7, 1]);
+            let a = plan(map, [6, 8], kernel, border).run(&src, [5, 7, 1], &[]);
+            let b = plan(tilted, [6, 8], kernel, border).run(&src, [5, 7, 1], &[]);
             assert_eq!(a, b, "{kernel:?}");
         }
     }
@@ -423,7 +429,7 @@ mod tests {
             Kernel::Bilinear,
             window,
         );
-        assert_eq!(p.run(&src, [1, 2, 1]), vec![7.0, 10.0, 20.0, 7.0]);
+        assert_eq!(p.run(&src, [1, 2, 1], &[]), vec![7.0, 10.0, 20.0, 7.0]);
         // Half a pixel left of the window only the window's first (padding) pixel counts.
         let p = plan(
             Homography::translation(-1.5, 0.0),
@@ -431,7 +437,7 @@ mod tests {
             Kernel::Bilinear,
             window,
         );
-        assert_eq!(p.run(&src, [1, 2, 1]), vec![7.0]);
+        assert_eq!(p.run(&src, [1, 2, 1], &[]), vec![7.0]);
         // Bicubic's negative lobe is renormalised too: (0.5625·7 - 0.0625·10) / 0.5.
         let p = plan(
             Homography::translation(-1.5, 0.0),
@@ -439,7 +445,7 @@ mod tests {
             Kernel::Bicubic,
             window,
         );
-        assert!((p.run(&src, [1, 2, 1])[0] - 6.625).abs() < 1e-5);
+        assert!((p.run(&src, [1, 2, 1], &[])[0] - 6.625).abs() < 1e-5);
     }
 
     #[test]
@@ -453,7 +459,7 @@ mod tests {
             ] {
                 let mut p = plan(map, [2, 2], Kernel::Lanczos3, border);
                 p.antialias = true;
-                assert_eq!(p.run(&src, [2, 2, 1]).len(), 4);
+                assert_eq!(p.run(&src, [2, 2, 1], &[]).len(), 4);
             }
         }
     }
