@@ -102,15 +102,18 @@ fn geometric_op() -> impl Strategy<Value = Op> {
     ]
 }
 
-/// A smooth picture in channel 0 (wavelengths of 30+ pixels) and 1.0 in channel 1: where
-/// channel 1 is still 1 after the chain, every resampling read the image only.
+/// A smooth picture in channel 0 (wavelengths of 30+ pixels), 1.0 in channel 1, and the
+/// column and row of each pixel in channels 2 and 3. Where channel 1 is still 1 after a
+/// chain, every resampling read the image only; bilinear sampling reproduces the ramps
+/// exactly, so channels 2 and 3 give the source point each output pixel took.
 fn smooth_image(h: usize, w: usize) -> Array3<f32> {
-    Array3::from_shape_fn((h, w, 2), |(y, x, c)| {
+    Array3::from_shape_fn((h, w, 4), |(y, x, c)| {
         let (x, y) = (x as f32, y as f32);
-        if c == 1 {
-            1.0
-        } else {
-            120.0 + 50.0 * (0.17 * x + 0.09 * y).sin() + 30.0 * (0.12 * y).cos()
+        match c {
+            0 => 120.0 + 50.0 * (0.17 * x + 0.09 * y).sin() + 30.0 * (0.12 * y).cos(),
+            1 => 1.0,
+            2 => x,
+            _ => y,
         }
     })
 }
@@ -139,19 +142,30 @@ proptest! {
         prop_assert_eq!(resample_passes() - before, 1 + ops.len() as u64);
         prop_assert_eq!(fused.image.dim(), step.image.dim());
         let (h, w, _) = step.image.dim();
-        let mut compared = 0;
+        let (mut inside, mut compared) = (0, 0);
         for y in 0..h {
             for x in 0..w {
-                if step.image[[y, x, 1]] < 0.99999 || fused.image[[y, x, 1]] < 0.99999 {
+                let (a, b) = (&step.image, &fused.image);
+                if a[[y, x, 1]] < 0.99999 || b[[y, x, 1]] < 0.99999 {
+                    continue;
+                }
+                inside += 1;
+                // One at a time, a crop's resize renormalises at the crop's edge (it clamps);
+                // the fused pass reads the source pixel there: not interpolation error. (The
+                // ramps themselves carry interpolation error after a perspective warp.)
+                let same_point = (2..4).all(|c| (a[[y, x, c]] - b[[y, x, c]]).abs() < 0.05);
+                if !same_point {
                     continue;
                 }
                 compared += 1;
-                let d = (step.image[[y, x, 0]] - fused.image[[y, x, 0]]).abs();
-                prop_assert!(d < 4.0, "pixel ({}, {}) differs by {} with {:?}", y, x, d, params);
+                let d = (a[[y, x, 0]] - b[[y, x, 0]]).abs();
+                prop_assert!(d < 3.0, "pixel ({}, {}) differs by {} with {:?}", y, x, d, params);
             }
         }
-        // Rotations, zooms and crops of a 40x48 image at these strengths keep its middle.
-        prop_assert!(compared > 0, "nothing compared for {:?}", params);
+        // Rotations, zooms and crops of a 40x48 image at these strengths keep its middle, and
+        // most of it samples the same source point both ways.
+        prop_assert!(inside > 0, "nothing inside for {:?}", params);
+        prop_assert!(4 * compared >= inside, "{} of {} compared for {:?}", compared, inside, params);
     }
 
     #[test]
@@ -268,7 +282,7 @@ fn element_wise_ops_split_geometric_chains_into_one_pass_each() {
         .run_sample(Sample::new(smooth_image(20, 20)), 1, 2, 3)
         .unwrap();
     assert_eq!(resample_passes() - before, 2);
-    assert_eq!(out.image.dim(), (10, 12, 2));
+    assert_eq!(out.image.dim(), (10, 12, 4));
 }
 
 #[test]

@@ -16,7 +16,8 @@ fn window_in_source(
     }
     let (ax, ay) = prefix.apply(x[0] as f64, y[0] as f64);
     let (bx, by) = prefix.apply(x[1] as f64, y[1] as f64);
-    let r = |a: f64, b: f64| [a.min(b).round() as i64, a.max(b).round() as i64];
+    // Outwards: a window edge between two source pixels was interpolated from both.
+    let r = |a: f64, b: f64| [a.min(b).floor() as i64, a.max(b).ceil() as i64];
     (r(ax, bx), r(ay, by))
 }
 
