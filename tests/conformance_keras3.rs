@@ -1,13 +1,17 @@
 //! Replays `../shared/conformance-keras3/` (Keras 3.15.1 reference cases) for the layers
 //! `augflow::augment` implements: each case's explicit transformation is converted to
 //! per-image [`Params`] and applied with `Op::apply`, then compared within the case's `atol`
-//! outside its fragile mask. Layers not implemented yet are counted as skipped.
+//! outside its fragile mask. Geometric layers run through `Augment::transform` with their
+//! masks and boxes. Layers not implemented yet are counted as skipped.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use augflow::array::read_npy;
-use augflow::augment::{CutMix, CutMixParams, ErasingFill, MixUp, MixUpParams, Op, Params};
+use augflow::augment::{
+    Augment, BoxFormat, Boxes, CutMix, CutMixParams, ErasingFill, MixUp, MixUpParams, Op, Params,
+    Sample,
+};
 use ndarray::{Array4, ArrayD, Axis, IxDyn};
 use serde_json::Value;
 
@@ -172,6 +176,12 @@ fn run_case(dir: &Path, case: &Value) -> Result<Option<String>, String> {
     if layer == "MixUp" || layer == "CutMix" {
         return run_mix(dir, case, layer);
     }
+    if GEOMETRIC.contains(&layer) {
+        return run_geometric(dir, case, layer);
+    }
+    if layer == "RandAugment" {
+        return run_rand_augment(dir, case);
+    }
     let mut config = case["config"].clone();
     let channels_first =
         config.get("data_format").and_then(Value::as_str) == Some("channels_first");
@@ -331,6 +341,297 @@ fn run_mix(dir: &Path, case: &Value, layer: &str) -> Result<Option<String>, Stri
     Ok((!failures.is_empty()).then(|| failures.join("; ")))
 }
 
+/// Image `b`'s parameters of a geometric layer from the case's batched transformation.
+fn geometric_params(dir: &Path, layer: &str, t: &Value, b: usize) -> Result<Params, String> {
+    let row = |key: &str, n: usize| -> Vec<f32> {
+        values(dir, &t[key])[b * n..(b + 1) * n]
+            .iter()
+            .map(|v| *v as f32)
+            .collect()
+    };
+    let corners = |key: &str| -> [[f32; 2]; 4] {
+        let v = row(key, 8);
+        [0, 1, 2, 3].map(|i| [v[2 * i], v[2 * i + 1]])
+    };
+    Ok(match layer {
+        "RandomFlip" => Params::RandomFlip {
+            flips: row("flips", 1)[0] != 0.0,
+        },
+        "RandomTranslation" => {
+            let v = row("translations", 2);
+            Params::RandomTranslation {
+                translations: [v[0], v[1]],
+            }
+        }
+        "RandomRotation" => Params::RandomRotation {
+            angle: row("angle", 1)[0],
+        },
+        "RandomZoom" => Params::RandomZoom {
+            height_zoom: row("height_zoom", 1)[0],
+            width_zoom: row("width_zoom", 1)[0],
+        },
+        "RandomShear" => {
+            let v = row("shear_factor", 2);
+            Params::RandomShear {
+                shear_factor: [v[0], v[1]],
+            }
+        }
+        "RandomPerspective" => Params::RandomPerspective {
+            apply_perspective: row("apply_perspective", 1)[0] != 0.0,
+            start_points: corners("start_points"),
+            end_points: corners("end_points"),
+        },
+        "RandomCrop" => {
+            // A pair of numpy scalars or plain ints, shared by the batch.
+            let at = |i: usize| {
+                let v = &t[i];
+                v.as_f64().unwrap_or_else(|| values(dir, v)[0]) as usize
+            };
+            Params::RandomCrop {
+                h_start: at(0),
+                w_start: at(1),
+            }
+        }
+        "CenterCrop" => Params::CenterCrop,
+        "Resizing" => Params::Resizing,
+        _ => return Err(format!("no params for {layer}")),
+    })
+}
+
+/// RandAugment's sub-layers by index: the key of their transformation and their class.
+const RAND_AUGMENT_OPS: [(&str, &str); 11] = [
+    ("random_shear", "RandomShear"),
+    ("random_translation", "RandomTranslation"),
+    ("random_rotation", "RandomRotation"),
+    ("random_brightness", "RandomBrightness"),
+    ("random_color_degeneration", "RandomColorDegeneration"),
+    ("random_contrast", "RandomContrast"),
+    ("random_sharpness", "RandomSharpness"),
+    ("random_posterization", "RandomPosterization"),
+    ("solarization", "Solarization"),
+    ("auto_contrast", "AutoContrast"),
+    ("equalization", "Equalization"),
+];
+
+/// RandAugment: each image through the policy with its chosen ops' parameters. Keras
+/// equalizes with one histogram over the batch (augflow: per image), so a case choosing
+/// Equalization is replayed op by op with the policy's own sub-ops and the batch as one
+/// tall image for that op.
+fn run_rand_augment(dir: &Path, case: &Value) -> Result<Option<String>, String> {
+    let mut config = case["config"].clone();
+    if let Some(obj) = config.as_object_mut() {
+        obj.remove("data_format");
+    }
+    let op = Op::from_keras(serde_json::json!({"class_name": "RandAugment", "config": config}))
+        .map_err(|e| e.to_string())?;
+    let Op::RandAugment(policy) = op else {
+        return Err(format!("not RandAugment: {op:?}"));
+    };
+    let x = f32_array(
+        &dir.join(
+            case["inputs"]["images"]["file"]
+                .as_str()
+                .unwrap_or_default(),
+        ),
+    );
+    let mut x: Array4<f32> = x.into_dimensionality().map_err(|e| e.to_string())?;
+    let t = &case["transformation"];
+    let idxes: Vec<u8> = values(dir, &t["layer_idxes"])
+        .iter()
+        .map(|v| *v as u8)
+        .collect();
+    let image_params = |b: usize| -> Result<Vec<Params>, String> {
+        idxes
+            .iter()
+            .map(|&i| {
+                let (key, layer) = RAND_AUGMENT_OPS[usize::from(i)];
+                let sub = &t["transforms"][key];
+                if GEOMETRIC.contains(&layer) {
+                    geometric_params(dir, layer, sub, b)
+                } else {
+                    params(dir, layer, sub, b, None, None)
+                }
+            })
+            .collect()
+    };
+    let batch = x.len_of(Axis(0));
+    if idxes.contains(&10) {
+        for (k, &i) in idxes.iter().enumerate() {
+            let op = policy.op(usize::from(i)).ok_or("index beyond 11")?;
+            if matches!(op, Op::Equalization(_)) {
+                let (b, h, w, c) = x.dim();
+                let mut tall = x
+                    .to_shape((b * h, w, c))
+                    .map_err(|e| e.to_string())?
+                    .to_owned();
+                op.apply(&Params::Equalization, tall.view_mut())
+                    .map_err(|e| e.to_string())?;
+                x = tall
+                    .into_shape_with_order((b, h, w, c))
+                    .map_err(|e| e.to_string())?;
+                continue;
+            }
+            for b in 0..batch {
+                let p = image_params(b)?.swap_remove(k);
+                op.apply(&p, x.index_axis_mut(Axis(0), b))
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+    } else {
+        let aug = Augment::new()
+            .with(Op::RandAugment(policy))
+            .map_err(|e| e.to_string())?;
+        for b in 0..batch {
+            let p = Params::RandAugment {
+                layer_idxes: idxes.clone(),
+                transforms: image_params(b)?,
+            };
+            aug.apply(&[p], x.index_axis_mut(Axis(0), b))
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    compare(dir, &case["outputs"]["images"], x.into_dyn())
+}
+
+fn box_format(name: &str) -> Result<BoxFormat, String> {
+    serde_json::from_value(Value::String(name.into())).map_err(|e| e.to_string())
+}
+
+/// Image `b`'s boxes of the case, in the input's format.
+fn input_boxes(dir: &Path, inputs: &Value, b: usize) -> Result<Option<Boxes>, String> {
+    let Some(spec) = inputs.get("bounding_boxes") else {
+        return Ok(None);
+    };
+    let all = f32_array(&dir.join(spec["boxes"]["file"].as_str().unwrap_or_default()));
+    let labels = f32_array(&dir.join(spec["labels"]["file"].as_str().unwrap_or_default()));
+    let boxes: Vec<[f32; 4]> = all
+        .index_axis(Axis(0), b)
+        .outer_iter()
+        .map(|r| [r[0], r[1], r[2], r[3]])
+        .collect();
+    let labels: Vec<i32> = labels
+        .index_axis(Axis(0), b)
+        .iter()
+        .map(|v| *v as i32)
+        .collect();
+    let format = box_format(spec["format"].as_str().unwrap_or_default())?;
+    Boxes::new(format, boxes, labels)
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
+/// A geometric layer: images, masks and boxes of every image through `Augment::transform`.
+fn run_geometric(dir: &Path, case: &Value, layer: &str) -> Result<Option<String>, String> {
+    let mut config = case["config"].clone();
+    let channels_first =
+        config.get("data_format").and_then(Value::as_str) == Some("channels_first");
+    if let Some(obj) = config.as_object_mut() {
+        obj.remove("data_format");
+    }
+    let op = Op::from_keras(serde_json::json!({"class_name": layer, "config": config}))
+        .map_err(|e| e.to_string())?;
+    let aug = Augment::new().with(op).map_err(|e| e.to_string())?;
+    let inputs = &case["inputs"];
+    let file = |v: &Value| dir.join(v["file"].as_str().unwrap_or_default());
+    let x = f32_array(&file(&inputs["images"]));
+    let x = if channels_first { nchw_to_nhwc(x) } else { x };
+    let x: Array4<f32> = x.into_dimensionality().map_err(|e| e.to_string())?;
+    let masks: Option<Array4<f32>> = inputs
+        .get("segmentation_masks")
+        .map(|m| f32_array(&file(m)).into_dimensionality())
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let t = &case["transformation"];
+    let (mut images, mut out_masks, mut out_boxes) = (Vec::new(), Vec::new(), Vec::new());
+    for b in 0..x.len_of(Axis(0)) {
+        let p = geometric_params(dir, layer, t, b)?;
+        let mut sample = Sample::new(x.index_axis(Axis(0), b).to_owned());
+        if let Some(m) = &masks {
+            let m = m.index_axis(Axis(0), b).mapv(|v| v as i32);
+            sample = sample.with_mask(m).map_err(|e| e.to_string())?;
+        }
+        if let Some(boxes) = input_boxes(dir, inputs, b)? {
+            sample = sample.with_boxes(boxes);
+        }
+        let out = aug.transform(&[p], sample).map_err(|e| e.to_string())?;
+        images.push(out.image);
+        out_masks.extend(out.mask);
+        out_boxes.extend(out.boxes);
+    }
+    let stack = |v: Vec<ndarray::Array3<f32>>| -> Result<Array4<f32>, String> {
+        let views: Vec<_> = v.iter().map(|a| a.view()).collect();
+        ndarray::stack(Axis(0), &views).map_err(|e| e.to_string())
+    };
+    let mut x = stack(images)?;
+    if inputs["images"]["dtype"] == "uint8" {
+        // Keras' integer rule (README §8.8), replayed here: augflow computes in float32.
+        let (lo, hi) = (
+            f32_array(&file(&inputs["images"])).fold(f32::MAX, |a, v| a.min(*v)),
+            f32_array(&file(&inputs["images"])).fold(f32::MIN, |a, v| a.max(*v)),
+        );
+        x.mapv_inplace(|v| v.round_ties_even().clamp(lo, hi));
+    }
+    let x = if channels_first {
+        x.permuted_axes([0, 3, 1, 2])
+            .as_standard_layout()
+            .to_owned()
+    } else {
+        x
+    };
+    let outputs = &case["outputs"];
+    let mut failures = Vec::new();
+    if let Some(out) = outputs.get("images") {
+        failures.extend(compare(dir, out, x.into_dyn())?);
+    }
+    if let Some(out) = outputs.get("segmentation_masks") {
+        let m = stack(
+            out_masks
+                .into_iter()
+                .map(|m| m.mapv(|v| v as f32))
+                .collect(),
+        )?;
+        failures.extend(compare(dir, out, m.into_dyn())?.map(|f| format!("masks: {f}")));
+    }
+    if let Some(out) = outputs.get("bounding_boxes") {
+        failures.extend(compare_boxes(dir, out, &out_boxes)?);
+    }
+    Ok((!failures.is_empty()).then(|| failures.join("; ")))
+}
+
+fn compare_boxes(dir: &Path, out: &Value, actual: &[Boxes]) -> Result<Option<String>, String> {
+    let boxes: Vec<f32> = actual
+        .iter()
+        .flat_map(|b| b.boxes.iter().flatten().copied())
+        .collect();
+    let labels: Vec<f32> = actual
+        .iter()
+        .flat_map(|b| b.labels.iter().map(|l| *l as f32))
+        .collect();
+    let n = actual.first().map_or(0, |b| b.boxes.len());
+    let boxes =
+        ArrayD::from_shape_vec(IxDyn(&[actual.len(), n, 4]), boxes).map_err(|e| e.to_string())?;
+    let labels =
+        ArrayD::from_shape_vec(IxDyn(&[actual.len(), n]), labels).map_err(|e| e.to_string())?;
+    let mut spec = out["boxes"].clone();
+    spec["atol"] = out["atol"].clone();
+    let mut failures = Vec::new();
+    failures.extend(compare(dir, &spec, boxes)?.map(|f| format!("boxes: {f}")));
+    failures.extend(compare(dir, &out["labels"], labels)?.map(|f| format!("box labels: {f}")));
+    // RandomPerspective leaves its result in xyxy whatever the layer's format (README §10).
+    let format = if out["boxes"]["file"]
+        .as_str()
+        .is_some_and(|f| f.contains("RandomPerspective"))
+    {
+        "xyxy"
+    } else {
+        out["format"].as_str().unwrap_or_default()
+    };
+    if let Some(b) = actual.iter().find(|b| Ok(b.format) != box_format(format)) {
+        failures.push(format!("boxes in {:?}, expected {format}", b.format));
+    }
+    Ok((!failures.is_empty()).then(|| failures.join("; ")))
+}
+
 fn compare(dir: &Path, out: &Value, actual: ArrayD<f32>) -> Result<Option<String>, String> {
     let expected = f32_array(&dir.join(out["file"].as_str().unwrap_or_default()));
     if expected.shape() != actual.shape() {
@@ -364,7 +665,29 @@ fn compare(dir: &Path, out: &Value, actual: ArrayD<f32>) -> Result<Option<String
     Ok((bad > 0).then(|| format!("{bad} elements beyond atol {atol}, max |diff| {worst}")))
 }
 
-const IMPLEMENTED: [&str; 19] = [
+const GEOMETRIC: [&str; 9] = [
+    "RandomFlip",
+    "RandomTranslation",
+    "RandomRotation",
+    "RandomZoom",
+    "RandomShear",
+    "RandomPerspective",
+    "RandomCrop",
+    "CenterCrop",
+    "Resizing",
+];
+
+const IMPLEMENTED: [&str; 29] = [
+    "RandAugment",
+    "RandomFlip",
+    "RandomTranslation",
+    "RandomRotation",
+    "RandomZoom",
+    "RandomShear",
+    "RandomPerspective",
+    "RandomCrop",
+    "CenterCrop",
+    "Resizing",
     "MixUp",
     "CutMix",
     "RandomBrightness",

@@ -2,6 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::geometry::{
+    CenterCrop, RandomCrop, RandomFlip, RandomPerspective, RandomResizedCrop, RandomRotation,
+    RandomShear, RandomTranslation, RandomZoom, Resizing,
+};
 use crate::{Error, Result};
 
 /// A factor as Keras takes it: one number `f` (each layer widens it to a range its own way)
@@ -408,6 +412,17 @@ pub enum Op {
     RandomErasing(RandomErasing),
     Rescaling(Rescaling),
     Normalization(Normalization),
+    RandomFlip(RandomFlip),
+    RandomTranslation(RandomTranslation),
+    RandomRotation(RandomRotation),
+    RandomZoom(RandomZoom),
+    RandomShear(RandomShear),
+    RandomPerspective(RandomPerspective),
+    RandomCrop(RandomCrop),
+    CenterCrop(CenterCrop),
+    Resizing(Resizing),
+    RandomResizedCrop(RandomResizedCrop),
+    RandAugment(super::policy::RandAugment),
 }
 
 /// Keras bookkeeping keys of `get_config()` that do not change what an op computes.
@@ -515,6 +530,17 @@ impl Op {
                 Ok(())
             }
             Op::Normalization(o) => o.validate(),
+            Op::RandomFlip(_) => Ok(()),
+            Op::RandomTranslation(o) => o.validate(),
+            Op::RandomRotation(o) => o.validate(),
+            Op::RandomZoom(o) => o.validate(),
+            Op::RandomShear(o) => o.validate(),
+            Op::RandomPerspective(o) => o.validate(),
+            Op::RandomCrop(o) => o.validate(),
+            Op::CenterCrop(o) => o.validate(),
+            Op::Resizing(o) => o.validate(),
+            Op::RandomResizedCrop(o) => o.validate(),
+            Op::RandAugment(o) => o.validate(),
         }
     }
 }

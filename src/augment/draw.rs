@@ -130,6 +130,12 @@ impl Op {
             Op::RandomErasing(o) => o.draw(rng, shape)?,
             Op::Rescaling(_) => Params::Rescaling,
             Op::Normalization(_) => Params::Normalization,
+            Op::RandAugment(o) => o.draw(rng, shape)?,
+            geometric => geometric
+                .draw_geometric(rng, [shape[0], shape[1]])
+                .ok_or_else(|| {
+                    Error::invalid("op", format!("{geometric:?}"), "an op with a draw")
+                })?,
         })
     }
 }

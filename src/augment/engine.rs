@@ -91,7 +91,7 @@ pub(crate) enum PixelOp {
 }
 
 impl PixelOp {
-    fn apply(&self, px: &mut [f32]) {
+    pub(crate) fn apply(&self, px: &mut [f32]) {
         match self {
             PixelOp::Brightness { delta, vr } => px
                 .iter_mut()
@@ -314,9 +314,26 @@ pub(crate) fn stage(
     Ok(())
 }
 
+/// Whether `pointwise` takes the op: its result at a pixel depends on that pixel only.
+pub(crate) fn is_pointwise(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::RandomBrightness(_)
+            | Op::RandomSaturation(_)
+            | Op::RandomHue(_)
+            | Op::RandomGrayscale(_)
+            | Op::RandomColorDegeneration(_)
+            | Op::RandomInvert(_)
+            | Op::RandomPosterization(_)
+            | Op::Solarization(_)
+            | Op::Rescaling(_)
+            | Op::Normalization(_)
+    )
+}
+
 /// The element-wise step of an element-wise op (`None`: a flag says do nothing); an error
 /// for other ops or parameters of another op.
-fn pointwise(op: &Op, params: &Params, c: usize) -> Result<Option<PixelOp>> {
+pub(crate) fn pointwise(op: &Op, params: &Params, c: usize) -> Result<Option<PixelOp>> {
     let px = match (op, params) {
         (Op::RandomBrightness(o), Params::RandomBrightness { rgb_delta }) => PixelOp::Brightness {
             delta: *rgb_delta,
@@ -449,6 +466,10 @@ impl Op {
     /// ```
     pub fn apply(&self, params: &Params, image: ArrayViewMut3<'_, f32>) -> Result<()> {
         self.validate()?;
+        if self.needs_transform() {
+            let aug = super::Augment::new().with(self.clone())?;
+            return aug.apply(std::slice::from_ref(params), image);
+        }
         with_pixels(image, |pixels, shape| {
             let mut pending = Vec::new();
             stage(self, params, pixels, shape, &mut pending)?;

@@ -21,10 +21,13 @@ mod config;
 mod draw;
 mod engine;
 mod filter;
+mod geometry;
 mod hsv;
 mod mix;
 mod params;
 mod pipeline;
+mod policy;
+mod sample;
 mod tone;
 
 pub use config::{
@@ -33,7 +36,14 @@ pub use config::{
     RandomGrayscale, RandomHue, RandomInvert, RandomPosterization, RandomSaturation,
     RandomSharpness, Rescaling, Scalars, Size, Solarization,
 };
+pub use geometry::{
+    BoxFormat, Boxes, CenterCrop, Fill, FlipMode, Homography, Kernel, RandomCrop, RandomFlip,
+    RandomPerspective, RandomResizedCrop, RandomRotation, RandomShear, RandomTranslation,
+    RandomZoom, Resizing, resample_passes,
+};
 pub use hsv::{hsv_to_rgb, rgb_to_hsv};
 pub use mix::{CutMix, CutMixParams, MixUp, MixUpParams};
 pub use params::{ErasingFill, Params};
 pub use pipeline::Augment;
+pub use policy::RandAugment;
+pub use sample::Sample;

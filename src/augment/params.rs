@@ -118,4 +118,70 @@ pub enum Params {
     Rescaling,
     /// No random part.
     Normalization,
+    /// Whether the image is mirrored (on the axes of the op's mode).
+    RandomFlip {
+        /// The flag.
+        flips: bool,
+    },
+    /// The shift of the content, in pixels.
+    RandomTranslation {
+        /// `[tx, ty]`: right and down.
+        translations: [f32; 2],
+    },
+    /// The turn of the content.
+    RandomRotation {
+        /// Degrees, counter-clockwise on screen.
+        angle: f32,
+    },
+    /// The zoom factors (above 1 zooms out).
+    RandomZoom {
+        /// Along the height.
+        height_zoom: f32,
+        /// Along the width.
+        width_zoom: f32,
+    },
+    /// The shear factors.
+    RandomShear {
+        /// `[sx, sy]`: `x_in = x + sx·y`, `y_in = sy·x + y`.
+        shear_factor: [f32; 2],
+    },
+    /// Whether to warp, and the corners `(x, y)`: top-left, top-right, bottom-left,
+    /// bottom-right; the content at `start_points` moves to `end_points`.
+    RandomPerspective {
+        /// The flag.
+        apply_perspective: bool,
+        /// The image corners.
+        start_points: [[f32; 2]; 4],
+        /// Where they go.
+        end_points: [[f32; 2]; 4],
+    },
+    /// The window's first row and column (Keras' `[h_start, w_start]` pair).
+    RandomCrop {
+        /// First row.
+        h_start: usize,
+        /// First column.
+        w_start: usize,
+    },
+    /// No random part.
+    CenterCrop,
+    /// No random part.
+    Resizing,
+    /// The chosen ops (indices into RandAugment's eleven) and their parameters, in order.
+    RandAugment {
+        /// The op indices.
+        layer_idxes: Vec<u8>,
+        /// One op's parameters per index.
+        transforms: Vec<Params>,
+    },
+    /// torchvision's `(i, j, h, w)`: the window resized to the output size.
+    RandomResizedCrop {
+        /// First row.
+        top: usize,
+        /// First column.
+        left: usize,
+        /// Rows of the window.
+        height: usize,
+        /// Columns of the window.
+        width: usize,
+    },
 }

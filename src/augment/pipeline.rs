@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use super::config::Op;
 use super::engine::{flush, stage, with_pixels};
 use super::params::Params;
-use crate::rng::{SampleRng, sample_rng};
+use super::sample::Sample;
+use crate::rng::SampleRng;
 use crate::{Error, Result};
 
 /// An augmentation pipeline: Keras 3 layers applied in order to one `(H, W, C)` float32
@@ -121,11 +122,22 @@ impl Augment {
     /// # Ok::<(), augflow::Error>(())
     /// ```
     pub fn draw(&self, rng: &mut SampleRng, shape: [usize; 3]) -> Result<Vec<Params>> {
-        self.ops.iter().map(|op| op.draw(rng, shape)).collect()
+        let mut shape = shape;
+        let mut params = Vec::with_capacity(self.ops.len());
+        for op in &self.ops {
+            let p = op.draw(rng, shape)?;
+            if op.is_geometric() {
+                let [h, w] = op.step(&p, [shape[0], shape[1]])?.out;
+                shape = [h, w, shape[2]];
+            }
+            params.push(p);
+        }
+        Ok(params)
     }
 
     /// Applies drawn parameters (one per op) in place; element-wise ops between reductions
-    /// or filters share one pass over the pixels.
+    /// or filters share one pass over the pixels. A pipeline whose geometric ops change the
+    /// image size needs [`Augment::transform`] (or [`Augment::run`]) instead.
     ///
     /// ```
     /// use augflow::augment::{Augment, Params};
@@ -144,6 +156,11 @@ impl Augment {
                 got: params.len(),
                 other: "ops".into(),
                 expected: self.ops.len(),
+            });
+        }
+        if self.ops.iter().any(Op::needs_transform) {
+            return assign_same_shape(image, |owned| {
+                Ok(self.transform(params, Sample::new(owned))?.image)
             });
         }
         with_pixels(image, |pixels, shape| {
@@ -182,9 +199,10 @@ impl Augment {
         Ok(params)
     }
 
-    /// Augments sample `index` of epoch `epoch` in place, drawing from
+    /// Augments sample `index` of epoch `epoch`, drawing from
     /// [`sample_rng(seed, epoch, index)`](crate::rng::sample_rng): the same triple always gives
-    /// the same result. Returns the draw.
+    /// the same result. The image is replaced (geometric ops may change its size). Returns
+    /// the draw.
     ///
     /// ```
     /// use augflow::augment::Augment;
@@ -203,8 +221,31 @@ impl Augment {
         epoch: u64,
         index: u64,
     ) -> Result<Vec<Params>> {
-        self.apply_with(image.view_mut(), &mut sample_rng(seed, epoch, index))
+        let (out, params) = self.run_sample(Sample::new(image.clone()), seed, epoch, index)?;
+        *image = out.image;
+        Ok(params)
     }
+}
+
+/// Runs `f` on a copy of `image` and writes the result back; an error when `f` changed the
+/// size (a geometric op with another output size).
+pub(crate) fn assign_same_shape(
+    mut image: ArrayViewMut3<'_, f32>,
+    f: impl FnOnce(ndarray::Array3<f32>) -> Result<ndarray::Array3<f32>>,
+) -> Result<()> {
+    let out = f(image.to_owned())?;
+    if out.dim() != image.dim() {
+        return Err(Error::Shape {
+            name: "image",
+            shape: out.shape().to_vec(),
+            expected: format!(
+                "the input's shape {:?}: in-place apply cannot change the size; use Augment::transform",
+                image.dim()
+            ),
+        });
+    }
+    image.assign(&out);
+    Ok(())
 }
 
 #[cfg(test)]

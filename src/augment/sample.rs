@@ -1,0 +1,286 @@
+//! [`Sample`]: an image with the targets that move with it, and [`Augment::transform`],
+//! which runs a pipeline whose geometric ops may change the image size.
+
+use std::borrow::Cow;
+
+use ndarray::Array3;
+
+use super::config::Op;
+use super::engine::{PixelOp, flush, is_pointwise, pointwise, stage};
+use super::geometry::{BoxFormat, Boxes, Step, fuse};
+use super::params::Params;
+use super::pipeline::Augment;
+use crate::rng::sample_rng;
+use crate::{Error, Result};
+
+/// One image `(H, W, C)` float32, with an optional segmentation mask `(H, W, K)` of class
+/// ids and optional boxes. Geometric ops move all three; colour ops touch the image only.
+///
+/// ```
+/// use augflow::augment::{Boxes, BoxFormat, Sample};
+/// use ndarray::Array3;
+/// let s = Sample::new(Array3::zeros((4, 6, 3)))
+///     .with_mask(Array3::zeros((4, 6, 1)))?
+///     .with_boxes(Boxes::new(BoxFormat::Xyxy, vec![[1.0, 1.0, 3.0, 3.0]], vec![0])?);
+/// assert!(s.mask.is_some() && s.boxes.is_some());
+/// assert!(Sample::new(Array3::zeros((4, 6, 3))).with_mask(Array3::zeros((5, 6, 1))).is_err());
+/// # Ok::<(), augflow::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    /// The pixels.
+    pub image: Array3<f32>,
+    /// Class ids, resampled with nearest sampling.
+    pub mask: Option<Array3<i32>>,
+    /// Boxes and their classes.
+    pub boxes: Option<Boxes>,
+}
+
+impl Sample {
+    /// An image without targets.
+    ///
+    /// ```
+    /// let s = augflow::augment::Sample::new(ndarray::Array3::zeros((2, 3, 1)));
+    /// assert!(s.mask.is_none() && s.boxes.is_none());
+    /// ```
+    pub fn new(image: Array3<f32>) -> Sample {
+        Sample {
+            image,
+            mask: None,
+            boxes: None,
+        }
+    }
+
+    /// Adds a mask of the image's height and width (an error naming `mask` otherwise).
+    ///
+    /// ```
+    /// use augflow::augment::Sample;
+    /// use ndarray::Array3;
+    /// let s = Sample::new(Array3::zeros((2, 3, 1))).with_mask(Array3::from_elem((2, 3, 1), 4))?;
+    /// assert_eq!(s.mask.unwrap()[[1, 2, 0]], 4);
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
+    pub fn with_mask(mut self, mask: Array3<i32>) -> Result<Sample> {
+        let (h, w, _) = self.image.dim();
+        if mask.dim().0 != h || mask.dim().1 != w {
+            return Err(Error::Shape {
+                name: "mask",
+                shape: mask.shape().to_vec(),
+                expected: format!("({h}, {w}, K): the image's height and width"),
+            });
+        }
+        self.mask = Some(mask);
+        Ok(self)
+    }
+
+    /// Adds boxes.
+    ///
+    /// ```
+    /// use augflow::augment::{Boxes, BoxFormat, Sample};
+    /// let b = Boxes::new(BoxFormat::RelXyxy, vec![[0.1, 0.1, 0.5, 0.5]], vec![7])?;
+    /// let s = Sample::new(ndarray::Array3::zeros((4, 4, 3))).with_boxes(b);
+    /// assert_eq!(s.boxes.unwrap().labels, vec![7]);
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
+    pub fn with_boxes(mut self, boxes: Boxes) -> Sample {
+        self.boxes = Some(boxes);
+        self
+    }
+}
+
+/// Row-major pixels and their `(H, W, C)` shape.
+struct Pixels {
+    data: Vec<f32>,
+    shape: [usize; 3],
+}
+
+impl Pixels {
+    fn new<T: Copy>(a: Array3<T>, f: impl Fn(T) -> f32) -> Pixels {
+        let (h, w, c) = a.dim();
+        Pixels {
+            data: a.iter().map(|v| f(*v)).collect(),
+            shape: [h, w, c],
+        }
+    }
+
+    fn into_array<T>(self, f: impl Fn(f32) -> T) -> Result<Array3<T>> {
+        let [h, w, c] = self.shape;
+        Array3::from_shape_vec((h, w, c), self.data.into_iter().map(f).collect()).map_err(|e| {
+            Error::Shape {
+                name: "image",
+                shape: self.shape.to_vec(),
+                expected: format!("a consistent buffer ({e})"),
+            }
+        })
+    }
+}
+
+fn box_format(op: &Op) -> Option<BoxFormat> {
+    match op {
+        Op::RandomFlip(o) => o.bounding_box_format,
+        Op::RandomTranslation(o) => o.bounding_box_format,
+        Op::RandomRotation(o) => o.bounding_box_format,
+        Op::RandomZoom(o) => o.bounding_box_format,
+        Op::RandomShear(o) => o.bounding_box_format,
+        Op::RandomPerspective(o) => o.bounding_box_format,
+        Op::RandomCrop(o) => o.bounding_box_format,
+        Op::CenterCrop(o) => o.bounding_box_format,
+        Op::Resizing(o) => o.bounding_box_format,
+        Op::RandomResizedCrop(o) => o.bounding_box_format,
+        _ => None,
+    }
+}
+
+/// Moves `boxes` through one geometric op, after checking the op's box format.
+fn move_boxes(op: &Op, p: &Params, boxes: &mut Boxes, size: [usize; 2]) -> Result<()> {
+    if let Some(f) = box_format(op)
+        && f != boxes.format
+    {
+        return Err(Error::invalid(
+            "bounding_box_format",
+            format!("{f:?}"),
+            format!("the format of the boxes given ({:?})", boxes.format),
+        ));
+    }
+    op.move_boxes(p, boxes, size)
+}
+
+/// Resamples the image (and mask) once through the fused `steps`, running the element-wise
+/// ops `post` as each output pixel is written; then empties both.
+fn resample(
+    steps: &mut Vec<Step>,
+    post: &mut Vec<PixelOp>,
+    image: &mut Pixels,
+    mask: &mut Option<Pixels>,
+) {
+    if steps.is_empty() {
+        return;
+    }
+    let [h, w, c] = image.shape;
+    let plan = fuse(steps, [h, w]);
+    image.data = plan.run(&image.data, image.shape, post);
+    post.clear();
+    image.shape = [plan.out[0], plan.out[1], c];
+    if let Some(m) = mask.as_mut() {
+        let plan = plan.for_mask();
+        m.data = plan.run(&m.data, m.shape, &[]);
+        m.shape = [plan.out[0], plan.out[1], m.shape[2]];
+    }
+    steps.clear();
+}
+
+/// The ops and their parameters with every policy replaced by the ops it chose.
+fn expand_policies<'a>(
+    ops: &'a [Op],
+    params: &'a [Params],
+) -> Result<Vec<(Cow<'a, Op>, Cow<'a, Params>)>> {
+    let mut flat = Vec::with_capacity(ops.len());
+    for (op, p) in ops.iter().zip(params) {
+        match op {
+            Op::RandAugment(policy) => flat.extend(
+                policy
+                    .expand(p)?
+                    .into_iter()
+                    .map(|(o, p)| (Cow::Owned(o), Cow::Owned(p))),
+            ),
+            _ => flat.push((Cow::Borrowed(op), Cow::Borrowed(p))),
+        }
+    }
+    Ok(flat)
+}
+
+impl Augment {
+    /// Applies drawn parameters to a sample. Consecutive geometric ops are fused into one
+    /// resampling of the image (one of the mask) at the chain's output size, and the
+    /// element-wise ops right after them run as its pixels are written; other consecutive
+    /// element-wise ops share one pass; boxes move op by op with Keras' rules.
+    ///
+    /// ```
+    /// use augflow::augment::{Augment, Boxes, BoxFormat, Params, Sample};
+    /// use ndarray::Array3;
+    /// let aug = Augment::from_json(r#"[
+    ///     {"class_name": "RandomFlip", "config": {"mode": "horizontal"}},
+    ///     {"class_name": "CenterCrop", "config": {"height": 2, "width": 2}}]"#)?;
+    /// let image = Array3::from_shape_fn((4, 4, 1), |(y, x, _)| (10 * y + x) as f32);
+    /// let boxes = Boxes::new(BoxFormat::Xyxy, vec![[0.0, 0.0, 2.0, 2.0]], vec![1])?;
+    /// let params = [Params::RandomFlip { flips: true }, Params::CenterCrop];
+    /// let out = aug.transform(&params, Sample::new(image).with_boxes(boxes))?;
+    /// assert_eq!(out.image.iter().copied().collect::<Vec<_>>(), vec![12.0, 11.0, 22.0, 21.0]);
+    /// assert_eq!(out.boxes.unwrap().boxes, vec![[1.0, 0.0, 2.0, 1.0]]);
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
+    pub fn transform(&self, params: &[Params], sample: Sample) -> Result<Sample> {
+        if params.len() != self.ops().len() {
+            return Err(Error::LengthMismatch {
+                name: "params".into(),
+                got: params.len(),
+                other: "ops".into(),
+                expected: self.ops().len(),
+            });
+        }
+        let Sample { image, mask, boxes } = sample;
+        let mut image = Pixels::new(image, |v| v);
+        let mut mask = mask.map(|m| Pixels::new(m, |v| v as f32));
+        let mut boxes = boxes;
+        let (mut steps, mut pending): (Vec<Step>, _) = (Vec::new(), Vec::new());
+        // Element-wise ops right after a geometric chain, run as its pixels are written.
+        let mut post = Vec::new();
+        for (op, p) in expand_policies(self.ops(), params)? {
+            let (op, p) = (op.as_ref(), p.as_ref());
+            if op.is_geometric() {
+                let size = steps
+                    .last()
+                    .map_or([image.shape[0], image.shape[1]], |s| s.out);
+                let step = op.step(p, size)?;
+                if let Some(b) = boxes.as_mut() {
+                    move_boxes(op, p, b, size)?;
+                }
+                // Element-wise ops between two geometric ops end the first chain.
+                if !post.is_empty() {
+                    resample(&mut steps, &mut post, &mut image, &mut mask);
+                }
+                flush(&mut pending, &mut image.data, image.shape[2]);
+                steps.push(step);
+            } else if !steps.is_empty() && is_pointwise(op) {
+                post.extend(pointwise(op, p, image.shape[2])?);
+            } else {
+                resample(&mut steps, &mut post, &mut image, &mut mask);
+                stage(op, p, &mut image.data, image.shape, &mut pending)?;
+            }
+        }
+        resample(&mut steps, &mut post, &mut image, &mut mask);
+        flush(&mut pending, &mut image.data, image.shape[2]);
+        Ok(Sample {
+            image: image.into_array(|v| v)?,
+            mask: mask.map(|m| m.into_array(|v| v as i32)).transpose()?,
+            boxes,
+        })
+    }
+
+    /// Draws for sample `index` of epoch `epoch` from
+    /// [`sample_rng(seed, epoch, index)`](crate::rng::sample_rng) and transforms the sample;
+    /// returns it with the draw.
+    ///
+    /// ```
+    /// use augflow::augment::{Augment, Sample};
+    /// use ndarray::Array3;
+    /// let aug = Augment::from_json(r#"[{"class_name": "RandomRotation", "config": {"factor": 0.2}}]"#)?;
+    /// let image = Array3::from_shape_fn((6, 6, 1), |(y, x, _)| (y * x) as f32);
+    /// let a = aug.run_sample(Sample::new(image.clone()), 3, 1, 4)?;
+    /// let b = aug.run_sample(Sample::new(image), 3, 1, 4)?;
+    /// assert_eq!(a, b);
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
+    pub fn run_sample(
+        &self,
+        sample: Sample,
+        seed: u64,
+        epoch: u64,
+        index: u64,
+    ) -> Result<(Sample, Vec<Params>)> {
+        let (h, w, c) = sample.image.dim();
+        let params = self.draw(&mut sample_rng(seed, epoch, index), [h, w, c])?;
+        let out = self.transform(&params, sample)?;
+        Ok((out, params))
+    }
+}
