@@ -151,14 +151,14 @@ class FlowTargets:
             )
         numbers = {name: _number(name, v) for name, v in (
             ("mask_value", mask_value), ("min_area", min_area), ("min_visibility", min_visibility))}
-        self._mask_dtype = self._mask_ndim = None
+        self._mask_dtype = self._mask_shape = None
         if masks is not None:
             try:
                 masks = np.asarray(masks)
             except (TypeError, ValueError) as err:
                 raise ValueError(f"invalid `masks`: {err}; expected an array") from None
             carrier, numbers["mask_value"] = _mask_carrier(masks, numbers["mask_value"])
-            self._mask_dtype, self._mask_ndim = masks.dtype, masks.ndim
+            self._mask_dtype, self._mask_shape = masks.dtype, masks.shape[1:]
             masks = np.ascontiguousarray(masks, dtype=carrier)
         if bboxes is not None:
             bboxes = _per_image("bboxes", bboxes, 4)
@@ -188,13 +188,12 @@ class FlowTargets:
         return native
 
     def restore(self, batch):
-        """Puts the masks of ``batch`` (its last item, the targets dict) back in the rank
-        and dtype ``masks`` had (the engine gives ``(n, H, W, K)`` in the dtype it
-        carries), in place. Without masks, does nothing."""
+        """Puts the masks of ``batch`` (its last item, the targets dict) back in the shape
+        and dtype ``masks`` had (the engine gives ``(n, H, W, K)``, or ``(n, K, H, W)``
+        channels-first, in the dtype it carries: a ``(N, H, W)`` mask comes as ``K = 1``),
+        in place. Without masks, does nothing."""
         if self._mask_dtype is None:
             return
         targets = batch[-1]
-        m = targets["masks"]
-        if self._mask_ndim == 3:
-            m = m[..., 0]
+        m = targets["masks"].reshape((-1,) + self._mask_shape)
         targets["masks"] = m.astype(self._mask_dtype, copy=False)

@@ -242,8 +242,8 @@ class ImageDataGenerator:
         through its own image's draw. Coordinates are pixel corners: pixel ``(r, c)`` covers
         ``[c, c+1) x [r, r+1)`` (albumentations' keypoints are pixel indices: add 0.5).
 
-        - ``masks``: ``(N, H, W)`` or ``(N, H, W, K)`` (channels last in either data
-          format), integer, bool or float. Nearest sampling (ids are never blended), the
+        - ``masks``: ``(N, H, W)``, or ``(N, H, W, K)`` (``(N, K, H, W)`` under
+          ``data_format="channels_first"``), integer, bool or float. Nearest sampling (ids are never blended), the
           generator's ``fill_mode``, ``mask_value`` (default 0) where ``"constant"`` fills,
           no photometric step. Batches give them in the given shape and dtype; ids outside
           0..65535 must be integers within +-2**24, float64 values pass through float32.
@@ -266,7 +266,10 @@ class ImageDataGenerator:
         ``"bbox_counts"`` ``(n,)``, where ``max_k`` is ``max_bboxes`` (fixed shapes; a
         sample's boxes past it are left out there, not from ``"bboxes"``) or, by default,
         the batch's most; ``"keypoints"``, ``"keypoint_labels"`` and
-        ``"keypoint_visible"`` (lists of ``(k_i, 2)``, int64 and bool arrays). Bad targets
+        ``"keypoint_visible"`` (lists of ``(k_i, 2)``, int64 and bool arrays), with
+        ``"keypoints_padded"`` ``(n, max_p, 2)``, ``"keypoint_labels_padded"`` (-1),
+        ``"keypoint_visible_padded"`` (False) and ``"keypoint_counts"``, ``max_p`` the
+        batch's most (fixed shapes with ``remove_invisible=False``). Bad targets
         raise ``ValueError`` naming the argument, the image and the value.
 
         >>> import numpy as np, augflow
@@ -442,7 +445,8 @@ class ImageDataGenerator:
         one warning (``validate_filenames=True``). ``num_shards``, ``shard_index`` and
         ``shard_remainder`` shard every epoch as in ``flow``; images are read as batches
         are built (streamed). ``mask_col`` names a column of mask files (class ids, of
-        each image's size): each batch then ends with ``{"masks": (n, H, W, 1)}``, moved
+        each image's size): each batch then ends with ``{"masks": (n, H, W, 1)}``
+        (``(n, 1, H, W)`` channels-first), moved
         with the images as ``flow``'s ``masks``, ``mask_value`` where a constant fill shows."""
         for name in ("has_ext", "sort", "drop_duplicates"):
             if name in kwargs:

@@ -178,7 +178,8 @@ pub fn python_names(err: Error) -> Error {
 /// `masks` (stacked), `bboxes` / `bbox_labels` (per-sample lists) with `bboxes_padded`,
 /// `bbox_labels_padded` and `bbox_counts` (padded to `max_boxes` per sample, or to the
 /// batch's most), and `keypoints` / `keypoint_labels` / `keypoint_visible` (per-sample
-/// lists).
+/// lists) with `keypoints_padded`, `keypoint_labels_padded`, `keypoint_visible_padded` and
+/// `keypoint_counts` (padded to the batch's most).
 pub fn batch_targets<'py>(
     py: Python<'py>,
     masks: Option<DynArray>,
@@ -209,6 +210,15 @@ pub fn batch_targets<'py>(
         d.set_item("bbox_counts", owned_to_numpy(py, counts))?;
     }
     if let Some(k) = keypoints {
+        let (padded, padded_labels, padded_visible, counts) = k.padded(None);
+        let counts: Array1<i64> = counts.into_iter().map(|c| c as i64).collect();
+        d.set_item("keypoints_padded", owned_to_numpy(py, padded))?;
+        d.set_item("keypoint_labels_padded", owned_to_numpy(py, padded_labels))?;
+        d.set_item(
+            "keypoint_visible_padded",
+            owned_to_numpy(py, padded_visible),
+        )?;
+        d.set_item("keypoint_counts", owned_to_numpy(py, counts))?;
         let rows = k.points.into_iter().map(|r| owned_to_numpy(py, r));
         d.set_item("keypoints", list(rows.collect())?)?;
         let labels = k

@@ -273,7 +273,8 @@ def test_batches_with_targets_end_with_their_dict_and_keep_keras_tuples_otherwis
     xb, yb, t = gen.flow(images, y, masks=masks, batch_size=4)[0]
     assert yb.shape == (4,)
     xb, yb, wb, t = gen.flow(images, y, sample_weight=w, keypoints=[[[1, 1]]] * 20)[0]
-    assert set(t) == {"keypoints", "keypoint_labels", "keypoint_visible"}
+    assert set(t) == {"keypoints", "keypoint_labels", "keypoint_visible", "keypoints_padded",
+                      "keypoint_labels_padded", "keypoint_visible_padded", "keypoint_counts"}
 
 
 @pytest.mark.parametrize("dtype, mask_value", [
@@ -406,3 +407,40 @@ def test_the_docstring_example_of_flow_with_targets_runs():
 
     result = doctest.testmod(augflow.image)
     assert result.attempted >= 3 and result.failed == 0
+
+
+def test_padded_keypoints_hold_each_samples_points_labels_and_flags(images):
+    gen = augflow.ImageDataGenerator(width_shift_range=0.5, height_shift_range=0.5)
+    kw = targets_of(20)
+    del kw["remove_invisible"]
+    for remove in (True, False):
+        t = gen.flow(images[:, :8], batch_size=5, seed=6, remove_invisible=remove, **kw)[0][1]
+        counts = t["keypoint_counts"]
+        m = max(len(p) for p in t["keypoints"])
+        assert t["keypoints_padded"].shape == (5, m, 2)
+        assert t["keypoint_labels_padded"].shape == t["keypoint_visible_padded"].shape == (5, m)
+        for k in range(5):
+            c = len(t["keypoints"][k])
+            assert counts[k] == c
+            np.testing.assert_array_equal(t["keypoints_padded"][k, :c], t["keypoints"][k])
+            np.testing.assert_array_equal(t["keypoint_labels_padded"][k, :c], t["keypoint_labels"][k])
+            np.testing.assert_array_equal(t["keypoint_visible_padded"][k, :c], t["keypoint_visible"][k])
+            assert (t["keypoints_padded"][k, c:] == 0).all()
+            assert (t["keypoint_labels_padded"][k, c:] == -1).all()
+            assert not t["keypoint_visible_padded"][k, c:].any()
+        if not remove:  # nothing dropped: every image keeps all its points, one shape
+            assert len(set(counts.tolist())) == 1
+
+
+def test_channels_first_masks_come_back_channels_first_with_the_same_draws(images):
+    x = images[:, :8]
+    masks = np.stack([(x[..., 0] > 100), (x[..., 1] % 3 == 0)], axis=-1).astype(np.uint8)
+    kw = dict(rotation_range=30, zoom_range=0.2, horizontal_flip=True)
+    last = augflow.ImageDataGenerator(**kw).flow(x, batch_size=5, seed=2, masks=masks)[0][1]
+    gen = augflow.ImageDataGenerator(data_format="channels_first", **kw)
+    x_first = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    first = gen.flow(x_first, batch_size=5, seed=2, masks=masks.transpose(0, 3, 1, 2))[0][1]
+    assert first["masks"].shape == (5, 2, 8, 10)
+    np.testing.assert_array_equal(first["masks"].transpose(0, 2, 3, 1), last["masks"])
+    flat = gen.flow(x_first, batch_size=5, seed=2, masks=masks[..., 0])[0][1]["masks"]
+    np.testing.assert_array_equal(flat, last["masks"][..., 0])

@@ -137,7 +137,8 @@ print(*(min(r[k] for r in runs) for k in range(4)))  # best of seven: the least 
 def test_two_python_threads_build_batches_in_less_time_than_one_after_the_other():
     """Two Python threads, each building 64 one-image batches, finish in under 1.6x the time
     one thread takes for its 64 (2x when the calls run one after the other, 1x when they
-    overlap fully). Times are the best of seven runs, to be robust on a loaded machine.
+    overlap fully), or under the numpy control's ratio plus 0.35 where that is higher (at
+    most 1.9x). Times are the best of seven runs, to be robust on a loaded machine.
 
     Each batch holds one channels-first image, which augflow warps whole on one pool
     thread, so a caller keeps one of the pool's two threads busy; the second caller can fill
@@ -155,4 +156,7 @@ def test_two_python_threads_build_batches_in_less_time_than_one_after_the_other(
                f"thread {sort_one:.3f} s, two at once {sort_two:.3f} s")
     if sort_two >= 1.5 * sort_one and two >= 1.6 * one:
         pytest.skip(f"no free core for a second thread on this machine ({figures})")
-    assert two < 1.6 * one, figures
+    # A partly busy machine slows two threads of anything: the bound follows the control
+    # (numpy's own overlap, plus a margin), never above 1.9x (serialised calls take 2x).
+    limit = min(1.9, max(1.6, sort_two / sort_one + 0.35))
+    assert two < limit * one, f"{figures}; limit {limit:.2f}x"
