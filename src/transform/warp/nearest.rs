@@ -9,7 +9,10 @@
 use super::exact::interior_span;
 use std::mem::MaybeUninit;
 
+use super::prefetch::{PREFETCH_ROWS, RowPrefetch};
 use super::{Isa, Warp};
+use crate::transform::pixel::Layout;
+use crate::transform::{DataFormat, SamplingMap};
 use crate::transform::FillMode;
 use crate::transform::Interpolation;
 use crate::transform::fill::{axis_taps, floor};
@@ -70,8 +73,23 @@ pub(crate) fn label_rows<M: Copy>(
 ) {
     let (h, w, k) = (lm.h, lm.w, lm.k);
     debug_assert!(src.len() == h * w * k && dst.len() == h * w * k);
+    let source_row = |r: usize| if warp.flip_vertical { h - 1 - r } else { r };
+    // The source rows of output row `r`'s sampling points, for the prefetch.
+    let source_rows = |m: &SamplingMap, r: usize| {
+        let t = m.offset[0] + source_row(r) as f64 * m.a[0][0];
+        let (e0, e1) = (t, t + (w - 1) as f64 * m.a[0][1]);
+        (e0.min(e1), e0.max(e1))
+    };
+    let mut fetch = RowPrefetch::new(src, Layout::new(DataFormat::ChannelsLast, h, w, k));
+    if let Some(m) = &warp.map {
+        fetch.rows(source_rows(m, 0));
+    }
     for (r, out) in dst.chunks_exact_mut(w * k).enumerate() {
-        let rr = if warp.flip_vertical { h - 1 - r } else { r };
+        let rr = source_row(r);
+        if let Some(m) = &warp.map {
+            // Ask for the source rows PREFETCH_ROWS output rows on while this one is copied.
+            fetch.rows(source_rows(m, (r + PREFETCH_ROWS).min(h - 1)));
+        }
         match warp.map {
             None => copy_row(
                 &src[rr * w * k..(rr + 1) * w * k],
