@@ -42,6 +42,7 @@ impl JpegDecoder {
     }
 
     /// Whether JPEG files go through libjpeg-turbo.
+    #[cfg_attr(not(feature = "turbojpeg"), allow(dead_code))] // used by libjpeg-turbo alone
     pub(crate) fn uses_turbo(self) -> bool {
         cfg!(feature = "turbojpeg") && self != JpegDecoder::Pure
     }
@@ -76,6 +77,7 @@ impl std::str::FromStr for JpegDecoder {
 }
 
 /// Whether `bytes` start as a JPEG file does (the SOI marker and a marker after it).
+#[cfg_attr(not(feature = "turbojpeg"), allow(dead_code))] // used by libjpeg-turbo alone
 pub(crate) fn is_jpeg(bytes: &[u8]) -> bool {
     bytes.starts_with(&[0xFF, 0xD8, 0xFF])
 }
@@ -151,6 +153,7 @@ fn jpeg_is_complete(b: &[u8]) -> bool {
 /// (decode at 1/8, 1/4, 1/2) whose image still holds the target size in the part the resize
 /// keeps, both ways; 1 (full size) otherwise, and always for nearest resizing, which must
 /// sample the file's own pixels (Keras' `load_img`), or without a `target_size`.
+#[cfg_attr(not(feature = "turbojpeg"), allow(dead_code))] // used by libjpeg-turbo alone
 pub(crate) fn dct_downscale(opts: &LoadOptions, h: usize, w: usize) -> usize {
     let Some((th, tw)) = opts.target_size else {
         return 1;
