@@ -83,10 +83,11 @@ fn run_files(dir: &Path, jsonl: Option<&Path>, repeats: usize, threads: &[usize]
     let mut write_error = None;
     files_workload::run(dir, repeats, threads, |r| {
         println!(
-            "{:<18} | {:>7} | {:>9.0} | {:.2} cores",
+            "{:<18} | {:>7} | {:>9.0} | {:>15.0} | {:.2} cores",
             r.row,
             r.threads,
             r.img_per_s(),
+            r.img_per_cpu_s(),
             r.others_cores
         );
         if let Some(f) = out.as_mut()

@@ -29,6 +29,9 @@ pub struct FilesRow {
     pub times: Vec<f64>,
     /// CPU (in cores) other processes used while the row ran.
     pub others_cores: f64,
+    /// CPU (in cores) this process used while the row ran: at one thread, below 1 when
+    /// other processes took the core part of the time.
+    pub own_cores: f64,
 }
 
 impl FilesRow {
@@ -36,7 +39,7 @@ impl FilesRow {
     ///
     /// ```
     /// use augflow_cli::files_workload::FilesRow;
-    /// let r = FilesRow { row: "x".into(), threads: 1, n: 10, times: vec![2.0, 1.0, 5.0], others_cores: 0.0 };
+    /// let r = FilesRow { row: "x".into(), threads: 1, n: 10, times: vec![2.0, 1.0, 5.0], others_cores: 0.0, own_cores: 1.0 };
     /// assert_eq!(r.img_per_s(), 5.0);
     /// ```
     pub fn img_per_s(&self) -> f64 {
@@ -45,11 +48,25 @@ impl FilesRow {
         self.n as f64 / t[t.len() / 2].max(1e-9)
     }
 
+    /// Images per second of CPU time this process used (the mean epoch's rate divided by
+    /// [`own_cores`](Self::own_cores)): less sensitive than [`img_per_s`](Self::img_per_s)
+    /// to other processes on a shared machine.
+    ///
+    /// ```
+    /// use augflow_cli::files_workload::FilesRow;
+    /// let r = FilesRow { row: "x".into(), threads: 1, n: 10, times: vec![1.0, 1.0], others_cores: 1.0, own_cores: 0.5 };
+    /// assert_eq!(r.img_per_cpu_s(), 20.0);
+    /// ```
+    pub fn img_per_cpu_s(&self) -> f64 {
+        let mean = self.times.iter().sum::<f64>() / self.times.len().max(1) as f64;
+        self.n as f64 / mean.max(1e-9) / self.own_cores.max(1e-9)
+    }
+
     /// The row as one JSON line in the format of `peer-bench/files/summarize.py`.
     ///
     /// ```
     /// use augflow_cli::files_workload::FilesRow;
-    /// let r = FilesRow { row: "decode_image".into(), threads: 2, n: 4, times: vec![0.5], others_cores: 0.1 };
+    /// let r = FilesRow { row: "decode_image".into(), threads: 2, n: 4, times: vec![0.5], others_cores: 0.1, own_cores: 1.9 };
     /// let v: serde_json::Value = serde_json::from_str(&r.to_json_line()).unwrap();
     /// assert_eq!((v["tool"].as_str(), v["img_per_s"].as_f64()), (Some("augflow"), Some(8.0)));
     /// ```
@@ -57,7 +74,7 @@ impl FilesRow {
         serde_json::json!({
             "tool": "augflow", "row": self.row, "threads": self.threads, "mode": format!("t{}", self.threads),
             "n": self.n, "times": self.times, "img_per_s": self.img_per_s(),
-            "others_cores": self.others_cores,
+            "others_cores": self.others_cores, "own_cores": self.own_cores,
         })
         .to_string()
     }
@@ -128,13 +145,14 @@ pub fn run(
             let Some(epoch) = epoch_of(row, dir, &files)? else {
                 continue;
             };
-            let (times, others_cores) = pool.install(|| timed(repeats, &epoch))?;
+            let (times, others_cores, own_cores) = pool.install(|| timed(repeats, &epoch))?;
             each(FilesRow {
                 row: row.to_string(),
                 threads: t,
                 n: files.len(),
                 times,
                 others_cores,
+                own_cores,
             });
         }
     }
@@ -183,8 +201,9 @@ fn epoch_of(row: &str, dir: &Path, files: &[PathBuf]) -> Result<Option<Epoch>> {
     })))
 }
 
-/// Seconds of `repeats` epochs after one warm-up, and the CPU other processes used meanwhile.
-fn timed(repeats: usize, epoch: &Epoch) -> Result<(Vec<f64>, f64)> {
+/// Seconds of `repeats` epochs after one warm-up, and the CPU (in cores) other processes
+/// and this one used meanwhile.
+fn timed(repeats: usize, epoch: &Epoch) -> Result<(Vec<f64>, f64, f64)> {
     epoch()?;
     let (busy0, own0, wall) = (busy_ticks(), own_ticks(), Instant::now());
     let mut times = Vec::with_capacity(repeats);
@@ -193,15 +212,15 @@ fn timed(repeats: usize, epoch: &Epoch) -> Result<(Vec<f64>, f64)> {
         epoch()?;
         times.push(t.elapsed().as_secs_f64());
     }
-    let others = match (busy0, own0, busy_ticks(), own_ticks()) {
+    let cores = |ticks: u64| ticks as f64 / 100.0 / wall.elapsed().as_secs_f64().max(1e-9);
+    let (others, own) = match (busy0, own0, busy_ticks(), own_ticks()) {
         (Some(b0), Some(o0), Some(b1), Some(o1)) => {
-            (b1.saturating_sub(b0) as f64 - o1.saturating_sub(o0) as f64)
-                / 100.0
-                / wall.elapsed().as_secs_f64().max(1e-9)
+            let own = o1.saturating_sub(o0);
+            (cores(b1.saturating_sub(b0).saturating_sub(own)), cores(own))
         }
-        _ => 0.0,
+        _ => (0.0, 0.0),
     };
-    Ok((times, others.max(0.0)))
+    Ok((times, others, own))
 }
 
 /// The machine's busy CPU ticks (USER_HZ) from `/proc/stat`: all but idle and iowait.
