@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use augflow::Error;
 use augflow::array::{DType, DynArray, read_npy, read_npz, write_npz};
-use augflow::iterators::{Crop, LoadOptions, ResizeFilter, load_img};
+use augflow::iterators::{Crop, JpegDecoder, LoadOptions, ResizeFilter, load_img};
 
 /// Records the largest single allocation each thread asks for, so a test can check that a
 /// small hostile file never makes the reader request gigabytes (even where the OS would grant
@@ -276,27 +276,72 @@ fn jpeg_bytes(img: &image::RgbImage) -> Vec<u8> {
     out.into_inner()
 }
 
+/// The JPEG decoders this build has: the pure-Rust one, and libjpeg-turbo where built in.
+fn jpeg_decoders() -> Vec<LoadOptions> {
+    [JpegDecoder::Pure, JpegDecoder::LibjpegTurbo]
+        .into_iter()
+        .filter(|d| d.is_available())
+        .map(|d| LoadOptions::new().jpeg_decoder(d))
+        .collect()
+}
+
 #[test]
 fn truncated_jpeg_is_an_error_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let full = jpeg_bytes(&noisy_rgb(64, 64));
     let good = write(dir.path(), "good.jpg", &full);
-    assert_eq!(
-        load_img(&good, &LoadOptions::new()).unwrap().shape(),
-        &[64, 64, 3]
-    );
-    for percent in [30, 60, 90, 99] {
-        let cut = write(dir.path(), "cut.jpg", &full[..full.len() * percent / 100]);
-        let err = load_img(&cut, &LoadOptions::new())
-            .expect_err(&format!("a JPEG cut to {percent} % loaded"));
-        assert!(err.to_string().contains("cut.jpg"), "{err}");
-        assert!(err.to_string().contains("truncated"), "{err}");
+    for opts in jpeg_decoders() {
+        let d = opts.jpeg_decoder;
+        assert_eq!(load_img(&good, &opts).unwrap().shape(), &[64, 64, 3]);
+        for percent in [30, 60, 90, 99] {
+            let cut = write(dir.path(), "cut.jpg", &full[..full.len() * percent / 100]);
+            let err = load_img(&cut, &opts)
+                .expect_err(&format!("{d:?}: a JPEG cut to {percent} % loaded"));
+            assert!(err.to_string().contains("cut.jpg"), "{d:?}: {err}");
+            assert!(err.to_string().contains("truncated"), "{d:?}: {err}");
+        }
+        // Bytes after the end-of-image marker are ignored, as PIL ignores them.
+        let mut padded = full.clone();
+        padded.extend_from_slice(&[0; 100]);
+        let p = write(dir.path(), "padded.jpg", &padded);
+        assert!(load_img(&p, &opts).is_ok(), "{d:?}");
     }
-    // Bytes after the end-of-image marker are ignored, as PIL ignores them.
-    let mut padded = full.clone();
-    padded.extend_from_slice(&[0; 100]);
-    let p = write(dir.path(), "padded.jpg", &padded);
-    assert!(load_img(&p, &LoadOptions::new()).is_ok());
+}
+
+#[test]
+fn corrupt_jpeg_is_an_error_naming_the_file_for_every_decoder() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = jpeg_bytes(&noisy_rgb(48, 32));
+    let sof = full.windows(2).position(|m| m == [0xFF, 0xC0]).unwrap();
+    let sos = full.windows(2).position(|m| m == [0xFF, 0xDA]).unwrap();
+    let mut zero_width = full.clone();
+    zero_width[sof + 7..sof + 9].copy_from_slice(&[0, 0]);
+    let mut no_components = full.clone();
+    no_components[sof + 9] = 0;
+    let mut scan_first = full[..2].to_vec(); // the scan before any frame header
+    scan_first.extend_from_slice(&full[sos..]);
+    let mut junk = full[..4].to_vec();
+    junk.extend((0..400u32).map(|i| (i * 7919 % 251) as u8));
+    junk.extend_from_slice(&[0xFF, 0xD9]);
+    let cases = [
+        ("zero-width.jpg", zero_width),
+        ("no-components.jpg", no_components),
+        ("scan-first.jpg", scan_first),
+        ("junk.jpg", junk),
+        ("only-markers.jpg", vec![0xFF, 0xD8, 0xFF, 0xD9]),
+    ];
+    for opts in jpeg_decoders() {
+        for (name, bytes) in &cases {
+            let p = write(dir.path(), name, bytes);
+            let err =
+                load_img(&p, &opts).expect_err(&format!("{:?} loaded {name}", opts.jpeg_decoder));
+            assert!(
+                matches!(&err, Error::Image { path, .. } | Error::Format { path, .. } if *path == p),
+                "{:?}, {name}: {err}",
+                opts.jpeg_decoder
+            );
+        }
+    }
 }
 
 #[test]
@@ -332,14 +377,26 @@ fn jpeg_declaring(w: u16, h: u16) -> Vec<u8> {
 #[test]
 fn decompression_bomb_is_refused_from_the_header_naming_size_and_limit() {
     let dir = tempfile::tempdir().unwrap();
-    // 30000 x 16384 = 491,520,000 pixels, over the default limit.
-    let p = write(dir.path(), "bomb.jpg", &jpeg_declaring(30000, 16384));
-    let (r, largest) = largest_allocation(|| load_img(&p, &LoadOptions::new()));
-    let msg = r.unwrap_err().to_string();
-    for part in ["bomb.jpg", "30000x16384", "max_pixels"] {
-        assert!(msg.contains(part), "{part} missing from: {msg}");
+    // 30000 x 16384 = 491,520,000 pixels, and 65535 x 65535 (JPEG's largest), over the
+    // default limit.
+    for (w, h) in [(30000, 16384), (65535, 65535)] {
+        let p = write(dir.path(), "bomb.jpg", &jpeg_declaring(w, h));
+        for opts in jpeg_decoders() {
+            let (r, largest) = largest_allocation(|| load_img(&p, &opts));
+            let msg = r.unwrap_err().to_string();
+            for part in ["bomb.jpg", &format!("{w}x{h}"), "max_pixels"] {
+                assert!(msg.contains(part), "{part} missing from: {msg}");
+            }
+            assert!(largest < 64 << 20, "asked for {largest} bytes");
+        }
     }
-    assert!(largest < 64 << 20, "asked for {largest} bytes");
+    // The limit is the user's: a 16x16 JPEG is refused under 255 pixels, read at 256.
+    let p = write(dir.path(), "small.jpg", &jpeg_declaring(16, 16));
+    for opts in jpeg_decoders() {
+        let msg = load_img(&p, &opts.max_pixels(255)).unwrap_err().to_string();
+        assert!(msg.contains("small.jpg") && msg.contains("255"), "{msg}");
+        assert!(load_img(&p, &opts.max_pixels(256)).is_ok());
+    }
 }
 
 #[test]

@@ -191,7 +191,7 @@ impl BenchReport {
 }
 
 /// An [`Error::InvalidParameter`] naming the option, its value and what is accepted.
-fn invalid(
+pub(crate) fn invalid(
     name: &'static str,
     value: impl std::fmt::Display,
     expected: impl Into<String>,

@@ -8,6 +8,7 @@ use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer
 use image::DynamicImage;
 use ndarray::Array3;
 
+use super::jpeg::{self, JpegDecoder};
 use super::resize_plan::ResizePlan;
 use crate::{Error, Result};
 
@@ -171,6 +172,8 @@ pub struct LoadOptions {
     /// The most pixels (width × height) an image file may declare, and a `target_size` may
     /// hold; see [`LoadOptions::max_pixels`].
     pub max_pixels: u64,
+    /// The decoder of JPEG files; see [`LoadOptions::jpeg_decoder`].
+    pub jpeg_decoder: JpegDecoder,
 }
 
 impl Default for LoadOptions {
@@ -181,6 +184,7 @@ impl Default for LoadOptions {
             interpolation: ResizeFilter::default(),
             keep_aspect_ratio: false,
             max_pixels: Self::DEFAULT_MAX_PIXELS,
+            jpeg_decoder: JpegDecoder::Auto,
         }
     }
 }
@@ -237,7 +241,30 @@ impl LoadOptions {
         self
     }
 
+    /// The decoder of JPEG files (default [`JpegDecoder::Auto`]: libjpeg-turbo when built
+    /// with the `turbojpeg` feature). Asking for libjpeg-turbo in a build without it is an
+    /// error of validation. With libjpeg-turbo, a file at least twice the `target_size` (in
+    /// the part `keep_aspect_ratio` keeps) is decoded at 1/2, 1/4 or 1/8 of its size, the
+    /// smallest that still holds the target, before a non-nearest resize.
+    ///
+    /// ```
+    /// use augflow::iterators::{load_img, JpegDecoder, LoadOptions};
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("grey.jpg");
+    /// image::GrayImage::from_pixel(16, 8, image::Luma([90])).save(&path)?;
+    /// let pure = load_img(&path, &LoadOptions::new().jpeg_decoder(JpegDecoder::Pure))?;
+    /// let auto = load_img(&path, &LoadOptions::new())?;
+    /// assert_eq!(pure.shape(), &[8, 16, 3]);
+    /// assert_eq!(pure, auto); // a flat grey image decodes alike
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn jpeg_decoder(mut self, decoder: JpegDecoder) -> Self {
+        self.jpeg_decoder = decoder;
+        self
+    }
+
     pub(crate) fn validate(&self) -> Result<()> {
+        self.jpeg_decoder.validate()?;
         if self.max_pixels == 0 {
             return Err(Error::invalid(
                 "max_pixels",
@@ -317,7 +344,7 @@ pub(crate) fn decode_resized(
     resizer: &mut Resizer,
 ) -> Result<Decoded> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let img = decode_checked(&bytes, path, opts.max_pixels)?;
+    let img = decode_file(&bytes, path, opts)?;
     let (w, h) = (img.width() as usize, img.height() as usize);
     if w == 0 || h == 0 {
         return Err(Error::Format {
@@ -345,7 +372,22 @@ pub(crate) fn decode_resized(
     })
 }
 
-/// Decodes `bytes` (the content of `path`), refusing from the header alone an image of more
+/// Decodes `bytes` (the content of `path`) for `opts`: JPEG files with the decoder
+/// `opts.jpeg_decoder` names (libjpeg-turbo may downscale them in the DCT domain), other
+/// formats with the `image` crate. Each refuses, naming the file, a header over
+/// `opts.max_pixels` before decoding, a truncated JPEG, and a corrupt file.
+fn decode_file(bytes: &[u8], path: &Path, opts: &LoadOptions) -> Result<DynamicImage> {
+    #[cfg(feature = "turbojpeg")]
+    if opts.jpeg_decoder.uses_turbo()
+        && jpeg::is_jpeg(bytes)
+        && let Some(img) = jpeg::decode_turbo(bytes, path, opts)?
+    {
+        return Ok(img);
+    }
+    decode_checked(bytes, path, opts.max_pixels)
+}
+
+/// Decodes `bytes` (the content of `path`) with the `image` crate, refusing from the header alone an image of more
 /// than `max_pixels` pixels and a JPEG cut before its end.
 pub(crate) fn decode_checked(bytes: &[u8], path: &Path, max_pixels: u64) -> Result<DynamicImage> {
     let image_error = |source| Error::Image {
@@ -360,16 +402,8 @@ pub(crate) fn decode_checked(bytes: &[u8], path: &Path, max_pixels: u64) -> Resu
     let mut limits = image::Limits::default();
     limits.max_alloc = Some(max_pixels.saturating_mul(16));
     reader.limits(limits);
-    if reader.format() == Some(image::ImageFormat::Jpeg) && !jpeg_is_complete(bytes) {
-        return Err(image_error(image::ImageError::Decoding(
-            image::error::DecodingError::new(
-                image::ImageFormat::Jpeg.into(),
-                format!(
-                    "image file is truncated: the JPEG data ({} bytes) ends before its end-of-image marker",
-                    bytes.len()
-                ),
-            ),
-        )));
+    if reader.format() == Some(image::ImageFormat::Jpeg) {
+        jpeg::check_complete(bytes, path)?;
     }
     let decoder = reader.into_decoder().map_err(image_error)?;
     let (w, h) = image::ImageDecoder::dimensions(&decoder);
@@ -397,47 +431,6 @@ pub(crate) fn check_declared_pixels(
              `max_pixels` if the file is trusted"
         ),
     })
-}
-
-/// Whether a JPEG's segments and entropy-coded data run up to an end-of-image marker, as a
-/// complete file's do. Walks the markers in one pass; bytes after the marker do not matter.
-/// A file too malformed to walk counts as complete, for the decoder to judge.
-fn jpeg_is_complete(b: &[u8]) -> bool {
-    let mut pos = 2; // after SOI
-    loop {
-        let Some(&marker_lead) = b.get(pos) else {
-            return false;
-        };
-        if marker_lead != 0xFF {
-            return true;
-        }
-        let Some(&marker) = b.get(pos + 1) else {
-            return false;
-        };
-        match marker {
-            0xD9 => return true,
-            0xFF => pos += 1, // fill byte
-            0x01 | 0xD0..=0xD7 => pos += 2,
-            _ => {
-                let Some(len) = b.get(pos + 2..pos + 4) else {
-                    return false;
-                };
-                pos += 2 + usize::from(u16::from_be_bytes([len[0], len[1]]));
-                if marker == 0xDA {
-                    // Entropy-coded data: runs to the next marker other than a stuffed
-                    // 0xFF00 or a restart marker.
-                    loop {
-                        match (b.get(pos), b.get(pos + 1)) {
-                            (Some(0xFF), Some(0x00 | 0xD0..=0xD7)) => pos += 2,
-                            (Some(0xFF), Some(_)) => break,
-                            (Some(_), _) => pos += 1,
-                            (None, _) => return false,
-                        }
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// PIL's `convert` to `L`, `RGB` or `RGBA` for 8-bit images; other depths go through
@@ -526,20 +519,6 @@ fn resize(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn jpeg_completeness_walks_segments_stuffing_and_restarts() {
-        // SOI, an APP0 segment holding FF D9 (not an end marker there), SOS, entropy data
-        // with a stuffed FF 00 and a restart marker, then EOI and trailing junk.
-        let mut b = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0xFF, 0xD9];
-        b.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x03, 0x01, 0x12, 0xFF, 0x00, 0x34]);
-        b.extend_from_slice(&[0xFF, 0xD0, 0x56, 0xFF, 0xD9, 0x00, 0x00]);
-        assert!(jpeg_is_complete(&b));
-        let eoi = b.len() - 4;
-        for cut in 0..eoi {
-            assert!(!jpeg_is_complete(&b[..cut]), "cut at {cut}");
-        }
-    }
 
     #[test]
     fn grayscale_uses_pil_fixed_point_luma() {

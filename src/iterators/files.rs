@@ -10,6 +10,7 @@ use ndarray::{Array1, Array2, ArrayView2, ArrayView3};
 
 use super::coco::FileBoxes;
 use super::decode::{ColorMode, LoadOptions, ResizeFilter, decode_resized};
+use super::jpeg::JpegDecoder;
 use super::mask_files::load_mask;
 use super::state::fnv_bytes;
 use super::{BatchIterator, BatchSource, IteratorBuilder, Labels};
@@ -346,6 +347,12 @@ impl<S: FileSpec, O> IteratorBuilder<S, O> {
     /// `MAX_IMAGE_PIXELS`; `u64::MAX` turns the check off. `target_size` must fit in it too.
     pub fn max_pixels(mut self, pixels: u64) -> Self {
         self.spec.load_options_mut().max_pixels = pixels;
+        self
+    }
+    /// The decoder of JPEG files (default: libjpeg-turbo where built in); see
+    /// [`LoadOptions::jpeg_decoder`].
+    pub fn jpeg_decoder(mut self, decoder: JpegDecoder) -> Self {
+        self.spec.load_options_mut().jpeg_decoder = decoder;
         self
     }
     /// The element type of class labels in `Batch::y` (class modes categorical, binary,
