@@ -14,6 +14,7 @@ mod images;
 mod mask_files;
 mod numpy;
 mod options;
+mod pipelined;
 mod resize_plan;
 mod sequence;
 mod shard;
