@@ -7,4 +7,5 @@
 #![deny(missing_docs)]
 
 pub mod memory;
+pub mod recipe;
 pub mod workload;

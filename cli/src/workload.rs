@@ -191,7 +191,7 @@ impl BenchReport {
 }
 
 /// An [`Error::InvalidParameter`] naming the option, its value and what is accepted.
-fn invalid(
+pub(crate) fn invalid(
     name: &'static str,
     value: impl std::fmt::Display,
     expected: impl Into<String>,
@@ -283,7 +283,7 @@ pub fn floor_copy(x: &Array4<u8>, batch: usize) -> Array4<f32> {
 }
 
 /// Median images/s of `repeats` timed runs of `f` over `count` images, after one warm-up.
-fn rate(count: usize, repeats: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
+pub(crate) fn rate(count: usize, repeats: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
     f()?;
     let mut v = Vec::with_capacity(repeats);
     for _ in 0..repeats {
