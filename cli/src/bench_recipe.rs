@@ -27,11 +27,25 @@ pub struct RecipeArgs {
     /// Thread counts, comma-separated
     #[arg(long, value_delimiter = ',', default_value = "1,2")]
     pub threads: Vec<usize>,
+    /// Print one line of JSON (`{"results": [{"row", "threads", "images_per_s"}, …]}`, rows
+    /// named `augflow_<recipe>`, as scripts/peer_rows.py writes them) instead of lines
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Runs `bench-recipe`: one line `recipe threads images/s` per measurement.
 pub fn run(a: RecipeArgs) -> CliResult {
     let rows = run_recipes(a.count, [a.height, a.width], a.batch, a.repeats, &a.threads)?;
+    if a.json {
+        let results: Vec<_> = (rows.iter())
+            .map(|r| {
+                serde_json::json!({"row": format!("augflow_{}", r.recipe),
+                    "threads": r.threads, "images_per_s": r.images_per_s})
+            })
+            .collect();
+        println!("{}", serde_json::json!({ "results": results }));
+        return Ok(());
+    }
     for r in rows {
         println!(
             "{:<12} threads={} {:.1} img/s",
