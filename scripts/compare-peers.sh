@@ -114,6 +114,15 @@ $(tail_of "$tmp/peers.log")"
 $(tail_of "$tmp/peers.log")"
     fi
   fi
+  if [ -z "$peer_error" ]; then
+    log "running albumentations' ImageNet recipes: $py scripts/peer_rows.py --rows albu_imagenet,albu_randaugment"
+    if ! NO_ALBUMENTATIONS_UPDATE=1 "$py" "$root/scripts/peer_rows.py" "$peer_dir" \
+      --rows albu_imagenet,albu_randaugment --json "$tmp/peer_recipes.json" \
+      ${size_args[@]+"${size_args[@]}"} --repeats "$repeats" >>"$tmp/peers.log" 2>&1; then
+      peer_error="the peers' recipe rows failed:
+$(tail_of "$tmp/peers.log")"
+    fi
+  fi
   if [ -z "$peer_error" ] && grep -q 'FAILED' "$tmp/peers.log"; then
     # bench.py goes on after a failed row; the row is missing from the table.
     peer_error="some peer rows failed:
@@ -125,6 +134,12 @@ if [ -z "$augflow_error" ]; then
   if ! (cd "$root" && cargo run --quiet --release -p augflow-cli -- bench --json \
     ${size_args[@]+"${size_args[@]}"} --repeats "$repeats") >"$tmp/augflow.json" 2>"$tmp/augflow.log"; then
     augflow_error="augflow's bench failed:
+$(tail_of "$tmp/augflow.log")"
+  fi
+  log "running augflow's ImageNet recipes: cargo run --release -p augflow-cli -- bench-recipe --json --repeats $repeats"
+  if [ -z "$augflow_error" ] && ! (cd "$root" && cargo run --quiet --release -p augflow-cli -- \
+    bench-recipe --json --repeats "$repeats") >"$tmp/augflow_recipes.json" 2>>"$tmp/augflow.log"; then
+    augflow_error="augflow's bench-recipe failed:
 $(tail_of "$tmp/augflow.log")"
   fi
 fi
@@ -209,6 +224,7 @@ def cpu():
 
 peers, aug = load("peers.json"), load("augflow.json")
 peer_masks, python_rows = load("peer_masks.json"), load("python_rows.json")
+recipes = [load("peer_recipes.json"), load("augflow_recipes.json")]
 if aug is None and not augflow_error:
     augflow_error = "augflow's bench printed no JSON"
 if peers is None and not peer_error:
@@ -245,6 +261,10 @@ print(f"- workload: 512 random u8 images {size}x{size}x3 -> f32 batches of 32; r
       f"one after the other")
 print("- mask rows: the same workload with one `u8` `(H, W)` mask per image (1 where the first "
       "channel > 127) moved with its image by nearest sampling, stacked into a `u8` batch")
+print("- recipe rows: 512 random u8 images 375x500x3 -> f32 batches of 32 of 224x224: "
+      "RandomResizedCrop(224) + horizontal flip + ColorJitter(0.4, 0.4, 0.4) + ImageNet "
+      "normalize; RandAugment rows: RandomResizedCrop(224) + RandAugment(num_ops=2) "
+      "(albumentations: SomeOf(2) of affine and colour ops) + normalize")
 print()
 
 # ---- table -------------------------------------------------------------------------------
@@ -254,7 +274,7 @@ if aug:
         rate[("augflow", r["threads"])] = r["augflow"]
         rate[("augflow_floor", r["threads"])] = r["floor"]
         rate[("augflow_mask", r["threads"])] = r.get("with_mask")
-for p in (peers, peer_masks, python_rows):
+for p in (peers, peer_masks, python_rows, *recipes):
     for r in (p or {}).get("results", []):
         rate[(r["row"], r["threads"])] = r["images_per_s"]
 threads = sorted({t for _, t in rate}) or [1, 2]
@@ -272,6 +292,10 @@ ROWS = [
     ("keras_flow", "Keras `ImageDataGenerator.flow()`"),
     ("augflow_mask", "augflow, with a `u8` mask per image (`flow(x).masks(m)`)"),
     ("albu_mask", "albumentations, with `mask=`"),
+    ("augflow_imagenet", "ImageNet recipe: augflow (`flow(x).pipeline(..)`)"),
+    ("albu_imagenet", "ImageNet recipe: albumentations"),
+    ("augflow_randaugment", "RRC + RandAugment(2): augflow"),
+    ("albu_randaugment", "RRC + SomeOf(2) (RandAugment's nearest): albumentations"),
 ]
 RATIOS = [
     ("augflow / albumentations", "augflow", "albu_div255"),
@@ -286,6 +310,8 @@ RATIOS = [
     ("with masks: augflow / albumentations", "augflow_mask", "albu_mask"),
     ("augflow's time with a mask / without", "augflow", "augflow_mask"),
     ("albumentations' time with a mask / without", "albu_div255", "albu_mask"),
+    ("ImageNet recipe: augflow / albumentations", "augflow_imagenet", "albu_imagenet"),
+    ("RandAugment: augflow / albumentations", "augflow_randaugment", "albu_randaugment"),
 ]
 
 
@@ -318,6 +344,7 @@ for label, a, b in RATIOS:
           + " | ".join(x(div(rate.get((a, t)), rate.get((b, t)))) for t in threads) + " | |")
 print()
 print("augflow's 1 → 2 thread scaling: " + scaling("augflow"))
+print("augflow's ImageNet recipe 1 → 2 thread scaling: " + scaling("augflow_imagenet"))
 
 failed = False
 for what, err in (("peers", peer_error), ("augflow", augflow_error),

@@ -11,6 +11,13 @@ pipeline are the bench's own, not copies):
   augflow_python_keras  the same through the Keras drop-in
                         (`augflow.keras.preprocessing.image`): Keras' geometry, fast kernel
   augflow_python_exact  the drop-in with `kernel="exact"`: Keras' numbers bit for bit
+  albu_imagenet         the ImageNet recipe on 375x500 uint8 images (as `augflow
+                        bench-recipe`): A.RandomResizedCrop(224), A.HorizontalFlip,
+                        A.ColorJitter(0.4, 0.4, 0.4, 0), A.Normalize (ImageNet mean/std) into
+                        float32 batches of 224x224
+  albu_randaugment      albumentations' nearest RandAugment(num_ops=2): A.RandomResizedCrop,
+                        then A.SomeOf(2) of affine/colour ops at RandAugment's default
+                        magnitude, then A.Normalize
 
 Usage: peer_rows.py PEER_BENCH_DIR --json OUT --rows ROW[,ROW...] [--small] [--repeats N]
        [--threads 1,2]
@@ -86,8 +93,53 @@ def augflow_python_exact(bench, x, batch, threads):
     return _augflow_epoch(ImageDataGenerator, bench, x, batch, threads, kernel="exact")
 
 
+def _recipe_data(n):
+    import numpy as np
+    return np.random.RandomState(0).randint(0, 256, size=(n, 375, 500, 3), dtype=np.uint8)
+
+
+def _albu_epoch(aug, n, batch, threads):
+    import cv2
+    import numpy as np
+    cv2.setNumThreads(threads)
+    x = _recipe_data(n)
+    rs = np.random.RandomState(0)
+
+    def epoch():
+        order = rs.permutation(n)
+        for s in range(0, n, batch):
+            idx = order[s:s + batch]
+            out = np.empty((len(idx), 224, 224, 3), dtype=np.float32)
+            for i, j in enumerate(idx):
+                out[i] = aug(image=x[j])["image"]
+
+    for j in range(min(n, 16)):
+        aug(image=x[j])
+    return epoch
+
+
+def albu_imagenet(bench, x, batch, threads):
+    import albumentations as A
+    aug = A.Compose([A.RandomResizedCrop(size=(224, 224)), A.HorizontalFlip(),
+                     A.ColorJitter(brightness=0.4, contrast=0.4, saturation=0.4, hue=0.0),
+                     A.Normalize()])
+    return _albu_epoch(aug, len(x), batch, threads)
+
+
+def albu_randaugment(bench, x, batch, threads):
+    import albumentations as A
+    ops = [A.Affine(rotate=(-30, 30), p=1), A.Affine(shear=(-17, 17), p=1),
+           A.Affine(translate_percent=(-0.3, 0.3), p=1), A.RandomBrightnessContrast(p=1),
+           A.ColorJitter(saturation=0.5, brightness=0, contrast=0, hue=0, p=1),
+           A.Sharpen(p=1), A.Posterize(p=1), A.Solarize(p=1), A.Equalize(p=1),
+           A.InvertImg(p=1), A.AutoContrast(p=1)]
+    aug = A.Compose([A.RandomResizedCrop(size=(224, 224)), A.SomeOf(ops, n=2),
+                     A.Normalize()])
+    return _albu_epoch(aug, len(x), batch, threads)
+
+
 ROWS = {f.__name__: f for f in (albu_mask, augflow_python, augflow_python_keras,
-                                augflow_python_exact)}
+                                augflow_python_exact, albu_imagenet, albu_randaugment)}
 
 
 def worker(peer_dir, row, n, size, batch, repeats, threads):

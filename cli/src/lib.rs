@@ -9,4 +9,5 @@
 
 pub mod files_workload;
 pub mod memory;
+pub mod recipe;
 pub mod workload;

@@ -4,6 +4,7 @@
 //! This file holds the argument definitions, the dispatch, and the one-line errors.
 
 mod bench;
+mod bench_recipe;
 mod config;
 mod display;
 mod export;
@@ -64,6 +65,9 @@ enum Command {
     Export(export::ExportArgs),
     /// Measure the standard workload's throughput beside the u8 -> f32 copy floor.
     Bench(bench::BenchArgs),
+    /// Measure the ImageNet recipes (RandomResizedCrop, flip, colour jitter, normalize; and
+    /// RandAugment) on 375x500 u8 images.
+    BenchRecipe(bench_recipe::RecipeArgs),
 }
 
 /// Runs the command line and returns the exit status; errors are one line on stderr.
@@ -106,6 +110,7 @@ fn main() -> ExitCode {
         Some(Command::Preview(a)) => preview::run(a),
         Some(Command::Export(a)) => export::run(a),
         Some(Command::Bench(a)) => bench::run(a),
+        Some(Command::BenchRecipe(a)) => bench_recipe::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -283,7 +283,7 @@ pub fn floor_copy(x: &Array4<u8>, batch: usize) -> Array4<f32> {
 }
 
 /// Median images/s of `repeats` timed runs of `f` over `count` images, after one warm-up.
-fn rate(count: usize, repeats: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
+pub(crate) fn rate(count: usize, repeats: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
     f()?;
     let mut v = Vec::with_capacity(repeats);
     for _ in 0..repeats {

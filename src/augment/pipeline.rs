@@ -111,6 +111,35 @@ impl Augment {
         serde_json::to_string(&self.ops).unwrap_or_default()
     }
 
+    /// The `[height, width]` the pipeline gives an input of `[height, width]`: the size of
+    /// its last op that sets one (a crop or a resize), the input's otherwise. It does not
+    /// depend on the draw, so every sample of a batch has it.
+    ///
+    /// ```
+    /// use augflow::augment::Augment;
+    /// let aug = Augment::from_json(r#"[{"class_name": "RandomResizedCrop", "config": {"size": [224, 224]}},
+    ///     {"class_name": "RandomFlip", "config": {"mode": "horizontal"}}]"#)?;
+    /// assert_eq!(aug.output_size([375, 500]), [224, 224]);
+    /// assert_eq!(Augment::new().output_size([375, 500]), [375, 500]);
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
+    pub fn output_size(&self, input: [usize; 2]) -> [usize; 2] {
+        self.fixed_size().unwrap_or(input)
+    }
+
+    /// The size the pipeline gives every input, when one of its ops sets it (a crop or a
+    /// resize); `None` when the output keeps the input's size.
+    ///
+    /// ```
+    /// use augflow::augment::Augment;
+    /// let aug = Augment::from_json(r#"[{"class_name": "CenterCrop", "config": {"height": 8, "width": 6}}]"#)?;
+    /// assert_eq!(aug.fixed_size(), Some([8, 6]));
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
+    pub fn fixed_size(&self) -> Option<[usize; 2]> {
+        self.ops.iter().rev().find_map(Op::sets_size)
+    }
+
     /// Draws every op's parameters for an image of `shape`, in order, from `rng`.
     ///
     /// ```

@@ -103,6 +103,35 @@ impl Pixels {
         }
     }
 
+    /// An `f32` image's pixels, moved without a copy when the array is in standard layout.
+    fn from_image(a: Array3<f32>) -> Pixels {
+        if !a.is_standard_layout() {
+            return Pixels::new(a, |v| v);
+        }
+        let (h, w, c) = a.dim();
+        let (data, offset) = a.into_raw_vec_and_offset();
+        match offset {
+            Some(0) | None => Pixels {
+                data,
+                shape: [h, w, c],
+            },
+            Some(o) => Pixels {
+                data: data[o..o + h * w * c].to_vec(),
+                shape: [h, w, c],
+            },
+        }
+    }
+
+    /// The pixels as an `f32` image, without a copy.
+    fn into_image(self) -> Result<Array3<f32>> {
+        let [h, w, c] = self.shape;
+        Array3::from_shape_vec((h, w, c), self.data).map_err(|e| Error::Shape {
+            name: "image",
+            shape: vec![h, w, c],
+            expected: format!("a consistent buffer ({e})"),
+        })
+    }
+
     fn into_array<T>(self, f: impl Fn(f32) -> T) -> Result<Array3<T>> {
         let [h, w, c] = self.shape;
         Array3::from_shape_vec((h, w, c), self.data.into_iter().map(f).collect()).map_err(|e| {
@@ -219,7 +248,7 @@ impl Augment {
             });
         }
         let Sample { image, mask, boxes } = sample;
-        let mut image = Pixels::new(image, |v| v);
+        let mut image = Pixels::from_image(image);
         let mut mask = mask.map(|m| Pixels::new(m, |v| v as f32));
         let mut boxes = boxes;
         let (mut steps, mut pending): (Vec<Step>, _) = (Vec::new(), Vec::new());
@@ -251,7 +280,7 @@ impl Augment {
         resample(&mut steps, &mut post, &mut image, &mut mask);
         flush(&mut pending, &mut image.data, image.shape[2]);
         Ok(Sample {
-            image: image.into_array(|v| v)?,
+            image: image.into_image()?,
             mask: mask.map(|m| m.into_array(|v| v as i32)).transpose()?,
             boxes,
         })

@@ -113,6 +113,19 @@ impl ImageDataGenerator {
         &self.config
     }
 
+    /// Whether the generator leaves every sample as it is: its defaults (whatever its
+    /// `dtype` and data format) and no preprocessing function. Iterators with an
+    /// augmentation pipeline skip its pass then.
+    pub(crate) fn is_identity(&self) -> bool {
+        let cfg = &self.config;
+        let plain = GeneratorConfig {
+            dtype: cfg.dtype,
+            data_format: cfg.data_format,
+            ..GeneratorConfig::default()
+        };
+        self.preprocessing.is_none() && *cfg == plain
+    }
+
     /// The statistics computed by `fit` (empty before).
     pub fn stats(&self) -> &FitStats {
         &self.stats

@@ -83,6 +83,41 @@ impl<S, O> IteratorBuilder<S, O> {
         self.options.augment = on;
         self
     }
+    /// Runs a Keras 3 augmentation pipeline on every sample, after the generator's own
+    /// transform (skipped when the generator is left at its defaults, so the pipeline
+    /// replaces it). The pipeline draws from the sample's stream after the generator's
+    /// draws, so a batch stays a pure function of `(seed, epoch, index)`. Its output size
+    /// is the batch's (e.g. 224×224 after `RandomResizedCrop(224)`; see
+    /// [`Augment::output_size`](crate::augment::Augment::output_size)).
+    ///
+    /// File sources (`flow_from_directory`, `flow_from_dataframe`) decode each file and,
+    /// when the pipeline sets the output size itself (a crop or resize op), hand the
+    /// decoded image at its stored size to the generator and the pipeline: there is no
+    /// intermediate resize to `target_size`. Otherwise files are brought to `target_size`
+    /// first, as without a pipeline. The pipeline runs on every subset, validation
+    /// included: give a validation iterator its own pipeline (e.g. `Resizing`, `CenterCrop`,
+    /// `Normalization`). Batches are channels last; masks, boxes and keypoints are refused
+    /// with a pipeline (an error naming them when a sample has them).
+    ///
+    /// ```
+    /// use augflow::augment::Augment;
+    /// use augflow::{ImageDataGenerator, Sequence};
+    /// use ndarray::Array4;
+    ///
+    /// let aug = Augment::from_json(r#"[
+    ///     {"class_name": "RandomResizedCrop", "config": {"size": [16, 16]}},
+    ///     {"class_name": "RandomFlip", "config": {"mode": "horizontal"}}]"#)?;
+    /// let datagen = ImageDataGenerator::builder().build()?;
+    /// let x = Array4::<u8>::from_shape_fn((6, 30, 40, 3), |(n, y, x, c)| (n + y + x + c) as u8);
+    /// let it = datagen.flow(x).batch_size(4).seed(7).pipeline(aug).build()?;
+    /// assert_eq!(it.image_shape(), [16, 16, 3]);
+    /// assert_eq!(it.get(0)?.x.shape(), &[4, 16, 16, 3]);
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
+    pub fn pipeline(mut self, aug: crate::augment::Augment) -> Self {
+        self.options.pipeline = Some(aug);
+        self
+    }
     /// Drop the last batch of each epoch when it holds fewer than `batch_size` samples, as
     /// tf.data's `drop_remainder` and torch's `drop_last` (default false: Keras serves it).
     /// An iterator that would then serve no batch at all fails to build.

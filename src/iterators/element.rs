@@ -69,6 +69,12 @@ pub trait BatchElement:
         augment: bool,
     ) -> Result<TransformParams>;
 
+    /// Writes `f32` values into `out` (of the same length) in this type: exact for `f32` and
+    /// `f64`, rounded to nearest even for the half-precision types. Used for samples of an
+    /// augmentation pipeline, which computes in `f32`.
+    #[doc(hidden)]
+    fn write_f32(src: &[f32], out: &mut [MaybeUninit<Self>]);
+
     /// Writes one sample of a batch with `saver` (half-precision samples are widened to
     /// `f32` first, which is exact).
     #[doc(hidden)]
@@ -101,6 +107,11 @@ macro_rules! direct_element {
                 augment: bool,
             ) -> Result<TransformParams> {
                 datagen.sample_into_uninit(x, out, rng, augment)
+            }
+            fn write_f32(src: &[f32], out: &mut [MaybeUninit<Self>]) {
+                for (d, &s) in out.iter_mut().zip(src) {
+                    d.write(<$t>::from(s));
+                }
             }
             fn save_sample(
                 saver: &Saver,
@@ -176,18 +187,21 @@ macro_rules! half_element {
                 if result.is_ok() {
                     // SAFETY: on Ok, sample_into_uninit initialized all `n` elements.
                     unsafe { buf.set_len(n) };
-                    let mut tmp = [<$t>::ZERO; CHUNK];
-                    for (dst, src) in out.chunks_mut(CHUNK).zip(buf.chunks(CHUNK)) {
-                        let tmp = &mut tmp[..src.len()];
-                        // Round to nearest even, as `from_f32`.
-                        tmp.convert_from_f32_slice(src);
-                        for (d, &s) in dst.iter_mut().zip(tmp.iter()) {
-                            d.write(s);
-                        }
-                    }
+                    Self::write_f32(&buf, out);
                 }
                 keep_scratch(buf);
                 result
+            }
+            fn write_f32(src: &[f32], out: &mut [MaybeUninit<Self>]) {
+                let mut tmp = [<$t>::ZERO; CHUNK];
+                for (dst, src) in out.chunks_mut(CHUNK).zip(src.chunks(CHUNK)) {
+                    let tmp = &mut tmp[..src.len()];
+                    // Round to nearest even, as `from_f32`.
+                    tmp.convert_from_f32_slice(src);
+                    for (d, &s) in dst.iter_mut().zip(tmp.iter()) {
+                        d.write(s);
+                    }
+                }
             }
             fn save_sample(
                 saver: &Saver,

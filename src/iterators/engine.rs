@@ -9,6 +9,7 @@ use std::mem::MaybeUninit;
 use ndarray::{Array4, ArrayView3, Axis};
 use rayon::prelude::*;
 
+use super::pipelined::{Draws, pipeline_sample};
 use super::targets::{BatchTargets, MaskBatch, SampleTargets, gather, move_targets};
 use super::{Batch, BatchElement, BatchOptions, BatchSource, Sequence, check_index};
 use crate::generator::ImageDataGenerator;
@@ -115,7 +116,7 @@ impl<S: BatchSource, O: BatchElement> BatchIterator<S, O> {
     /// Refuses a batch whose memory cannot be reserved, naming the parameter that sized it.
     fn check_batch_memory(&self, size_parameter: &'static str) -> Result<()> {
         let n = self.options.batch_size.min(self.num_samples());
-        let shape = self.source.image_shape(self.datagen.data_format());
+        let shape = self.image_shape();
         new_batch::<O>(n, shape)
             .map(drop)
             .map_err(|bytes| memory_error(size_parameter, shape, n, bytes, O::NAME))
@@ -155,9 +156,18 @@ impl<S: BatchSource, O: BatchElement> BatchIterator<S, O> {
     pub fn generator(&self) -> &ImageDataGenerator {
         &self.datagen
     }
-    /// The shape of one image of a batch: `(H, W, C)`, or `(C, H, W)` channels-first.
+    /// The shape of one image of a batch: `(H, W, C)`, or `(C, H, W)` channels-first; with
+    /// a [`pipeline`](super::IteratorBuilder::pipeline), its output size.
     pub fn image_shape(&self) -> [usize; 3] {
-        self.source.image_shape(self.datagen.data_format())
+        let shape = self.source.image_shape(self.datagen.data_format());
+        match &self.options.pipeline {
+            // Pipelines are channels last (checked when the options are validated).
+            Some(aug) => {
+                let [h, w] = aug.output_size([shape[0], shape[1]]);
+                [h, w, shape[2]]
+            }
+            None => shape,
+        }
     }
     /// Jumps to epoch `e` (its permutation and transforms), e.g. to resume a run.
     pub fn set_epoch(&mut self, e: u64) {
@@ -230,6 +240,16 @@ impl<S: BatchSource, O: BatchElement> BatchIterator<S, O> {
                 || self.source.new_scratch(),
                 |scratch, ((mut slot, &i), mask_slot)| {
                     let out = slot.as_slice_mut().expect("a batch slot is contiguous");
+                    if let Some(aug) = &self.options.pipeline {
+                        let draws = Draws {
+                            seed,
+                            epoch,
+                            augment,
+                        };
+                        let (source, datagen) = (&self.source, &self.datagen);
+                        pipeline_sample(source, datagen, aug, (i, draws), scratch, shape, out)?;
+                        return Ok(SampleTargets::default());
+                    }
                     let params = self.source.with_image(i, format, scratch, |image| {
                         let mut rng = sample_rng(seed, epoch, i as u64);
                         O::sample_into_uninit(&self.datagen, image, out, &mut rng, augment)

@@ -253,6 +253,22 @@ impl<M: Clone + Send + Sync> BatchSource for FileSource<M> {
         })
     }
 
+    /// The decoded file, converted to the colour mode but not resized to `target_size`.
+    fn with_stored_image<R>(
+        &self,
+        i: usize,
+        resizer: &mut Resizer,
+        f: impl FnOnce(ArrayView3<'_, u8>) -> Result<R>,
+    ) -> Result<R> {
+        let load = LoadOptions {
+            target_size: None,
+            ..self.load
+        };
+        let d = decode_resized(&self.paths[i], &load, resizer)?;
+        f(ArrayView3::from_shape((d.h, d.w, d.c), &d.data)
+            .expect("a decoded image holds h·w·c bytes"))
+    }
+
     /// The mask file of image `i`, decoded as class ids and resized with the image (see
     /// [`mask_col`](super::DataFrameBuilder::mask_col)).
     fn mask(&self, i: usize) -> Result<Option<SampleMask<'_>>> {

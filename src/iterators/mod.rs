@@ -15,6 +15,7 @@ mod jpeg;
 mod mask_files;
 mod numpy;
 mod options;
+mod pipelined;
 mod resize_plan;
 mod sequence;
 mod shard;

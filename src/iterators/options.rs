@@ -44,6 +44,9 @@ pub struct BatchOptions {
     /// Whether the output type was chosen with `output::<O>()`, overriding the generator's
     /// `dtype`.
     pub explicit_output: bool,
+    /// A Keras 3 augmentation pipeline run on every sample after the generator's transform
+    /// (see [`IteratorBuilder::pipeline`](super::IteratorBuilder::pipeline)).
+    pub pipeline: Option<crate::augment::Augment>,
 }
 
 impl Default for BatchOptions {
@@ -62,6 +65,7 @@ impl Default for BatchOptions {
             outside_points: crate::targets::OutsidePoints::Drop,
             save: None,
             explicit_output: false,
+            pipeline: None,
         }
     }
 }
@@ -97,6 +101,15 @@ impl BatchOptions {
         }
         if let Some(s) = self.shard {
             Shard::new(s.count(), s.index())?;
+        }
+        if self.pipeline.is_some() && cfg.data_format == crate::DataFormat::ChannelsFirst {
+            return Err(Error::Unsupported {
+                name: "data_format",
+                value: "channels_first".into(),
+                reason: "an augmentation pipeline writes channels-last batches; use \
+                         channels_last with `pipeline`"
+                    .into(),
+            });
         }
         check_split(self.subset, cfg.validation_split)
     }

@@ -68,6 +68,20 @@ pub trait BatchSource: Sync + Send + Clone {
         f: impl FnOnce(ArrayView3<'_, Self::Pixel>) -> Result<R>,
     ) -> Result<R>;
 
+    /// Calls `f` with sample `i`'s image channels last, at the size it is stored at, before
+    /// any resize to [`image_shape`](Self::image_shape): the engine asks for it when an
+    /// augmentation pipeline sets the output size itself, so that a file is resampled once,
+    /// straight to the pipeline's size. By default the image of
+    /// [`with_image`](Self::with_image).
+    fn with_stored_image<R>(
+        &self,
+        i: usize,
+        scratch: &mut Self::Scratch,
+        f: impl FnOnce(ArrayView3<'_, Self::Pixel>) -> Result<R>,
+    ) -> Result<R> {
+        self.with_image(i, DataFormat::ChannelsLast, scratch, f)
+    }
+
     /// The dtype and shape all of this source's masks have, when known before any is read
     /// (masks from one array): the engine then writes each moved mask straight into the
     /// batch instead of stacking per-sample arrays. The default is `None`, which always

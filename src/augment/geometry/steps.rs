@@ -101,6 +101,18 @@ impl Op {
         self.is_geometric() || matches!(self, Op::RandAugment(_))
     }
 
+    /// The output size the op gives every input, whatever the draw: `Some` for the ops that
+    /// set the size (crops, resizes), `None` for those that keep their input's size.
+    pub(crate) fn sets_size(&self) -> Option<[usize; 2]> {
+        match self {
+            Op::RandomCrop(o) => Some([o.height, o.width]),
+            Op::CenterCrop(o) => Some([o.height, o.width]),
+            Op::Resizing(o) => Some([o.height, o.width]),
+            Op::RandomResizedCrop(o) => Some(o.size),
+            _ => None,
+        }
+    }
+
     /// The step of a geometric op on an input of `[h, w]`; an error for other ops or
     /// parameters that do not fit the image.
     pub(crate) fn step(&self, params: &Params, [h, w]: [usize; 2]) -> Result<Step> {
