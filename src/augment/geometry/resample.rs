@@ -437,10 +437,11 @@ mod tests {
                 value: 9.0,
             },
         ];
-        for (map, border, antialias) in maps
-            .iter()
-            .flat_map(|m| borders.iter().flat_map(move |b| [(m, b, false), (m, b, true)]))
-        {
+        for (map, border, antialias) in maps.iter().flat_map(|m| {
+            borders
+                .iter()
+                .flat_map(move |b| [(m, b, false), (m, b, true)])
+        }) {
             for kernel in [Kernel::Bilinear, Kernel::Nearest] {
                 let mut p = plan(*map, [21, 29], kernel, *border);
                 p.antialias = antialias;
@@ -448,7 +449,10 @@ mod tests {
                 let mut per_pixel = two_pass.clone();
                 p.run_separable(&src, [h, w, c], &[], &mut two_pass);
                 p.run_general(&src, [h, w, c], &[], &mut per_pixel);
-                assert_eq!(two_pass, per_pixel, "{map:?} {border:?} {kernel:?} {antialias}");
+                assert_eq!(
+                    two_pass, per_pixel,
+                    "{map:?} {border:?} {kernel:?} {antialias}"
+                );
             }
         }
     }

@@ -11,11 +11,11 @@ use std::mem::MaybeUninit;
 
 use super::prefetch::{PREFETCH_ROWS, RowPrefetch};
 use super::{Isa, Warp};
-use crate::transform::pixel::Layout;
-use crate::transform::{DataFormat, SamplingMap};
 use crate::transform::FillMode;
 use crate::transform::Interpolation;
 use crate::transform::fill::{axis_taps, floor};
+use crate::transform::pixel::Layout;
+use crate::transform::{DataFormat, SamplingMap};
 
 /// The shape `(h, w, k)` of a channels-last label map and its fill.
 #[derive(Debug, Clone, Copy)]
