@@ -9,15 +9,10 @@ use clap::Args;
 
 use super::{CliError, CliResult};
 
-/// Arguments of `augflow bench`.
+/// The measurement flags `bench` and `bench-recipe` share: epoch size, batch size, timed
+/// runs and thread counts.
 #[derive(Args, Debug, Clone)]
-pub struct BenchArgs {
-    /// Image side in pixels
-    #[arg(long, default_value_t = 224, conflicts_with = "small")]
-    pub size: usize,
-    /// Use 64x64 images
-    #[arg(long)]
-    pub small: bool,
+pub struct Timing {
     /// Number of images per epoch
     #[arg(long, default_value_t = 512)]
     pub count: usize,
@@ -30,6 +25,19 @@ pub struct BenchArgs {
     /// Thread counts, comma-separated
     #[arg(long, value_delimiter = ',', default_value = "1,2")]
     pub threads: Vec<usize>,
+}
+
+/// Arguments of `augflow bench`.
+#[derive(Args, Debug, Clone)]
+pub struct BenchArgs {
+    /// Image side in pixels
+    #[arg(long, default_value_t = 224, conflicts_with = "small")]
+    pub size: usize,
+    /// Use 64x64 images
+    #[arg(long)]
+    pub small: bool,
+    #[command(flatten)]
+    pub timing: Timing,
     /// Print one line of JSON instead of the table
     #[arg(long)]
     pub json: bool,
@@ -45,14 +53,14 @@ pub struct BenchArgs {
 /// Runs `bench`.
 pub fn run(a: BenchArgs) -> CliResult {
     if let Some(dir) = &a.files {
-        return run_files(dir, a.jsonl.as_deref(), a.repeats, &a.threads);
+        return run_files(dir, a.jsonl.as_deref(), a.timing.repeats, &a.timing.threads);
     }
     let opts = BenchOptions {
         size: if a.small { 64 } else { a.size },
-        count: a.count,
-        batch: a.batch,
-        repeats: a.repeats,
-        threads: a.threads,
+        count: a.timing.count,
+        batch: a.timing.batch,
+        repeats: a.timing.repeats,
+        threads: a.timing.threads,
     };
     let report = run_bench(&opts)?;
     if a.json {
