@@ -18,6 +18,9 @@ pub struct RecipeArgs {
     /// Image width of the decoded input images
     #[arg(long, default_value_t = 500)]
     pub width: usize,
+    /// The recipes to measure, comma-separated (`imagenet`, `randaugment`; all when not given)
+    #[arg(long, value_delimiter = ',')]
+    pub recipes: Vec<String>,
     /// Print one line of JSON (`{"results": [{"row", "threads", "images_per_s"}, …]}`, rows
     /// named `augflow_<recipe>`, as scripts/peer_rows.py writes them) instead of lines
     #[arg(long)]
@@ -27,7 +30,14 @@ pub struct RecipeArgs {
 /// Runs `bench-recipe`: one line `recipe threads images/s` per measurement.
 pub fn run(a: RecipeArgs) -> CliResult {
     let t = &a.timing;
-    let rows = run_recipes(t.count, [a.height, a.width], t.batch, t.repeats, &t.threads)?;
+    let rows = run_recipes(
+        t.count,
+        [a.height, a.width],
+        t.batch,
+        t.repeats,
+        &t.threads,
+        &a.recipes,
+    )?;
     if a.json {
         let results: Vec<_> = (rows.iter())
             .map(|r| {

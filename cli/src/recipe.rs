@@ -55,13 +55,17 @@ pub struct RecipeRow {
     pub images_per_s: f64,
 }
 
-/// Measures every recipe at every thread count on `count` random `height × width` images
-/// in batches of `batch` (median of `repeats` epochs after a warm-up).
+/// Measures the recipes named in `only` (every recipe when it is empty) at every thread
+/// count on `count` random `height × width` images in batches of `batch` (median of
+/// `repeats` epochs after a warm-up). An unknown name is an error naming it.
 ///
 /// ```
-/// let rows = augflow_cli::recipe::run(4, [30, 40], 2, 1, &[1])?;
+/// let rows = augflow_cli::recipe::run(4, [30, 40], 2, 1, &[1], &[])?;
 /// assert_eq!(rows.len(), 2);
 /// assert!(rows.iter().all(|r| r.images_per_s > 0.0));
+/// let one = augflow_cli::recipe::run(4, [30, 40], 2, 1, &[1], &["imagenet".into()])?;
+/// assert_eq!(one[0].recipe, "imagenet");
+/// assert!(augflow_cli::recipe::run(4, [30, 40], 2, 1, &[1], &["imagnet".into()]).is_err());
 /// # Ok::<(), augflow::Error>(())
 /// ```
 pub fn run(
@@ -70,13 +74,22 @@ pub fn run(
     batch: usize,
     repeats: usize,
     threads: &[usize],
+    only: &[String],
 ) -> Result<Vec<RecipeRow>> {
+    let all = recipes()?;
+    if let Some(bad) = only.iter().find(|n| !all.iter().any(|(name, _)| name == n)) {
+        let names: Vec<_> = all.iter().map(|(n, _)| *n).collect();
+        return Err(invalid("recipes", bad, format!("one of {names:?}")));
+    }
     let x = Array4::from_shape_fn((count, height, width, 3), |(n, y, x, c)| {
         (n.wrapping_mul(2654435761) ^ y.wrapping_mul(40503) ^ x.wrapping_mul(9973) ^ (c * 77)) as u8
     });
     let datagen = ImageDataGenerator::builder().build()?;
     let mut rows = Vec::new();
-    for (name, aug) in recipes()? {
+    for (name, aug) in all {
+        if !only.is_empty() && !only.iter().any(|n| n == name) {
+            continue;
+        }
         let it = datagen
             .flow(x.clone())
             .batch_size(batch)

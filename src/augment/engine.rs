@@ -170,14 +170,7 @@ impl PixelOp {
 
 /// Runs the pending element-wise ops in one pass and clears them.
 pub(crate) fn flush(pending: &mut Vec<PixelOp>, pixels: &mut [f32], channels: usize) {
-    if pending.is_empty() || channels == 0 {
-        return;
-    }
-    for px in pixels.chunks_exact_mut(channels) {
-        for op in pending.iter() {
-            op.apply(px);
-        }
-    }
+    super::pixel_run::run_ops(pending, pixels, channels);
     pending.clear();
 }
 

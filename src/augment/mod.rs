@@ -26,6 +26,7 @@ mod hsv;
 mod mix;
 mod params;
 mod pipeline;
+mod pixel_run;
 mod policy;
 mod sample;
 mod tone;

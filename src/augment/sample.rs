@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use ndarray::Array3;
+use ndarray::{Array3, ArrayView3};
 
 use super::config::Op;
 use super::engine::{PixelOp, flush, is_pointwise, pointwise, stage};
@@ -11,6 +11,7 @@ use super::geometry::{BoxFormat, Boxes, Step, fuse};
 use super::params::Params;
 use super::pipeline::Augment;
 use crate::rng::sample_rng;
+use crate::transform::Pixel;
 use crate::{Error, Result};
 
 /// One image `(H, W, C)` float32, with an optional segmentation mask `(H, W, K)` of class
@@ -174,22 +175,58 @@ fn move_boxes(op: &Op, p: &Params, boxes: &mut Boxes, size: [usize; 2]) -> Resul
     op.move_boxes(p, boxes, size)
 }
 
+/// The image being transformed: the caller's pixels, in their own type, until the first
+/// step that needs an `f32` copy (a geometric chain reads them directly).
+enum Image<'a, T> {
+    Source(&'a [T], [usize; 3]),
+    Own(Pixels),
+}
+
+impl<T: Pixel> Image<'_, T> {
+    fn shape(&self) -> [usize; 3] {
+        match self {
+            Image::Source(_, shape) => *shape,
+            Image::Own(p) => p.shape,
+        }
+    }
+
+    /// The pixels as `f32`, widened on first use.
+    fn own(&mut self) -> &mut Pixels {
+        if let Image::Source(src, shape) = self {
+            *self = Image::Own(Pixels {
+                data: src.iter().map(|v| v.to_f64() as f32).collect(),
+                shape: *shape,
+            });
+        }
+        match self {
+            Image::Own(p) => p,
+            Image::Source(..) => unreachable!("widened above"),
+        }
+    }
+}
+
 /// Resamples the image (and mask) once through the fused `steps`, running the element-wise
-/// ops `post` as each output pixel is written; then empties both.
-fn resample(
+/// ops `post` on each output row as it is written; then empties both.
+fn resample<T: Pixel>(
     steps: &mut Vec<Step>,
     post: &mut Vec<PixelOp>,
-    image: &mut Pixels,
+    image: &mut Image<'_, T>,
     mask: &mut Option<Pixels>,
 ) {
     if steps.is_empty() {
         return;
     }
-    let [h, w, c] = image.shape;
+    let [h, w, c] = image.shape();
     let plan = fuse(steps, [h, w]);
-    image.data = plan.run(&image.data, image.shape, post);
+    let data = match image {
+        Image::Source(src, shape) => plan.run(src, *shape, post),
+        Image::Own(p) => plan.run(&p.data, p.shape, post),
+    };
     post.clear();
-    image.shape = [plan.out[0], plan.out[1], c];
+    *image = Image::Own(Pixels {
+        data,
+        shape: [plan.out[0], plan.out[1], c],
+    });
     if let Some(m) = mask.as_mut() {
         let plan = plan.for_mask();
         m.data = plan.run(&m.data, m.shape, &[]);
@@ -239,6 +276,42 @@ impl Augment {
     /// # Ok::<(), augflow::Error>(())
     /// ```
     pub fn transform(&self, params: &[Params], sample: Sample) -> Result<Sample> {
+        self.check_params(params)?;
+        let Sample { image, mask, boxes } = sample;
+        let image = Image::<f32>::Own(Pixels::from_image(image));
+        let mask = mask.map(|m| Pixels::new(m, |v| v as f32));
+        let (image, mask, boxes) = self.transform_image(params, image, mask, boxes)?;
+        Ok(Sample {
+            image: image.into_image()?,
+            mask: mask.map(|m| m.into_array(|v| v as i32)).transpose()?,
+            boxes,
+        })
+    }
+
+    /// [`transform`](Self::transform) of an image without targets, read in its own pixel
+    /// type: a pipeline that starts with a geometric chain never widens the whole source to
+    /// `f32`, only the chain's output.
+    pub(crate) fn transform_view<T: Pixel>(
+        &self,
+        params: &[Params],
+        image: ArrayView3<'_, T>,
+    ) -> Result<Array3<f32>> {
+        self.check_params(params)?;
+        let (h, w, c) = image.dim();
+        let standard;
+        let src = match image.as_slice() {
+            Some(s) => s,
+            None => {
+                standard = image.as_standard_layout();
+                standard.as_slice().unwrap_or(&[])
+            }
+        };
+        let (image, _, _) =
+            self.transform_image(params, Image::Source(src, [h, w, c]), None, None)?;
+        image.into_image()
+    }
+
+    fn check_params(&self, params: &[Params]) -> Result<()> {
         if params.len() != self.ops().len() {
             return Err(Error::LengthMismatch {
                 name: "params".into(),
@@ -247,19 +320,25 @@ impl Augment {
                 expected: self.ops().len(),
             });
         }
-        let Sample { image, mask, boxes } = sample;
-        let mut image = Pixels::from_image(image);
-        let mut mask = mask.map(|m| Pixels::new(m, |v| v as f32));
-        let mut boxes = boxes;
+        Ok(())
+    }
+
+    /// The op loop of [`transform`](Self::transform).
+    fn transform_image<T: Pixel>(
+        &self,
+        params: &[Params],
+        mut image: Image<'_, T>,
+        mut mask: Option<Pixels>,
+        mut boxes: Option<Boxes>,
+    ) -> Result<(Pixels, Option<Pixels>, Option<Boxes>)> {
         let (mut steps, mut pending): (Vec<Step>, _) = (Vec::new(), Vec::new());
         // Element-wise ops right after a geometric chain, run as its pixels are written.
         let mut post = Vec::new();
         for (op, p) in expand_policies(self.ops(), params)? {
             let (op, p) = (op.as_ref(), p.as_ref());
+            let shape = image.shape();
             if op.is_geometric() {
-                let size = steps
-                    .last()
-                    .map_or([image.shape[0], image.shape[1]], |s| s.out);
+                let size = steps.last().map_or([shape[0], shape[1]], |s| s.out);
                 let step = op.step(p, size)?;
                 if let Some(b) = boxes.as_mut() {
                     move_boxes(op, p, b, size)?;
@@ -268,22 +347,26 @@ impl Augment {
                 if !post.is_empty() {
                     resample(&mut steps, &mut post, &mut image, &mut mask);
                 }
-                flush(&mut pending, &mut image.data, image.shape[2]);
+                if !pending.is_empty() {
+                    let px = image.own();
+                    flush(&mut pending, &mut px.data, shape[2]);
+                }
                 steps.push(step);
             } else if !steps.is_empty() && is_pointwise(op) {
-                post.extend(pointwise(op, p, image.shape[2])?);
+                post.extend(pointwise(op, p, shape[2])?);
             } else {
                 resample(&mut steps, &mut post, &mut image, &mut mask);
-                stage(op, p, &mut image.data, image.shape, &mut pending)?;
+                let px = image.own();
+                stage(op, p, &mut px.data, px.shape, &mut pending)?;
             }
         }
         resample(&mut steps, &mut post, &mut image, &mut mask);
-        flush(&mut pending, &mut image.data, image.shape[2]);
-        Ok(Sample {
-            image: image.into_image()?,
-            mask: mask.map(|m| m.into_array(|v| v as i32)).transpose()?,
-            boxes,
-        })
+        let px = image.own();
+        flush(&mut pending, &mut px.data, px.shape[2]);
+        let Image::Own(px) = image else {
+            unreachable!("owned above")
+        };
+        Ok((px, mask, boxes))
     }
 
     /// Draws for sample `index` of epoch `epoch` from
@@ -311,5 +394,39 @@ impl Augment {
         let params = self.draw(&mut sample_rng(seed, epoch, index), [h, w, c])?;
         let out = self.transform(&params, sample)?;
         Ok((out, params))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::sample_rng;
+
+    #[test]
+    fn reading_u8_pixels_directly_gives_the_widened_images_bits() {
+        let aug = Augment::from_json(
+            r#"[{"class_name": "RandomResizedCrop", "config": {"size": [24, 20]}},
+            {"class_name": "RandomFlip", "config": {"mode": "horizontal"}},
+            {"class_name": "RandomColorJitter", "config": {"value_range": [0, 255],
+              "brightness_factor": 0.4, "contrast_factor": 0.4, "saturation_factor": 0.4}},
+            {"class_name": "Normalization", "config": {"mean": [120, 110, 100], "variance": [3000, 3100, 3200]}}]"#,
+        )
+        .unwrap();
+        let image = Array3::from_shape_fn((37, 45, 3), |(y, x, c)| {
+            ((y * 31 + x * 7 + c * 50) % 256) as u8
+        });
+        for i in 0..8 {
+            let params = aug.draw(&mut sample_rng(3, 0, i), [37, 45, 3]).unwrap();
+            let direct = aug.transform_view(&params, image.view()).unwrap();
+            let widened = aug
+                .transform(&params, Sample::new(image.mapv(f32::from)))
+                .unwrap()
+                .image;
+            assert_eq!(direct, widened, "sample {i}");
+            // A view in another memory order reads the same pixels.
+            let fortran = image.t().as_standard_layout().to_owned();
+            let back = fortran.t();
+            assert_eq!(aug.transform_view(&params, back).unwrap(), widened);
+        }
     }
 }

@@ -38,6 +38,12 @@ pub(super) fn pipeline_sample<S: BatchSource, O: BatchElement>(
     refuse_targets(source, i)?;
     let mut rng = sample_rng(draws.seed, draws.epoch, i as u64);
     let run = |image: ArrayView3<'_, S::Pixel>| -> Result<Array3<f32>> {
+        if datagen.is_identity() {
+            // Read in the source's own type: a leading crop or resize widens only its output.
+            let (h, w, c) = image.dim();
+            let params = aug.draw(&mut rng, [h, w, c])?;
+            return aug.transform_view(&params, image);
+        }
         let staged = generator_pass(datagen, image, &mut rng, draws.augment)?;
         let (h, w, c) = staged.dim();
         let params = aug.draw(&mut rng, [h, w, c])?;
@@ -58,17 +64,13 @@ pub(super) fn pipeline_sample<S: BatchSource, O: BatchElement>(
     Ok(())
 }
 
-/// The generator's transform of `image` in `f32`, or the image widened to `f32` when the
-/// generator is the identity.
+/// The generator's transform of `image`, in `f32`.
 fn generator_pass<T: Pixel>(
     datagen: &ImageDataGenerator,
     image: ArrayView3<'_, T>,
     rng: &mut SampleRng,
     augment: bool,
 ) -> Result<Array3<f32>> {
-    if datagen.is_identity() {
-        return Ok(image.mapv(|v| v.to_f64() as f32));
-    }
     let (h, w, c) = image.dim();
     let n = h * w * c;
     let mut buf: Vec<f32> = Vec::with_capacity(n);

@@ -29,6 +29,7 @@ mod draw;
 mod homography;
 mod layers;
 mod resample;
+mod separable;
 mod steps;
 
 pub use boxes::{BoxFormat, Boxes};

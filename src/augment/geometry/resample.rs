@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use super::Homography;
 use crate::augment::engine::PixelOp;
+use crate::augment::pixel_run::run_ops;
+use crate::transform::Pixel;
 
 /// Keras 3's `fill_mode`: how the image extends beyond its border (README §7).
 ///
@@ -163,27 +165,34 @@ pub(crate) struct Resample {
 
 /// The taps of one axis: source indices and weights, plus the weight of the fill value.
 #[derive(Debug, Clone, Default)]
-struct Taps {
-    idx: Vec<usize>,
-    w: Vec<f64>,
-    fill: f64,
+pub(super) struct Taps {
+    pub(super) idx: Vec<usize>,
+    pub(super) w: Vec<f64>,
+    pub(super) fill: f64,
 }
 
 impl Taps {
-    fn real(&self) -> f64 {
+    pub(super) fn real(&self) -> f64 {
         self.w.iter().sum()
     }
 }
 
 /// One axis' border: the fill mode, or the window `[lo, hi]` of counted indices.
 #[derive(Debug, Clone, Copy)]
-enum AxisBorder {
+pub(super) enum AxisBorder {
     Fill(Fill),
     Window(i64, i64),
 }
 
 /// Fills `t` with the taps of source coordinate `u` on an axis of `n` pixels.
-fn axis_taps(u: f64, n: usize, kernel: Kernel, scale: f64, border: AxisBorder, t: &mut Taps) {
+pub(super) fn axis_taps(
+    u: f64,
+    n: usize,
+    kernel: Kernel,
+    scale: f64,
+    border: AxisBorder,
+    t: &mut Taps,
+) {
     t.idx.clear();
     t.w.clear();
     t.fill = 0.0;
@@ -262,7 +271,7 @@ pub fn resample_passes() -> u64 {
 }
 
 impl Resample {
-    fn axis_borders(&self) -> (AxisBorder, AxisBorder) {
+    pub(super) fn axis_borders(&self) -> (AxisBorder, AxisBorder) {
         match self.border {
             Border::Fill { mode, .. } => (AxisBorder::Fill(mode), AxisBorder::Fill(mode)),
             Border::Window { x, y, .. } => (
@@ -272,19 +281,19 @@ impl Resample {
         }
     }
 
-    fn fill_value(&self) -> f64 {
+    pub(super) fn fill_value(&self) -> f64 {
         match self.border {
             Border::Fill { value, .. } | Border::Window { value, .. } => value,
         }
     }
 
-    fn scale(&self, s: f64) -> f64 {
+    pub(super) fn scale(&self, s: f64) -> f64 {
         if self.antialias { s } else { 1.0 }
     }
 
     /// Resamples `src` (row-major `(H, W, C)`, `shape`) into a new `(out_h, out_w, C)` buffer,
     /// running the element-wise ops `post` on each output pixel as it is written.
-    pub fn run(&self, src: &[f32], shape: [usize; 3], post: &[PixelOp]) -> Vec<f32> {
+    pub fn run<T: Pixel>(&self, src: &[T], shape: [usize; 3], post: &[PixelOp]) -> Vec<f32> {
         PASSES.with(|p| p.set(p.get() + 1));
         let [oh, ow] = self.out;
         let c = shape[2];
@@ -297,65 +306,13 @@ impl Resample {
         out
     }
 
-    /// An axis-aligned map in two passes: each source row a tap uses is filtered along x
-    /// once (in `f64`), then the output rows blend those sums along y. The same sums in the
-    /// same order as [`blend`](Self::blend): bit-identical to it, without redoing a source
-    /// row's x-filter for every output row that reads it.
-    fn run_separable(&self, src: &[f32], [h, w, c]: [usize; 3], post: &[PixelOp], out: &mut [f32]) {
-        let m = &self.map.0;
-        let (bx, by) = self.axis_borders();
-        let [oh, ow] = self.out;
-        let sx = self.scale(m[0][0].abs());
-        let sy = self.scale(m[1][1].abs());
-        let axis = |n: usize, len: usize, s: f64, b: AxisBorder, a: f64, o: f64| -> Vec<Taps> {
-            (0..n)
-                .map(|k| {
-                    let mut t = Taps::default();
-                    axis_taps(a * k as f64 + o, len, self.kernel, s, b, &mut t);
-                    t
-                })
-                .collect()
-        };
-        let cols = axis(ow, w, sx, bx, m[0][0], m[0][2]);
-        let rows = axis(oh, h, sy, by, m[1][1], m[1][2]);
-        // The x-filtered sums of every source row some output row reads.
-        let line_len = ow * c;
-        let mut slot = vec![usize::MAX; h];
-        let mut sums: Vec<f64> = Vec::new();
-        for &i in rows.iter().flat_map(|t| &t.idx) {
-            if slot[i] != usize::MAX {
-                continue;
-            }
-            slot[i] = sums.len() / line_len.max(1);
-            let line = &src[i * w * c..(i + 1) * w * c];
-            for col in &cols {
-                for ch in 0..c {
-                    let mut s = 0.0;
-                    for (&j, &wx) in col.idx.iter().zip(&col.w) {
-                        s += wx * f64::from(line[j * c + ch]);
-                    }
-                    sums.push(s);
-                }
-            }
-        }
-        for (y, row) in rows.iter().enumerate() {
-            let line = &mut out[y * line_len..(y + 1) * line_len];
-            for (x, col) in cols.iter().enumerate() {
-                let fill = self.fill(row, col);
-                let px = &mut line[x * c..(x + 1) * c];
-                for (ch, o) in px.iter_mut().enumerate() {
-                    let mut acc = 0.0;
-                    for (&i, &wy) in row.idx.iter().zip(&row.w) {
-                        acc += wy * sums[slot[i] * line_len + x * c + ch];
-                    }
-                    *o = (acc + fill) as f32;
-                }
-                post.iter().for_each(|op| op.apply(px));
-            }
-        }
-    }
-
-    fn run_general(&self, src: &[f32], [h, w, c]: [usize; 3], post: &[PixelOp], out: &mut [f32]) {
+    fn run_general<T: Pixel>(
+        &self,
+        src: &[T],
+        [h, w, c]: [usize; 3],
+        post: &[PixelOp],
+        out: &mut [f32],
+    ) {
         let (bx, by) = self.axis_borders();
         let [oh, ow] = self.out;
         let (mut row, mut col) = (Taps::default(), Taps::default());
@@ -371,10 +328,9 @@ impl Resample {
                 axis_taps(u, w, self.kernel, sx, bx, &mut col);
                 axis_taps(v, h, self.kernel, sy, by, &mut row);
                 let at = (y * ow + x) * c;
-                let px = &mut out[at..at + c];
-                self.blend(src, [w, c], &row, &col, px);
-                post.iter().for_each(|op| op.apply(px));
+                self.blend(src, [w, c], &row, &col, &mut out[at..at + c]);
             }
+            run_ops(post, &mut out[y * ow * c..(y + 1) * ow * c], c);
         }
     }
 
@@ -386,7 +342,14 @@ impl Resample {
 
     /// One output pixel: the tensor product of the row and column taps, plus the fill value
     /// weighted by whatever weight fell outside the image.
-    fn blend(&self, src: &[f32], [w, c]: [usize; 2], row: &Taps, col: &Taps, px: &mut [f32]) {
+    fn blend<T: Pixel>(
+        &self,
+        src: &[T],
+        [w, c]: [usize; 2],
+        row: &Taps,
+        col: &Taps,
+        px: &mut [f32],
+    ) {
         let fill = self.fill(row, col);
         for (ch, o) in px.iter_mut().enumerate() {
             let mut acc = 0.0;
@@ -394,7 +357,7 @@ impl Resample {
                 let line = &src[i * w * c..];
                 let mut s = 0.0;
                 for (&j, &wx) in col.idx.iter().zip(&col.w) {
-                    s += wx * f64::from(line[j * c + ch]);
+                    s += wx * line[j * c + ch].to_f64();
                 }
                 acc += wy * s;
             }
@@ -418,7 +381,7 @@ mod tests {
     }
 
     #[test]
-    fn the_two_pass_separable_path_gives_the_per_pixel_blends_bits() {
+    fn the_two_pass_separable_path_gives_the_per_pixel_blends_up_to_f32_rounding() {
         let (h, w, c) = (37, 53, 3);
         let src: Vec<f32> = (0..h * w * c).map(|i| ((i * 7919) % 256) as f32).collect();
         let maps = [
@@ -449,9 +412,15 @@ mod tests {
                 let mut per_pixel = two_pass.clone();
                 p.run_separable(&src, [h, w, c], &[], &mut two_pass);
                 p.run_general(&src, [h, w, c], &[], &mut per_pixel);
-                assert_eq!(
-                    two_pass, per_pixel,
-                    "{map:?} {border:?} {kernel:?} {antialias}"
+                // f32 taps and sums against f64: a few ulps of 255.
+                let worst = two_pass
+                    .iter()
+                    .zip(&per_pixel)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0f32, f32::max);
+                assert!(
+                    worst <= 1e-3,
+                    "{map:?} {border:?} {kernel:?} {antialias}: {worst}"
                 );
             }
         }
@@ -486,7 +455,10 @@ mod tests {
         for kernel in [Kernel::Nearest, Kernel::Bilinear, Kernel::Bicubic] {
             let a = plan(map, [6, 8], kernel, border).run(&src, [5, 7, 1], &[]);
             let b = plan(tilted, [6, 8], kernel, border).run(&src, [5, 7, 1], &[]);
-            assert_eq!(a, b, "{kernel:?}");
+            assert_eq!(a.len(), b.len());
+            for (x, y) in a.iter().zip(&b) {
+                assert!((x - y).abs() <= 1e-5, "{kernel:?}: {a:?} vs {b:?}");
+            }
         }
     }
 
