@@ -274,6 +274,7 @@ if aug:
         rate[("augflow", r["threads"])] = r["augflow"]
         rate[("augflow_floor", r["threads"])] = r["floor"]
         rate[("augflow_mask", r["threads"])] = r.get("with_mask")
+        rate[("augflow_uint8", r["threads"])] = r.get("uint8")
 for p in (peers, peer_masks, python_rows, *recipes):
     for r in (p or {}).get("results", []):
         rate[(r["row"], r["threads"])] = r["images_per_s"]
@@ -281,6 +282,7 @@ threads = sorted({t for _, t in rate}) or [1, 2]
 
 ROWS = [
     ("augflow", "augflow (`NumpyArrayIterator`)"),
+    ("augflow_uint8", "augflow, `uint8` batches (`output::<u8>()`, no ×1/255: the model normalizes)"),
     ("augflow_python", "augflow (Python): `augflow.ImageDataGenerator(...).flow(x)`"),
     ("augflow_python_keras", "augflow (Python), Keras drop-in: Keras' geometry, fast kernel"),
     ("augflow_python_exact", "augflow (Python), Keras drop-in, `kernel=\"exact\"` (Keras' bits)"),
@@ -306,6 +308,7 @@ RATIOS = [
     ("Keras drop-in / albumentations", "augflow_python_keras", "albu_div255"),
     ("Keras drop-in / Keras", "augflow_python_keras", "keras_flow"),
     ("augflow floor / augflow", "augflow_floor", "augflow"),
+    ("augflow uint8 / f32 batches", "augflow_uint8", "augflow"),
     ("numpy floor / augflow", "floor", "augflow"),
     ("with masks: augflow / albumentations", "augflow_mask", "albu_mask"),
     ("augflow's time with a mask / without", "augflow", "augflow_mask"),

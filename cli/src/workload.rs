@@ -4,7 +4,10 @@
 //! `batch` through [`NumpyArrayIterator`](augflow::NumpyArrayIterator) with rotation ±20°,
 //! width/height shift ±10 %, shear ±10°, zoom ±10 %, horizontal flip, nearest fill and
 //! rescale 1/255; measured beside the floor — a plain `u8 → f32 ×1/255` copy of the same
-//! batches — in the same process, at each thread count asked for.
+//! batches — in the same process, at each thread count asked for. The `uint8` row is the
+//! same augmentation into `u8` batches, normalization left to the model (no rescale).
+//! Every row takes its batches with `get`, a fresh buffer per batch, as a training loop
+//! that hands each batch on does.
 
 use std::time::Instant;
 
@@ -91,6 +94,9 @@ pub struct BenchRow {
     /// Images per second of the same workload with one `u8` `(H, W)` mask per image moved
     /// with it (see [`threshold_masks`]), median of the repeats.
     pub with_mask: f64,
+    /// Images per second of the same augmentation into `u8` batches, without the rescale
+    /// (see [`standard_generator_u8`]), median of the repeats.
+    pub uint8: f64,
 }
 
 /// The result of [`run`]: the options measured and one row per thread count.
@@ -104,14 +110,14 @@ pub struct BenchReport {
 
 impl BenchReport {
     /// The report as one line of JSON:
-    /// `{"size": S, "count": N, "batch": B, "repeats": R, "kernel": K, "rows": [{"threads": T, "floor": F, "augflow": A, "with_mask": M}, …]}`
+    /// `{"size": S, "count": N, "batch": B, "repeats": R, "kernel": K, "rows": [{"threads": T, "floor": F, "augflow": A, "with_mask": M, "uint8": U}, …]}`
     /// (images per second; `K` is [`kernel_build`](augflow::transform::kernel_build)).
     ///
     /// ```
     /// use augflow_cli::workload::{BenchOptions, BenchReport, BenchRow};
     /// let r = BenchReport {
     ///     options: BenchOptions { threads: vec![1], ..Default::default() },
-    ///     rows: vec![BenchRow { threads: 1, floor: 1000.0, augflow: 250.0, with_mask: 200.0 }],
+    ///     rows: vec![BenchRow { threads: 1, floor: 1000.0, augflow: 250.0, with_mask: 200.0, uint8: 600.0 }],
     /// };
     /// let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
     /// assert_eq!(v["rows"][0]["augflow"], 250.0);
@@ -124,7 +130,7 @@ impl BenchReport {
             .map(|r| {
                 serde_json::json!({
                     "threads": r.threads, "floor": round1(r.floor), "augflow": round1(r.augflow),
-                    "with_mask": round1(r.with_mask),
+                    "with_mask": round1(r.with_mask), "uint8": round1(r.uint8),
                 })
             })
             .collect();
@@ -135,17 +141,17 @@ impl BenchReport {
         .to_string()
     }
 
-    /// The report as a text table, one line per thread count, with the 1 → 2 thread scaling
-    /// when both were measured.
+    /// The report as a text table, one line per thread count (with the `uint8` row's speed
+    /// over the `f32` row's), with the 1 → 2 thread scaling when both were measured.
     ///
     /// ```
     /// use augflow_cli::workload::{BenchOptions, BenchReport, BenchRow};
     /// let r = BenchReport {
     ///     options: BenchOptions { threads: vec![1], ..Default::default() },
-    ///     rows: vec![BenchRow { threads: 1, floor: 1000.0, augflow: 250.0, with_mask: 200.0 }],
+    ///     rows: vec![BenchRow { threads: 1, floor: 1000.0, augflow: 250.0, with_mask: 200.0, uint8: 600.0 }],
     /// };
     /// let t = r.to_table();
-    /// assert!(t.contains("threads") && t.contains("4.00") && t.contains("1.25"));
+    /// assert!(t.contains("threads") && t.contains("4.00") && t.contains("1.25") && t.contains("2.40"));
     /// ```
     pub fn to_table(&self) -> String {
         let o = &self.options;
@@ -159,23 +165,27 @@ impl BenchReport {
             augflow::transform::kernel_build()
         );
         s += &format!(
-            "{:>7} | {:>12} | {:>13} | {:>13} | {:>15} | {:>14}\n",
+            "{:>7} | {:>12} | {:>13} | {:>13} | {:>15} | {:>14} | {:>11} | {:>8}\n",
             "threads",
             "floor img/s",
             "augflow img/s",
             "floor/augflow",
             "with mask img/s",
-            "mask time cost"
+            "mask time cost",
+            "uint8 img/s",
+            "u8/f32"
         );
         for r in &self.rows {
             s += &format!(
-                "{:>7} | {:>12.0} | {:>13.0} | {:>13.2} | {:>15.0} | {:>13.2}x\n",
+                "{:>7} | {:>12.0} | {:>13.0} | {:>13.2} | {:>15.0} | {:>13.2}x | {:>11.0} | {:>7.2}x\n",
                 r.threads,
                 r.floor,
                 r.augflow,
                 r.floor / r.augflow,
                 r.with_mask,
-                r.augflow / r.with_mask
+                r.augflow / r.with_mask,
+                r.uint8,
+                r.uint8 / r.augflow
             );
         }
         let one = self.rows.iter().find(|r| r.threads == 1);
@@ -227,6 +237,24 @@ pub fn standard_generator() -> Result<ImageDataGenerator> {
         .fill_mode(FillMode::Nearest)
         .rescale(1.0 / 255.0)
         .build()
+}
+
+/// The `uint8` row's generator: [`standard_generator`]'s augmentation in `uint8`, without
+/// the rescale (a `uint8` batch holds pixel values; the model normalizes).
+///
+/// ```
+/// let g = augflow_cli::workload::standard_generator_u8()?;
+/// assert_eq!((g.config().rotation_range, g.config().rescale), (20.0, None));
+/// assert_eq!(g.config().dtype, augflow::DType::U8);
+/// # Ok::<(), augflow::Error>(())
+/// ```
+pub fn standard_generator_u8() -> Result<ImageDataGenerator> {
+    let config = augflow::GeneratorConfig {
+        rescale: None,
+        dtype: augflow::DType::U8,
+        ..standard_generator()?.config().clone()
+    };
+    ImageDataGenerator::new(config)
 }
 
 /// `count` random `u8` images `size × size × 3` from a fixed-seed xorshift: the same pixels
@@ -313,6 +341,7 @@ fn epoch(it: &impl Sequence) -> Result<()> {
 /// let r = run(&BenchOptions { size: 8, count: 4, batch: 2, repeats: 1, threads: vec![1] })?;
 /// assert_eq!(r.rows.len(), 1);
 /// assert!(r.rows[0].floor > 0.0 && r.rows[0].augflow > 0.0 && r.rows[0].with_mask > 0.0);
+/// assert!(r.rows[0].uint8 > 0.0);
 /// # Ok::<(), augflow::Error>(())
 /// ```
 pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
@@ -330,26 +359,34 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
         .batch_size(opts.batch)
         .seed(1)
         .build()?;
+    let uint8 = standard_generator_u8()?
+        .flow(x.clone())
+        .batch_size(opts.batch)
+        .seed(1)
+        .output::<u8>()
+        .build()?;
     let mut rows = Vec::with_capacity(opts.threads.len());
     for &t in &opts.threads {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(t)
             .build()
             .map_err(|e| invalid("threads", t, format!("a usable thread count ({e})")))?;
-        let (floor, aug, mask) = pool.install(|| -> Result<(f64, f64, f64)> {
+        let (floor, aug, mask, bytes) = pool.install(|| -> Result<(f64, f64, f64, f64)> {
             let floor = rate(opts.count, opts.repeats, || {
                 floor_copy(&x, opts.batch);
                 Ok(())
             })?;
             let aug = rate(opts.count, opts.repeats, || epoch(&it))?;
             let mask = rate(opts.count, opts.repeats, || epoch(&with_mask))?;
-            Ok((floor, aug, mask))
+            let bytes = rate(opts.count, opts.repeats, || epoch(&uint8))?;
+            Ok((floor, aug, mask, bytes))
         })?;
         rows.push(BenchRow {
             threads: t,
             floor,
             augflow: aug,
             with_mask: mask,
+            uint8: bytes,
         });
     }
     Ok(BenchReport {

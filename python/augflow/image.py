@@ -61,7 +61,7 @@ def _dtype_name(dtype):
         return np.dtype(dtype).name
     except TypeError:
         raise ValueError(
-            f"invalid `dtype`: got {dtype!r}; expected \"float32\" or \"float64\""
+            f"invalid `dtype`: got {dtype!r}; expected \"float32\", \"float64\" or \"uint8\""
         ) from None
 
 
@@ -102,7 +102,10 @@ class ImageDataGenerator:
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
         validation_split: Fraction of images reserved for validation (strictly in (0, 1)).
         interpolation_order: 0 (nearest) or 1 (bilinear) for the affine warp.
-        dtype: Dtype of the generated arrays: ``"float32"`` (default) or ``"float64"``.
+        dtype: Dtype of the generated arrays: ``"float32"`` (default), ``"float64"``, or
+            ``"uint8"`` for pixel batches the model normalizes: values rounded half up and
+            saturated to 0..255, as scipy writes an integer image; ``rescale`` and the
+            normalizations are refused with it (a ``ValueError`` naming ``dtype``).
         geometry: ``"corrected"`` (default) or ``"keras"``.
         kernel: ``"fast"`` (default) or ``"exact"`` (bit for bit scipy's, several times
             slower for bilinear ``float32`` output).

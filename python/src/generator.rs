@@ -135,6 +135,7 @@ impl Common {
         }
         match dtype {
             DType::F64 => Ok(Box::new(b.output::<f64>().build()?)),
+            DType::U8 => Ok(Box::new(b.output::<u8>().build()?)),
             _ => Ok(Box::new(b.output::<f32>().build()?)),
         }
     }

@@ -27,13 +27,14 @@ pub struct FilesInfo {
     pub category_ids: Option<Vec<i64>>,
 }
 
-/// A batch of either output precision.
+/// A batch of any output type Python gets.
 pub enum AnyBatch {
     F32(Batch<f32>),
     F64(Batch<f64>),
+    U8(Batch<u8>),
 }
 
-/// The output element types Python gets: `float32` and `float64`.
+/// The output element types Python gets: `float32`, `float64` and `uint8`.
 pub trait Out: augflow::iterators::BatchElement + numpy::Element {
     /// Wraps a batch of this type.
     fn wrap(b: Batch<Self>) -> AnyBatch;
@@ -46,6 +47,11 @@ impl Out for f32 {
 impl Out for f64 {
     fn wrap(b: Batch<f64>) -> AnyBatch {
         AnyBatch::F64(b)
+    }
+}
+impl Out for u8 {
+    fn wrap(b: Batch<u8>) -> AnyBatch {
+        AnyBatch::U8(b)
     }
 }
 
@@ -343,6 +349,7 @@ fn batch_to_py(py: Python<'_>, batch: AnyBatch, max_boxes: Option<usize>) -> PyR
     match batch {
         AnyBatch::F32(b) => typed_batch_to_py(py, b, max_boxes),
         AnyBatch::F64(b) => typed_batch_to_py(py, b, max_boxes),
+        AnyBatch::U8(b) => typed_batch_to_py(py, b, max_boxes),
     }
 }
 

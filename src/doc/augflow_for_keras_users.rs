@@ -61,7 +61,7 @@
 //! | `data_format` | `.data_format(DataFormat::…)` | |
 //! | `validation_split` | `.validation_split(f64)` | `0 <= v < 1` |
 //! | `interpolation_order` | `.interpolation_order(0 / 1)` | |
-//! | `dtype` | `.dtype(DType::F32 / F64)` | or `.output::<f64>()` on the iterator; `half::f16` and `bf16` too |
+//! | `dtype` | `.dtype(DType::F32 / F64 / U8)` | or `.output::<f64>()` on the iterator; `half::f16`, `bf16` and `u8` (pixel batches, rounded half up as scipy) too |
 //! | — | `.geometry(Geometry::Corrected / Keras)` | Keras 2.9's transposed centre on request; corrected by default |
 //!
 //! # Methods and iterators

@@ -67,7 +67,9 @@ pub struct GeneratorConfig {
     pub validation_split: f64,
     /// Spline order: 0 (nearest) or 1 (bilinear).
     pub interpolation_order: u32,
-    /// Element type of generated batches: `float32` (default) or `float64`.
+    /// Element type of generated batches: `float32` (default), `float64`, or `uint8` (pixel
+    /// values rounded half up and saturated; no rescale or normalization, see
+    /// [`check_integer_output`](Self::check_integer_output)).
     pub dtype: DType,
     /// Corrected (default) or Keras' geometry.
     pub geometry: Geometry,
@@ -197,12 +199,15 @@ impl GeneratorConfig {
             ));
         }
         Interpolation::from_order(c.interpolation_order)?;
-        if !matches!(c.dtype, DType::F32 | DType::F64) {
+        if !matches!(c.dtype, DType::F32 | DType::F64 | DType::U8) {
             return Err(Error::invalid(
                 "dtype",
                 c.dtype,
-                "\"float32\" or \"float64\" (generated images are floating point)",
+                "\"float32\", \"float64\" or \"uint8\"",
             ));
+        }
+        if c.dtype == DType::U8 {
+            c.check_integer_output()?;
         }
         if c.zca_memory_budget == 0 {
             return Err(Error::invalid(
@@ -250,5 +255,58 @@ impl GeneratorConfig {
     /// The rescale factor when it is active (Keras treats `None` and `0` as off).
     pub fn active_rescale(&self) -> Option<f64> {
         self.rescale.filter(|&r| r != 0.0)
+    }
+
+    /// The steps that make pixel values into something else than pixels (`rescale`, the
+    /// samplewise and featurewise normalizations, ZCA), by their parameter names.
+    ///
+    /// ```
+    /// use augflow::GeneratorConfig;
+    /// let cfg = GeneratorConfig { rescale: Some(1.0 / 255.0), samplewise_center: true, ..Default::default() };
+    /// assert_eq!(cfg.pixel_value_steps(), ["rescale", "samplewise_center"]);
+    /// ```
+    pub fn pixel_value_steps(&self) -> Vec<&'static str> {
+        [
+            ("rescale", self.active_rescale().is_some()),
+            ("samplewise_center", self.samplewise_center),
+            (
+                "samplewise_std_normalization",
+                self.samplewise_std_normalization,
+            ),
+            ("featurewise_center", self.featurewise_center),
+            (
+                "featurewise_std_normalization",
+                self.featurewise_std_normalization,
+            ),
+            ("zca_whitening", self.zca_whitening),
+        ]
+        .into_iter()
+        .filter_map(|(name, on)| on.then_some(name))
+        .collect()
+    }
+
+    /// Refuses `uint8` batches with a step that leaves the pixel range
+    /// ([`pixel_value_steps`](Self::pixel_value_steps)), naming `dtype`: Keras' own
+    /// `x *= rescale` on a `uint8` array raises, and a rescaled `uint8` image would hold
+    /// only 0 and 1. Normalize in the model, or ask for `float32`.
+    ///
+    /// ```
+    /// use augflow::{DType, Error, GeneratorConfig};
+    /// let cfg = GeneratorConfig { dtype: DType::U8, rescale: Some(1.0 / 255.0), ..Default::default() };
+    /// let err = cfg.check_integer_output().unwrap_err();
+    /// assert!(matches!(err, Error::InvalidParameter { name: "dtype", .. }), "{err}");
+    /// assert!(GeneratorConfig { rescale: None, ..cfg }.check_integer_output().is_ok());
+    /// ```
+    pub fn check_integer_output(&self) -> Result<()> {
+        let steps = self.pixel_value_steps();
+        if steps.is_empty() {
+            return Ok(());
+        }
+        Err(Error::invalid(
+            "dtype",
+            format!("uint8 with {}", steps.join(", ")),
+            "float32 or float64 for rescaled or normalized images; uint8 batches hold pixel \
+             values (leave rescale and normalization to the model)",
+        ))
     }
 }

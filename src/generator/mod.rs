@@ -337,16 +337,7 @@ impl ImageDataGenerator {
         rng: &mut SampleRng,
         augment: bool,
     ) -> Result<TransformParams> {
-        let fmt = self.config.data_format;
-        let (h, w, c) = image_dims(x.shape(), fmt, "image")?;
-        let lay = Layout::new(fmt, h, w, c);
-        debug_assert_eq!(out.len(), lay.len());
-        let params = if augment {
-            self.random_transform_params(h, w, rng)
-        } else {
-            TransformParams::default()
-        };
-        check_params(&params)?;
+        let (lay, params) = self.sample_params(x.shape(), out.len(), rng, augment)?;
         let src = x.as_standard_layout();
         let src = src.as_slice().expect("standard layout is contiguous");
         // Keras rescales right after the augmentation (spec §9 step 2). When nothing runs in
@@ -372,6 +363,58 @@ impl ImageDataGenerator {
             self.standardize(view)?;
         }
         Ok(params)
+    }
+
+    /// The per-sample path for an output that only the warp writes (`u8` batches): draws
+    /// parameters (when `augment`) and warps into `out`, which is initialized when this
+    /// returns `Ok`. Only for a generator whose samples need nothing after the warp (see
+    /// [`only_warps`](Self::only_warps)).
+    pub(crate) fn warp_sample_into_uninit<T: Pixel, O: transform::WarpOut>(
+        &self,
+        x: ArrayView3<'_, T>,
+        out: &mut [std::mem::MaybeUninit<O>],
+        rng: &mut SampleRng,
+        augment: bool,
+    ) -> Result<TransformParams> {
+        debug_assert!(self.only_warps());
+        let (lay, params) = self.sample_params(x.shape(), out.len(), rng, augment)?;
+        let src = x.as_standard_layout();
+        let src = src.as_slice().expect("standard layout is contiguous");
+        let opts = self.warp_options();
+        transform::warp_slice_uninit(src, out, lay, &self.warp(&params, lay), &opts);
+        Ok(params)
+    }
+
+    /// Whether a sample is finished once warped: no channel shift, brightness,
+    /// preprocessing function, rescale or normalization.
+    pub(crate) fn only_warps(&self) -> bool {
+        let c = &self.config;
+        self.preprocessing.is_none()
+            && c.channel_shift_range == 0.0
+            && c.brightness_range.is_none()
+            && c.pixel_value_steps().is_empty()
+    }
+
+    /// The layout of a sample of `shape` (whose output holds `out_len` elements) and its
+    /// parameters: drawn from `rng` when `augment`, checked.
+    fn sample_params(
+        &self,
+        shape: &[usize],
+        out_len: usize,
+        rng: &mut SampleRng,
+        augment: bool,
+    ) -> Result<(Layout, TransformParams)> {
+        let fmt = self.config.data_format;
+        let (h, w, c) = image_dims(shape, fmt, "image")?;
+        let lay = Layout::new(fmt, h, w, c);
+        debug_assert_eq!(out_len, lay.len());
+        let params = if augment {
+            self.random_transform_params(h, w, rng)
+        } else {
+            TransformParams::default()
+        };
+        check_params(&params)?;
+        Ok((lay, params))
     }
 
     fn warp(&self, p: &TransformParams, lay: Layout) -> Warp {

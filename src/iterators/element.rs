@@ -13,7 +13,7 @@ use crate::array::DType;
 use crate::generator::ImageDataGenerator;
 use crate::rng::SampleRng;
 use crate::save::Saver;
-use crate::transform::{DataFormat, Pixel, TransformParams};
+use crate::transform::{DataFormat, Pixel, TransformParams, WarpOut};
 use crate::{DynArray, Result};
 
 mod sealed {
@@ -22,10 +22,12 @@ mod sealed {
     impl Sealed for f64 {}
     impl Sealed for half::f16 {}
     impl Sealed for half::bf16 {}
+    impl Sealed for u8 {}
 }
 
-/// The element type of a batch's images: `f32` (the default), `f64`, or the half-precision
-/// [`half::f16`] and [`half::bf16`] for mixed-precision training.
+/// The element type of a batch's images: `f32` (the default), `f64`, the half-precision
+/// [`half::f16`] and [`half::bf16`] for mixed-precision training, or `u8` for pixel batches
+/// that the model normalizes (as FFCV and DALI users do).
 ///
 /// `f32` and `f64` are written by the warp kernel straight into the batch, and the
 /// photometric steps and standardization run in that precision (as Keras runs them in its
@@ -33,6 +35,27 @@ mod sealed {
 /// per-thread scratch buffer, then rounded to nearest even into the batch slot (as
 /// `half::f16::from_f32`): an `f16` batch is the `f32` batch converted element by element,
 /// and just as deterministic.
+///
+/// `u8` batches are written by the warp kernel straight into the batch, rounded half up and
+/// saturated to `0..=255` (scipy's rule for an integer output, which Keras'
+/// `dtype="uint8"` gets; see [`WarpOut`](crate::transform::WarpOut)): with the default fast
+/// kernel from its `f32` value, with [`Kernel::Exact`](crate::Kernel::Exact) from scipy's
+/// `f64` value. Channel shift, brightness and a preprocessing function run as for an `f32`
+/// batch, which is then rounded the same way. Rescale and normalization are refused with an
+/// error naming `dtype` (see
+/// [`GeneratorConfig::check_integer_output`](crate::GeneratorConfig::check_integer_output)).
+///
+/// ```
+/// use augflow::{ImageDataGenerator, Sequence};
+/// use ndarray::Array4;
+///
+/// let datagen = ImageDataGenerator::builder().rotation_range(30.0).build()?;
+/// let x = Array4::<u8>::from_shape_fn((4, 6, 6, 3), |(n, r, c, k)| (n * 50 + r * 7 + c * 3 + k) as u8);
+/// let wide = datagen.flow(x.clone()).seed(3).build()?.get(0)?;
+/// let bytes = datagen.flow(x).seed(3).output::<u8>().build()?.get(0)?;
+/// assert!(bytes.x.iter().zip(&wide.x).all(|(&b, &f)| (b as f32 - f).abs() <= 0.5));
+/// # Ok::<(), augflow::Error>(())
+/// ```
 ///
 /// ```
 /// use augflow::{ImageDataGenerator, Sequence};
@@ -52,7 +75,7 @@ pub trait BatchElement:
     Copy + Default + PartialEq + std::fmt::Debug + Send + Sync + 'static + sealed::Sealed
 {
     /// The generator `dtype` this type is computed in: `float32` for `f32`, `f16` and `bf16`,
-    /// `float64` for `f64`.
+    /// `float64` for `f64`, `uint8` for `u8`.
     const DTYPE: DType;
     /// The type's name, for messages (`"f32"`, `"f16"`, …).
     const NAME: &'static str;
@@ -70,13 +93,13 @@ pub trait BatchElement:
     ) -> Result<TransformParams>;
 
     /// Writes `f32` values into `out` (of the same length) in this type: exact for `f32` and
-    /// `f64`, rounded to nearest even for the half-precision types. Used for samples of an
-    /// augmentation pipeline, which computes in `f32`.
+    /// `f64`, rounded to nearest even for the half-precision types, half up and saturated for
+    /// `u8`. Used for samples of an augmentation pipeline, which computes in `f32`.
     #[doc(hidden)]
     fn write_f32(src: &[f32], out: &mut [MaybeUninit<Self>]);
 
-    /// Writes one sample of a batch with `saver` (half-precision samples are widened to
-    /// `f32` first, which is exact).
+    /// Writes one sample of a batch with `saver` (half-precision and `u8` samples are
+    /// widened to `f32` first, which is exact).
     #[doc(hidden)]
     fn save_sample(
         saver: &Saver,
@@ -159,6 +182,69 @@ fn keep_scratch(buf: Vec<f32>) {
     });
 }
 
+/// An `O` sample computed exactly as an `f32` batch's, in this thread's scratch buffer, then
+/// written into `out` with [`BatchElement::write_f32`].
+fn via_f32_scratch<T: Pixel, O: BatchElement>(
+    datagen: &ImageDataGenerator,
+    x: ArrayView3<'_, T>,
+    out: &mut [MaybeUninit<O>],
+    rng: &mut SampleRng,
+    augment: bool,
+) -> Result<TransformParams> {
+    // The buffer is taken out of the cell, not borrowed across the sample: a preprocessing
+    // function may run rayon work that lands another sample on this thread, which then
+    // simply allocates its own buffer.
+    let mut buf = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    let n = out.len();
+    buf.clear();
+    buf.reserve(n);
+    let result = datagen.sample_into_uninit(x, &mut buf.spare_capacity_mut()[..n], rng, augment);
+    if result.is_ok() {
+        // SAFETY: on Ok, sample_into_uninit initialized all `n` elements.
+        unsafe { buf.set_len(n) };
+        O::write_f32(&buf, out);
+    }
+    keep_scratch(buf);
+    result
+}
+
+impl BatchElement for u8 {
+    const DTYPE: DType = DType::U8;
+    const NAME: &'static str = "u8";
+    fn sample_into_uninit<T: Pixel>(
+        datagen: &ImageDataGenerator,
+        x: ArrayView3<'_, T>,
+        out: &mut [MaybeUninit<Self>],
+        rng: &mut SampleRng,
+        augment: bool,
+    ) -> Result<TransformParams> {
+        if datagen.only_warps() {
+            datagen.warp_sample_into_uninit(x, out, rng, augment)
+        } else {
+            via_f32_scratch(datagen, x, out, rng, augment)
+        }
+    }
+    fn write_f32(src: &[f32], out: &mut [MaybeUninit<Self>]) {
+        for (d, &s) in out.iter_mut().zip(src) {
+            d.write(u8::from_f32(s));
+        }
+    }
+    fn save_sample(
+        saver: &Saver,
+        img: ArrayView3<'_, Self>,
+        data_format: DataFormat,
+        epoch: u64,
+        sample_index: usize,
+        class: Option<&str>,
+    ) -> Result<PathBuf> {
+        let wide = img.mapv(f32::from);
+        saver.save(wide.view(), data_format, epoch, sample_index, class)
+    }
+    fn into_dyn(x: Array4<Self>) -> DynArray {
+        DynArray::from(x)
+    }
+}
+
 /// Elements converted per step: a stack buffer the bulk converter (F16C where the CPU has
 /// it) writes before the copy into the uninitialized slot.
 const CHUNK: usize = 256;
@@ -175,22 +261,7 @@ macro_rules! half_element {
                 rng: &mut SampleRng,
                 augment: bool,
             ) -> Result<TransformParams> {
-                // The buffer is taken out of the cell, not borrowed across the sample: a
-                // preprocessing function may run rayon work that lands another sample on this
-                // thread, which then simply allocates its own buffer.
-                let mut buf = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
-                let n = out.len();
-                buf.clear();
-                buf.reserve(n);
-                let result =
-                    datagen.sample_into_uninit(x, &mut buf.spare_capacity_mut()[..n], rng, augment);
-                if result.is_ok() {
-                    // SAFETY: on Ok, sample_into_uninit initialized all `n` elements.
-                    unsafe { buf.set_len(n) };
-                    Self::write_f32(&buf, out);
-                }
-                keep_scratch(buf);
-                result
+                via_f32_scratch(datagen, x, out, rng, augment)
             }
             fn write_f32(src: &[f32], out: &mut [MaybeUninit<Self>]) {
                 let mut tmp = [<$t>::ZERO; CHUNK];

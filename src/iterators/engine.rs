@@ -213,11 +213,12 @@ impl<S: BatchSource, O: BatchElement> BatchIterator<S, O> {
         Ok(&self.order[start..end])
     }
 
-    /// Loads and augments samples `index` into a new batch of images, in parallel, with
-    /// their masks (when the source has masks) moved through the same draws.
-    fn images(&self, index: &[usize]) -> Result<Moved<O>> {
+    /// Loads and augments samples `index` into a batch of images, in parallel, with their
+    /// masks (when the source has masks) moved through the same draws. The images go into
+    /// `reuse`'s memory when it holds enough, else into new memory.
+    fn images(&self, index: &[usize], reuse: Vec<O>) -> Result<Moved<O>> {
         let shape = self.image_shape();
-        let mut x = new_batch::<O>(index.len(), shape)
+        let mut x = batch_buffer(index.len(), shape, reuse)
             .map_err(|bytes| memory_error("batch_size", shape, index.len(), bytes, O::NAME))?;
         let (epoch, seed, augment) = (self.epoch, self.seed, self.options.augments());
         let format = self.datagen.data_format();
@@ -302,8 +303,25 @@ impl<S: BatchSource, O: BatchElement> Sequence for BatchIterator<S, O> {
     }
 
     fn get(&self, idx: usize) -> Result<Batch<O>> {
+        self.batch(idx, Vec::new())
+    }
+
+    fn get_into(&self, idx: usize, out: &mut Batch<O>) -> Result<()> {
+        let reuse = std::mem::take(&mut out.x).into_raw_vec_and_offset().0;
+        *out = self.batch(idx, reuse)?;
+        Ok(())
+    }
+
+    fn on_epoch_end(&mut self) {
+        self.set_epoch(self.epoch + 1);
+    }
+}
+
+impl<S: BatchSource, O: BatchElement> BatchIterator<S, O> {
+    /// Batch `idx`, its images written into `reuse`'s memory when it holds enough.
+    fn batch(&self, idx: usize, reuse: Vec<O>) -> Result<Batch<O>> {
         let index = self.batch_indices(idx)?.to_vec();
-        let (x, targets) = self.images(&index)?;
+        let (x, targets) = self.images(&index, reuse)?;
         let labels = self.source.labels(&index)?;
         let y = match labels.y_is_x {
             true => Some(O::into_dyn(x.clone())),
@@ -322,10 +340,6 @@ impl<S: BatchSource, O: BatchElement> Sequence for BatchIterator<S, O> {
             epoch: self.epoch,
         })
     }
-
-    fn on_epoch_end(&mut self) {
-        self.set_epoch(self.epoch + 1);
-    }
 }
 
 /// A batch's images, with its masks, boxes and keypoints when the source has them.
@@ -333,9 +347,19 @@ type Moved<O> = (Array4<O>, BatchTargets);
 
 /// An uninitialized batch of `n` images of `shape`, or the bytes it needed when that much
 /// memory cannot be reserved: a size from the user never aborts the process.
-pub(super) fn new_batch<O>(
+pub(super) fn new_batch<O: Copy>(
     n: usize,
     shape: [usize; 3],
+) -> std::result::Result<Array4<MaybeUninit<O>>, u128> {
+    batch_buffer(n, shape, Vec::new())
+}
+
+/// [`new_batch`] in `reuse`'s memory when its capacity holds the batch (so a steady-state
+/// epoch touches no fresh page), else in memory reserved for it.
+fn batch_buffer<O: Copy>(
+    n: usize,
+    shape: [usize; 3],
+    reuse: Vec<O>,
 ) -> std::result::Result<Array4<MaybeUninit<O>>, u128> {
     let wanted = || shape.iter().fold(n as u128, |a, &d| a * d as u128) * size_of::<O>() as u128;
     let len = shape
@@ -346,7 +370,8 @@ pub(super) fn new_batch<O>(
                 .is_some_and(|b| b <= isize::MAX as usize)
         })
         .ok_or_else(wanted)?;
-    let mut v: Vec<MaybeUninit<O>> = Vec::new();
+    let mut v = uninit_vec(reuse);
+    v.clear();
     v.try_reserve_exact(len).map_err(|_| wanted())?;
     // SAFETY: MaybeUninit needs no initialization; the capacity is `len`.
     unsafe { v.set_len(len) };
@@ -366,4 +391,13 @@ pub(super) fn memory_error(
         format!("a batch of {n} images of shape {shape:?} in {ty}: {bytes} bytes"),
         "a batch that fits in memory (use smaller images or a smaller batch_size)",
     )
+}
+
+/// `v`'s memory as uninitialized slots (the same allocation; `O: Copy` has no drop).
+fn uninit_vec<O: Copy>(v: Vec<O>) -> Vec<MaybeUninit<O>> {
+    let mut v = std::mem::ManuallyDrop::new(v);
+    let (ptr, len, cap) = (v.as_mut_ptr(), v.len(), v.capacity());
+    // SAFETY: MaybeUninit<O> has O's size and alignment, so the allocation, length and
+    // capacity describe the same memory; `v` is not dropped.
+    unsafe { Vec::from_raw_parts(ptr.cast::<MaybeUninit<O>>(), len, cap) }
 }

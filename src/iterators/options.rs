@@ -1,6 +1,7 @@
 //! `BatchOptions`: the options every iterator has, whatever its source, with Keras' defaults.
 
 use super::{BatchElement, Shard, Subset, subset::check_split};
+use crate::array::DType;
 use crate::generator::ImageDataGenerator;
 use crate::save::SaveOptions;
 use crate::{Error, Result};
@@ -91,10 +92,13 @@ impl BatchOptions {
                 "dtype",
                 format!("{} in the generator", cfg.dtype),
                 format!(
-                    "the iterator's output type {} (use `.output::<f64>()` for float64)",
+                    "the iterator's output type {} (use `.output::<f64>()` for float64, `.output::<u8>()` for uint8)",
                     O::NAME
                 ),
             ));
+        }
+        if O::DTYPE == DType::U8 {
+            cfg.check_integer_output()?;
         }
         if self.batch_size == 0 {
             return Err(Error::invalid("batch_size", 0, "an integer >= 1"));

@@ -40,6 +40,30 @@ pub trait Sequence: Sync {
     /// when `idx >= len()`.
     fn get(&self, idx: usize) -> Result<Self::Item>;
 
+    /// Builds batch `idx` into `out`, reusing what it can of `out`'s memory: the same value
+    /// [`get`](Self::get) returns, without fresh pages for every batch of a steady-state
+    /// epoch. The iterators reuse the image buffer of `out` (any earlier batch of theirs, of
+    /// any size); this default simply stores `get`'s result. On error `out` holds some valid
+    /// batch, not a meaningful one.
+    ///
+    /// ```
+    /// use augflow::{ImageDataGenerator, Sequence};
+    /// use ndarray::Array4;
+    ///
+    /// let datagen = ImageDataGenerator::builder().rotation_range(20.0).build()?;
+    /// let it = datagen.flow(Array4::<u8>::ones((6, 8, 8, 3))).batch_size(2).seed(5).output::<u8>().build()?;
+    /// let mut batch = it.get(0)?;
+    /// let buffer = batch.x.as_ptr();
+    /// it.get_into(1, &mut batch)?;
+    /// assert_eq!(batch, it.get(1)?);
+    /// assert_eq!(batch.x.as_ptr(), buffer); // the same memory, refilled
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
+    fn get_into(&self, idx: usize, out: &mut Self::Item) -> Result<()> {
+        *out = self.get(idx)?;
+        Ok(())
+    }
+
     /// Moves to the next epoch (new permutation, new random transforms).
     fn on_epoch_end(&mut self);
 }

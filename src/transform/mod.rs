@@ -12,7 +12,7 @@ pub use affine::{Affine, Geometry, Kernel, SamplingMap, sampling_map};
 pub use fill::{FillMode, Interpolation};
 pub use params::TransformParams;
 pub use photometric::{apply_brightness, apply_channel_shift};
-pub use pixel::{DataFormat, ImageMut, OutPixel, Pixel};
+pub use pixel::{DataFormat, ImageMut, OutPixel, Pixel, WarpOut};
 pub use warp::{Isa, Warp, WarpOptions, kernel_build, set_kernel_build, warp, warp_into};
 pub(crate) use warp::{LabelMap, warp_nearest};
 

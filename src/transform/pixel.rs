@@ -70,53 +70,101 @@ impl Pixel for f64 {
     }
 }
 
-/// An output element type: `f32` or `f64`.
+/// An element type the warp kernel writes: `f32`, `f64`, or `u8` for batches that leave
+/// normalization to the model.
+///
+/// The kernel computes every value in `f64` (or, on the fast path, `f32`) and writes it with
+/// [`from_f64`](Self::from_f64) / [`from_f32`](Self::from_f32). `u8` takes scipy's rule for
+/// an integer output (`ndimage`'s `t + 0.5`, clamped, truncated): round half up, saturated
+/// to `0..=255`, and NaN to 0 — what Keras' `ImageDataGenerator(dtype="uint8")` gets from
+/// `scipy.ndimage.affine_transform` (spec §5.5 step 6).
+///
+/// ```
+/// use augflow::transform::WarpOut;
+/// assert_eq!(<f32 as WarpOut>::from_f64(0.1), 0.1_f32);
+/// assert_eq!([2.5, 2.4999, -3.0, 300.0, f64::NAN].map(u8::from_f64), [3, 2, 0, 255, 0]);
+/// assert_eq!(u8::from_f32(254.5), 255);
+/// ```
+pub trait WarpOut:
+    Pixel + Default + PartialEq + std::ops::Mul<Output = Self> + std::fmt::Debug
+{
+    /// Rounds an `f64` to this type: to nearest for the floats, as above for `u8`.
+    fn from_f64(v: f64) -> Self;
+    /// Rounds an `f32` to this type: exact for the floats, `from_f64(v as f64)` for `u8`.
+    fn from_f32(v: f32) -> Self;
+    /// The type's name, for messages.
+    const NAME: &'static str;
+}
+
+impl WarpOut for f32 {
+    #[inline(always)]
+    fn from_f64(v: f64) -> Self {
+        v as f32
+    }
+    #[inline(always)]
+    fn from_f32(v: f32) -> Self {
+        v
+    }
+    const NAME: &'static str = "f32";
+}
+impl WarpOut for f64 {
+    #[inline(always)]
+    fn from_f64(v: f64) -> Self {
+        v
+    }
+    #[inline(always)]
+    fn from_f32(v: f32) -> Self {
+        v as f64
+    }
+    const NAME: &'static str = "f64";
+}
+impl WarpOut for u8 {
+    /// scipy's integer output: `t + 0.5` truncated toward zero; `as` saturates to `0..=255`
+    /// and maps NaN to 0.
+    #[inline(always)]
+    fn from_f64(v: f64) -> Self {
+        (v + 0.5) as u8
+    }
+    #[inline(always)]
+    fn from_f32(v: f32) -> Self {
+        Self::from_f64(v as f64)
+    }
+    const NAME: &'static str = "u8";
+}
+
+/// A floating-point output element type: `f32` or `f64`, the types the photometric steps
+/// and standardization run in.
 ///
 /// Photometric steps and standardization run in this type's precision, as Keras runs them in
 /// its `dtype` (spec §6, §9).
 ///
 /// ```
-/// use augflow::transform::OutPixel;
-/// assert_eq!(<f32 as OutPixel>::from_f64(0.1), 0.1_f32);
+/// use augflow::transform::{OutPixel, WarpOut};
+/// assert_eq!(<f32 as WarpOut>::from_f64(0.1), 0.1_f32);
+/// fn halve<O: OutPixel>(v: O) -> O { v / O::from_f64(2.0) }
+/// assert_eq!(halve(3.0_f64), 1.5);
 /// ```
 pub trait OutPixel:
-    Pixel
+    WarpOut
     + PartialOrd
     + std::ops::Add<Output = Self>
     + std::ops::Sub<Output = Self>
-    + std::ops::Mul<Output = Self>
     + std::ops::Div<Output = Self>
     + std::ops::AddAssign
     + std::ops::SubAssign
     + std::ops::MulAssign
     + std::ops::DivAssign
-    + Default
-    + std::fmt::Debug
 {
-    /// Rounds an `f64` to this type (round to nearest).
-    fn from_f64(v: f64) -> Self;
-    /// The type's name, for messages.
-    const NAME: &'static str;
     /// Tags a view of this type as an [`ImageMut`] (for user code).
     fn image_mut(x: ndarray::ArrayViewMut3<'_, Self>) -> ImageMut<'_>;
 }
 
 impl OutPixel for f32 {
-    #[inline(always)]
-    fn from_f64(v: f64) -> Self {
-        v as f32
-    }
-    const NAME: &'static str = "f32";
     fn image_mut(x: ndarray::ArrayViewMut3<'_, f32>) -> ImageMut<'_> {
         ImageMut::F32(x)
     }
 }
 impl OutPixel for f64 {
-    #[inline(always)]
-    fn from_f64(v: f64) -> Self {
-        v
-    }
-    const NAME: &'static str = "f64";
     fn image_mut(x: ndarray::ArrayViewMut3<'_, f64>) -> ImageMut<'_> {
         ImageMut::F64(x)
     }

@@ -244,7 +244,8 @@ pub(crate) enum Interior {
     /// scipy's arithmetic bit for bit; `span4`: four bilinear pixels per AVX2 step
     /// (`x86::avx2::bilinear_span`) before the per-pixel loop.
     Exact { span4: bool },
-    /// The fast `f32` bilinear arithmetic (`fast::fast_pixel`), through these lanes first.
+    /// The fast `f32` bilinear arithmetic (`fast::fast_pixel`), through these lanes first;
+    /// `f32` or `u8` output.
     Fast(FastLanes),
 }
 
@@ -302,7 +303,7 @@ impl KernelChoice {
         // On x86-64 only where FMA is in hardware.
         let fast = bilinear
             && opts.fast
-            && output == PixelKind::F32
+            && matches!(output, PixelKind::F32 | PixelKind::U8)
             && input != PixelKind::F64
             && (avx2 || !x86);
         let (interior, border) = match warp.map {
@@ -445,6 +446,9 @@ mod tests {
             ("fast f32 input", Request { types: (F32, F32), ..fast }, (3, true, lanes(false, false, true), Clamped)),
             ("fast f64 input: exact", Request { types: (F64, F32), ..fast }, (3, true, exact(true), Scipy)),
             ("fast f64 output: exact", Request { types: (U8, F64), ..fast }, (3, true, exact(true), Scipy)),
+            ("fast u8 output, AVX-512", Request { types: (U8, U8), ..fast }, (3, true, lanes(true, true, true), Clamped)),
+            ("fast u8 output, AVX2", Request { isa: Avx2, types: (U8, U8), ..fast }, (3, true, lanes(false, true, true), Clamped)),
+            ("exact u8 output", Request { types: (U8, U8), ..BASE }, (3, true, exact(true), Scipy)),
             ("fast order 0: exact", Request { order0: true, ..fast }, (3, true, exact(false), Scipy)),
             ("fast u8, 1 channel", Request { c: 1, ..fast }, (1, false, lanes(true, true, false), Clamped)),
             ("fast u8, 2 channels", Request { c: 2, ..fast }, (0, false, lanes(false, false, false), Clamped)),

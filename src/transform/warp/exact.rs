@@ -6,7 +6,7 @@ use std::mem::MaybeUninit;
 use super::fast;
 use super::kernel::{Ctx, OutRow};
 use crate::transform::fill::{axis_taps, floor};
-use crate::transform::{FillMode, Interpolation, OutPixel, Pixel};
+use crate::transform::{FillMode, Interpolation, Pixel, WarpOut};
 
 /// The output columns `[lo, hi)` of one row (in source-column space `cc`) whose sampling point
 /// `base + cc·a` lies in `[0, last)` on both axes, so all four taps are inside the image.
@@ -58,7 +58,7 @@ pub(crate) fn interior_span(
 /// caller's left-to-right order rewrites (see [`super::kernel`]); a pixel whose 4-element
 /// reads or write would pass the end of the source or of the row takes the channel loop.
 #[inline(always)]
-pub(crate) fn interior_row<T: Pixel, O: OutPixel, const C: usize>(
+pub(crate) fn interior_row<T: Pixel, O: WarpOut, const C: usize>(
     ctx: &Ctx<'_, T, O>,
     dst: &mut [MaybeUninit<O>],
     row: &OutRow,
@@ -153,7 +153,7 @@ pub(crate) fn interior_row<T: Pixel, O: OutPixel, const C: usize>(
 
 /// Output column `col` of `row`, outside its interior span.
 #[inline(always)]
-pub(crate) fn border_col<T: Pixel, O: OutPixel>(
+pub(crate) fn border_col<T: Pixel, O: WarpOut>(
     ctx: &Ctx<'_, T, O>,
     dst: &mut [MaybeUninit<O>],
     row: &OutRow,
@@ -166,8 +166,7 @@ pub(crate) fn border_col<T: Pixel, O: OutPixel>(
     let fast = matches!(ctx.choice.interior, super::dispatch::Interior::Fast(_));
     if fast && t0 >= 0.0 && t0 < (lay.h - 1) as f64 && t1 >= 0.0 && t1 < (lay.w - 1) as f64 {
         // Interior after all (the span is conservative): the fast value, as in the span.
-        let dst32 = fast::f32_slots(dst);
-        fast::fast_pixel(ctx.src, dst32, row, nc, o, (t0, t1), false);
+        fast::fast_pixel(ctx.src, dst, row, nc, o, (t0, t1), false);
         return;
     }
     let lanes = ctx.choice.pixel_lanes && o + 4 <= row.end();
@@ -198,7 +197,7 @@ fn nearest_taps(t: f64, n: usize, interp: Interpolation) -> (usize, usize, f64, 
 /// `lanes`: the choice's `pixel_lanes` (AVX2, channels-last with 3 or 4 channels), and
 /// `o..o+4` stays in the row; the 3-channel spill is rewritten as in [`interior_row`].
 #[inline(always)]
-fn border_pixel<T: Pixel, O: OutPixel>(
+fn border_pixel<T: Pixel, O: WarpOut>(
     ctx: &Ctx<'_, T, O>,
     dst: &mut [MaybeUninit<O>],
     nc: usize,

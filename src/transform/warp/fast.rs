@@ -1,14 +1,16 @@
-//! The fast bilinear kernel for `f32` output ([`WarpOptions::fast`](super::WarpOptions)):
-//! coordinates and taps exactly as the reference, weights in `f32` with fused
-//! multiply–adds. [`fast_pixel`] is its arithmetic; the x86 lanes repeat it operation for
-//! operation, so a pixel gets the same bits whichever path computes it.
+//! The fast bilinear kernel for `f32` and `u8` output
+//! ([`WarpOptions::fast`](super::WarpOptions)): coordinates and taps exactly as the
+//! reference, weights in `f32` with fused multiply–adds. [`fast_pixel`] is its arithmetic;
+//! the x86 lanes repeat it operation for operation, so a pixel gets the same bits whichever
+//! path computes it. A `u8` output value is the `f32` value rounded by
+//! [`WarpOut::from_f32`] (the lanes' stores in `x86::store` round the same way).
 
 use std::mem::MaybeUninit;
 
 use super::dispatch::FastLanes;
 use super::kernel::OutRow;
 use crate::transform::pixel::PixelKind;
-use crate::transform::{OutPixel, Pixel};
+use crate::transform::{Pixel, WarpOut};
 
 /// Output columns `lo..hi` of `row`: the fast lanes of `lanes`, widest first, then
 /// [`fast_pixels`] for the rest.
@@ -23,16 +25,16 @@ use crate::transform::{OutPixel, Pixel};
 /// channels, fewer than `i32::MAX` elements; `u8` for `wide` and `gathers`); without
 /// `CLAMP`, `lo..hi` in the row's interior span, with it both image sides at least 2.
 #[inline(always)]
-pub(crate) unsafe fn interior_row<T: Pixel, const C: usize, const CLAMP: bool>(
+pub(crate) unsafe fn interior_row<T: Pixel, O: WarpOut, const C: usize, const CLAMP: bool>(
     lanes: FastLanes,
     src: &[T],
-    dst: &mut [MaybeUninit<f32>],
+    dst: &mut [MaybeUninit<O>],
     row: &OutRow,
     nc: usize,
     (lo, hi): (usize, usize),
 ) {
     // SAFETY: as this function's.
-    let done = unsafe { fast_span::<T, C, CLAMP>(lanes, src, dst, row, (lo, hi)) };
+    let done = unsafe { fast_span::<T, O, C, CLAMP>(lanes, src, dst, row, (lo, hi)) };
     fast_pixels(src, dst, row, nc, (done, hi), CLAMP);
 }
 
@@ -44,10 +46,10 @@ pub(crate) unsafe fn interior_row<T: Pixel, const C: usize, const CLAMP: bool>(
 /// As [`interior_row`].
 #[inline(always)]
 #[cfg_attr(not(target_arch = "x86_64"), allow(unused_mut, unused_variables))]
-unsafe fn fast_span<T: Pixel, const C: usize, const CLAMP: bool>(
+unsafe fn fast_span<T: Pixel, O: WarpOut, const C: usize, const CLAMP: bool>(
     lanes: FastLanes,
     src: &[T],
-    dst: &mut [MaybeUninit<f32>],
+    dst: &mut [MaybeUninit<O>],
     row: &OutRow,
     (lo, hi): (usize, usize),
 ) -> usize {
@@ -57,13 +59,13 @@ unsafe fn fast_span<T: Pixel, const C: usize, const CLAMP: bool>(
         use super::x86::{avx2, avx2_u8, avx512_u8};
         let u8_lanes = T::KIND == PixelKind::U8 && C > 0;
         if u8_lanes && lanes.wide {
-            done = avx512_u8::bilinear_span_u8::<C, CLAMP>(u8_slice(src), dst, row, (done, hi));
+            done = avx512_u8::bilinear_span_u8::<O, C, CLAMP>(u8_slice(src), dst, row, (done, hi));
         }
         if u8_lanes && lanes.gathers {
-            done = avx2_u8::bilinear_span_u8::<C, CLAMP>(u8_slice(src), dst, row, (done, hi));
+            done = avx2_u8::bilinear_span_u8::<O, C, CLAMP>(u8_slice(src), dst, row, (done, hi));
         }
         if (C == 3 || C == 4) && lanes.pairs {
-            done = avx2::bilinear_span_f32::<T, CLAMP>(src, dst, row, (done, hi));
+            done = avx2::bilinear_span_f32::<T, O, CLAMP>(src, dst, row, (done, hi));
         }
     }
     done
@@ -72,9 +74,9 @@ unsafe fn fast_span<T: Pixel, const C: usize, const CLAMP: bool>(
 /// [`fast_pixel`] for output columns `lo..hi` of `row`: the per-pixel remainder and
 /// fallback of every fast path.
 #[inline(always)]
-pub(crate) fn fast_pixels<T: Pixel>(
+pub(crate) fn fast_pixels<T: Pixel, O: WarpOut>(
     src: &[T],
-    dst: &mut [MaybeUninit<f32>],
+    dst: &mut [MaybeUninit<O>],
     row: &OutRow,
     nc: usize,
     (lo, hi): (usize, usize),
@@ -83,19 +85,6 @@ pub(crate) fn fast_pixels<T: Pixel>(
     for col in lo..hi {
         fast_pixel(src, dst, row, nc, row.out(col), row.point(col), clamp);
     }
-}
-
-/// `dst` as `f32` slots, for the fast paths, which only run when the output type is `f32`
-/// (the check is a compile-time constant, so it costs nothing).
-#[inline(always)]
-pub(crate) fn f32_slots<O: OutPixel>(dst: &mut [MaybeUninit<O>]) -> &mut [MaybeUninit<f32>] {
-    assert!(
-        O::KIND == PixelKind::F32,
-        "fast path with {} output",
-        O::NAME
-    );
-    // SAFETY: O is f32 (checked above), so the cast only renames the element type.
-    unsafe { &mut *(dst as *mut [MaybeUninit<O>] as *mut [MaybeUninit<f32>]) }
 }
 
 /// `src` as bytes, for the `u8` fast path (the check is a compile-time constant).
@@ -114,9 +103,9 @@ fn u8_slice<T: Pixel>(src: &[T]) -> &[u8] {
 /// With `clamp`, coordinates are clamped to `[0, n-1]` (nearest fill; sides >= 2);
 /// without, they must be interior.
 #[inline(always)]
-pub(crate) fn fast_pixel<T: Pixel>(
+pub(crate) fn fast_pixel<T: Pixel, O: WarpOut>(
     src: &[T],
-    dst: &mut [MaybeUninit<f32>],
+    dst: &mut [MaybeUninit<O>],
     row: &OutRow,
     nc: usize,
     o: usize,
@@ -146,6 +135,6 @@ pub(crate) fn fast_pixel<T: Pixel>(
         t = v(i01).mul_add(w01, t);
         t = v(i10).mul_add(w10, t);
         t = v(i11).mul_add(w11, t);
-        dst[o + k].write(t * scale);
+        dst[o + k].write(O::from_f32(t * scale));
     }
 }

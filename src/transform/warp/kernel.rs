@@ -7,7 +7,7 @@ use super::dispatch::{Border, Interior, Isa, KernelChoice};
 use super::prefetch::{PREFETCH_ROWS, RowPrefetch};
 use super::{Warp, WarpOptions, exact, fast};
 use crate::transform::pixel::Layout;
-use crate::transform::{OutPixel, Pixel, SamplingMap};
+use crate::transform::{Pixel, SamplingMap, WarpOut};
 
 /// One image's warp as the row loop and the pixel functions see it: the source, the
 /// request, and the [`KernelChoice`] made for it.
@@ -23,7 +23,7 @@ pub(crate) struct Ctx<'a, T, O> {
     pub cval: O,
 }
 
-impl<'a, T: Pixel, O: OutPixel> Ctx<'a, T, O> {
+impl<'a, T: Pixel, O: WarpOut> Ctx<'a, T, O> {
     pub(crate) fn new(
         src: &'a [T],
         lay: Layout,
@@ -115,7 +115,7 @@ impl OutRow {
 /// Output rows `rows.0..rows.1` of the image into `dst`, which holds just those rows
 /// (channels-last), or the whole image when `rows` is `(0, h)`: enters the
 /// `#[target_feature]` function of the choice's build.
-pub(crate) fn run<T: Pixel, O: OutPixel>(
+pub(crate) fn run<T: Pixel, O: WarpOut>(
     ctx: &Ctx<'_, T, O>,
     dst: &mut [MaybeUninit<O>],
     rows: (usize, usize),
@@ -142,7 +142,7 @@ pub(crate) fn run<T: Pixel, O: OutPixel>(
 
 /// [`rows`] specialized for the choice's channel count; inlined into each build.
 #[inline(always)]
-pub(crate) fn by_channels<T: Pixel, O: OutPixel>(
+pub(crate) fn by_channels<T: Pixel, O: WarpOut>(
     ctx: &Ctx<'_, T, O>,
     dst: &mut [MaybeUninit<O>],
     rows: (usize, usize),
@@ -157,7 +157,7 @@ pub(crate) fn by_channels<T: Pixel, O: OutPixel>(
 
 /// The kernel. `C` is the channel count of a channels-last image, or 0 for any other layout.
 #[inline(always)]
-fn rows<T: Pixel, O: OutPixel, const C: usize>(
+fn rows<T: Pixel, O: WarpOut, const C: usize>(
     ctx: &Ctx<'_, T, O>,
     dst: &mut [MaybeUninit<O>],
     rows: (usize, usize),
@@ -188,14 +188,7 @@ fn rows<T: Pixel, O: OutPixel, const C: usize>(
             (Border::Clamped, Interior::Fast(lanes)) => {
                 // SAFETY: the choice's flags imply the CPU features; Clamped: sides >= 2.
                 unsafe {
-                    fast::interior_row::<T, C, true>(
-                        lanes,
-                        ctx.src,
-                        fast::f32_slots(dst),
-                        &row,
-                        nc,
-                        (0, lay.w),
-                    )
+                    fast::interior_row::<T, O, C, true>(lanes, ctx.src, dst, &row, nc, (0, lay.w))
                 }
             }
             _ => border_and_interior::<T, O, C>(ctx, dst, &row, nc),
@@ -205,11 +198,7 @@ fn rows<T: Pixel, O: OutPixel, const C: usize>(
 
 /// The source rows that output row `q` reads lie between its two ends' coordinates.
 #[inline(always)]
-fn source_rows<T: Pixel, O: OutPixel>(
-    ctx: &Ctx<'_, T, O>,
-    m: &SamplingMap,
-    q: usize,
-) -> (f64, f64) {
+fn source_rows<T: Pixel, O: WarpOut>(ctx: &Ctx<'_, T, O>, m: &SamplingMap, q: usize) -> (f64, f64) {
     let t = m.offset[0] + ctx.src_row(q) as f64 * m.a[0][0];
     let (e0, e1) = (
         t + ctx.src_col(0) as f64 * m.a[0][1],
@@ -220,7 +209,7 @@ fn source_rows<T: Pixel, O: OutPixel>(
 
 /// No geometric factor: an exact copy, flips as permutations (spec §5.2, §7).
 #[inline(always)]
-fn copy_rows<T: Pixel, O: OutPixel>(
+fn copy_rows<T: Pixel, O: WarpOut>(
     ctx: &Ctx<'_, T, O>,
     dst: &mut [MaybeUninit<O>],
     nc: usize,
@@ -246,7 +235,7 @@ fn copy_rows<T: Pixel, O: OutPixel>(
 /// followed by that pixel's own write; the right border runs after the span, and so
 /// rewrites any element the span's last pixel touched.
 #[inline(always)]
-fn border_and_interior<T: Pixel, O: OutPixel, const C: usize>(
+fn border_and_interior<T: Pixel, O: WarpOut, const C: usize>(
     ctx: &Ctx<'_, T, O>,
     dst: &mut [MaybeUninit<O>],
     row: &OutRow,
@@ -268,14 +257,7 @@ fn border_and_interior<T: Pixel, O: OutPixel, const C: usize>(
         // SAFETY: the choice's flags imply the CPU features; out_lo..out_hi is this row's
         // interior span.
         Interior::Fast(lanes) => unsafe {
-            fast::interior_row::<T, C, false>(
-                lanes,
-                ctx.src,
-                fast::f32_slots(dst),
-                row,
-                nc,
-                (out_lo, out_hi),
-            )
+            fast::interior_row::<T, O, C, false>(lanes, ctx.src, dst, row, nc, (out_lo, out_hi))
         },
         Interior::Exact { span4 } => {
             exact::interior_row::<T, O, C>(ctx, dst, row, nc, (out_lo, out_hi), span4)

@@ -34,7 +34,7 @@ use std::mem::MaybeUninit;
 use ndarray::{Array3, ArrayView3, ArrayViewMut3};
 
 use super::pixel::Layout;
-use super::{DataFormat, FillMode, Interpolation, OutPixel, Pixel, SamplingMap};
+use super::{DataFormat, FillMode, Interpolation, Pixel, SamplingMap, WarpOut};
 use crate::{Error, Result};
 
 mod bands;
@@ -70,13 +70,15 @@ pub struct WarpOptions {
     pub interpolation: Interpolation,
     /// Layout of the images.
     pub data_format: DataFormat,
-    /// Allow the fast bilinear path for `f32` output: coordinates and taps exactly as the
+    /// Allow the fast bilinear path for `f32` and `u8` output (a `u8` value is the fast
+    /// `f32` value rounded as [`WarpOut`] says): coordinates and taps exactly as the
     /// reference, weights in `f32` with fused multiply–adds (within about `1e-4` of the
     /// reference on a 0..255 scale). `false` (the default) reproduces scipy bit for bit.
     pub fast: bool,
     /// Every output value (and `cval`) is multiplied by this, in the output type, as it is
     /// written: the same product a separate `x *= scale` pass would give (Keras' `rescale`),
-    /// without a second pass over the image. Default 1.
+    /// without a second pass over the image. Default 1; `u8` output takes only 1 (pixel
+    /// values are not rescaled into an integer type).
     pub scale: f64,
 }
 
@@ -173,7 +175,11 @@ pub(crate) fn layout_name(format: DataFormat) -> &'static str {
 
 /// Warps `src` into `dst` (same shape): each output pixel is computed once, from the input
 /// coordinate `map` gives (scipy's `affine_transform` semantics, spec §5.3–§5.5), then
-/// placed at its flipped position. `u8`/`u16`/`f32`/`f64` in, `f32`/`f64` out.
+/// placed at its flipped position. `u8`/`u16`/`f32`/`f64` in, `f32`/`f64`/`u8` out (see
+/// [`WarpOut`] for how `u8` rounds).
+///
+/// Errors: [`Error::Shape`] when `dst`'s shape is not `src`'s; [`Error::InvalidParameter`]
+/// for a non-finite map, `cval` or `scale`, and for a `scale` other than 1 with `u8` output.
 ///
 /// ```
 /// use augflow::transform::{Warp, WarpOptions, sampling_map, warp_into};
@@ -189,7 +195,7 @@ pub(crate) fn layout_name(format: DataFormat) -> &'static str {
 /// warp_into(src.view(), dst.view_mut(), &warp, &opts).unwrap();
 /// assert_eq!(dst.index_axis(ndarray::Axis(2), 0), array![[3., 7., 11., 15.], [2., 6., 10., 14.], [1., 5., 9., 13.], [0., 4., 8., 12.]]);
 /// ```
-pub fn warp_into<T: Pixel, O: OutPixel>(
+pub fn warp_into<T: Pixel, O: WarpOut>(
     src: ArrayView3<'_, T>,
     mut dst: ArrayViewMut3<'_, O>,
     warp: &Warp,
@@ -206,6 +212,13 @@ pub fn warp_into<T: Pixel, O: OutPixel>(
     check_map(warp.map.as_ref())?;
     crate::error::check_finite("cval", opts.cval)?;
     crate::error::check_finite("scale", opts.scale)?;
+    if O::KIND == super::pixel::PixelKind::U8 && opts.scale != 1.0 {
+        return Err(Error::invalid(
+            "scale",
+            opts.scale,
+            "1 with u8 output (integer pixels are not rescaled; use f32 output to rescale)",
+        ));
+    }
     let lay = Layout::new(opts.data_format, h, w, c);
     let src = src.as_standard_layout();
     let src = src.as_slice().expect("standard layout is contiguous");
@@ -230,7 +243,7 @@ pub fn warp_into<T: Pixel, O: OutPixel>(
 /// let flipped: Array3<f32> = warp(src.view(), &Warp { flip_horizontal: true, ..Default::default() }, &WarpOptions::default()).unwrap();
 /// assert!(flipped.iter().all(|&v| v == 7.0));
 /// ```
-pub fn warp<T: Pixel, O: OutPixel>(
+pub fn warp<T: Pixel, O: WarpOut>(
     src: ArrayView3<'_, T>,
     warp: &Warp,
     opts: &WarpOptions,
@@ -263,7 +276,7 @@ fn check_map(map: Option<&SamplingMap>) -> Result<()> {
 
 /// The kernel over contiguous buffers of the same layout, with the build of
 /// [`kernel_build`] (the arithmetic, and so the result, is the same on every build).
-pub(crate) fn warp_slice<T: Pixel, O: OutPixel>(
+pub(crate) fn warp_slice<T: Pixel, O: WarpOut>(
     src: &[T],
     dst: &mut [O],
     lay: Layout,
@@ -280,7 +293,7 @@ pub(crate) fn warp_slice<T: Pixel, O: OutPixel>(
 ///
 /// The kernel choice is made once, here, so every band of a large image (see
 /// `bands.rs`) runs the same build, even if [`set_kernel_build`] is called meanwhile.
-pub(crate) fn warp_slice_uninit<T: Pixel, O: OutPixel>(
+pub(crate) fn warp_slice_uninit<T: Pixel, O: WarpOut>(
     src: &[T],
     dst: &mut [MaybeUninit<O>],
     lay: Layout,
@@ -294,7 +307,7 @@ pub(crate) fn warp_slice_uninit<T: Pixel, O: OutPixel>(
 /// [`warp_slice_uninit`] with the build chosen by the caller, at most [`Isa::supported`]
 /// (narrower ones are for tests that compare the builds), in one piece.
 #[cfg(test)]
-pub(crate) fn warp_slice_isa<T: Pixel, O: OutPixel>(
+pub(crate) fn warp_slice_isa<T: Pixel, O: WarpOut>(
     isa: Isa,
     src: &[T],
     dst: &mut [MaybeUninit<O>],

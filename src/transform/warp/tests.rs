@@ -217,3 +217,96 @@ proptest! {
         }
     }
 }
+
+/// `src` warped by build `isa` into a fresh `O` image.
+fn warped<T: Pixel, O: WarpOut>(
+    isa: Isa,
+    src: &[T],
+    lay: Layout,
+    warp: &Warp,
+    opts: &WarpOptions,
+) -> Vec<O> {
+    let mut dst = vec![MaybeUninit::<O>::uninit(); lay.len()];
+    warp_slice_isa(isa, src, &mut dst, lay, warp, opts);
+    // SAFETY: the kernel writes every element.
+    dst.into_iter()
+        .map(|v| unsafe { v.assume_init() })
+        .collect()
+}
+
+/// `u8` output on every build and path, for `u8` input (the gather lanes) or `f32` input
+/// on quarter steps (the pair lanes, and many exact halves).
+fn check_u8_output<T: Pixel>(
+    src: &[T],
+    lay: Layout,
+    warp: &Warp,
+    opts: &WarpOptions,
+) -> Result<(), TestCaseError> {
+    let builds = [Isa::Portable, Isa::Avx2, Isa::Avx512];
+    let builds = builds.into_iter().filter(|&i| i <= Isa::supported());
+    for isa in builds {
+        let bytes: Vec<u8> = warped(isa, src, lay, warp, opts);
+        let exact: Vec<f64> = warped(isa, src, lay, warp, opts);
+        let single: Vec<f32> = warped(isa, src, lay, warp, opts);
+        for (k, &b) in bytes.iter().enumerate() {
+            // The exact kernel rounds scipy's f64 value; the fast one its f32 value, except
+            // border pixels, which it computes exactly.
+            let from_exact = b == u8::from_f64(exact[k]);
+            let from_fast = opts.fast && b == u8::from_f32(single[k]);
+            prop_assert!(
+                from_exact || from_fast,
+                "{isa:?} element {k}: {b} from {} / {}",
+                exact[k],
+                single[k]
+            );
+        }
+        // On x86-64 the portable build has no fast path (see `set_kernel_build`).
+        if !(opts.fast && isa == Isa::Portable && cfg!(target_arch = "x86_64")) {
+            let widest: Vec<u8> = warped(Isa::supported(), src, lay, warp, opts);
+            prop_assert_eq!(&bytes, &widest, "{:?} against the widest build", isa);
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    /// `u8` output is the kernel's value rounded half up and saturated (`WarpOut`), and the
+    /// same bytes on every build: lanes and scalar paths round alike.
+    #[test]
+    fn u8_output_is_the_rounded_value_on_every_build(
+        h in 1usize..40, w in 1usize..40, c in prop_oneof![Just(1usize), Just(2), Just(3), Just(4)],
+        first in any::<bool>(), float_input in any::<bool>(),
+        theta in -180.0f64..180.0, zx in 0.5f64..2.0, shear in -20.0f64..20.0,
+        fh in any::<bool>(), mode in fill_mode(), order0 in any::<bool>(),
+        fast in any::<bool>(), seed in any::<u64>(), cval in prop_oneof![Just(-3.0f64), Just(127.5), Just(300.0)],
+    ) {
+        let format = if first { DataFormat::ChannelsFirst } else { DataFormat::ChannelsLast };
+        let lay = Layout::new(format, h, w, c);
+        let mut s = seed | 1;
+        let raw: Vec<u16> = (0..lay.len()).map(|_| { s ^= s << 13; s ^= s >> 7; s ^= s << 17; (s % 1024) as u16 }).collect();
+        let p = TransformParams { theta, shear, zx, zy: 1.0 / zx, ty: 0.5, ..Default::default() };
+        let warp = Warp { map: sampling_map(&p, h, w, Geometry::Corrected), flip_horizontal: fh, flip_vertical: false };
+        let interpolation = if order0 { Interpolation::Nearest } else { Interpolation::Bilinear };
+        let opts = WarpOptions { fill_mode: mode, cval, interpolation, data_format: format, fast, scale: 1.0 };
+        if float_input {
+            let src: Vec<f32> = raw.iter().map(|&v| v as f32 / 4.0 - 2.0).collect();
+            check_u8_output(&src, lay, &warp, &opts)?;
+        } else {
+            let src: Vec<u8> = raw.iter().map(|&v| (v / 4) as u8).collect();
+            check_u8_output(&src, lay, &warp, &opts)?;
+        }
+    }
+}
+
+#[test]
+fn u8_output_refuses_a_scale() {
+    let x = ndarray::Array3::<u8>::zeros((2, 2, 1));
+    let opts = WarpOptions::default().scale(1.0 / 255.0);
+    let err = warp::<u8, u8>(x.view(), &Warp::default(), &opts).unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidParameter { name: "scale", .. }),
+        "{err}"
+    );
+    assert!(warp::<u8, f32>(x.view(), &Warp::default(), &opts).is_ok());
+}

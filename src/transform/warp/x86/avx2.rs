@@ -4,7 +4,8 @@
 
 use std::arch::x86_64::*;
 
-use crate::transform::pixel::{OutPixel, Pixel, PixelKind};
+use super::store::store_ps4;
+use crate::transform::pixel::{Pixel, PixelKind, WarpOut};
 use crate::transform::warp::fast::fast_pixels;
 use crate::transform::warp::kernel::OutRow;
 
@@ -31,8 +32,9 @@ pub(crate) unsafe fn load4<T: Pixel>(p: *const T) -> __m256d {
     }
 }
 
-/// Stores 4 lanes at `p`, rounded to the output type (round to nearest, as `as f32`), then
-/// multiplied by `scale` in the output type (as the scalar kernel's `O::from_f64(v) * sc`).
+/// Stores 4 lanes at `p`, rounded to the output type (as [`WarpOut::from_f64`]), then
+/// multiplied by `scale` in the output type (as the scalar kernel's `O::from_f64(v) * sc`;
+/// `u8` output has scale 1).
 ///
 /// Always four elements: for a 3-channel pixel the fourth is the next pixel's first
 /// channel, which gets a wrong value. The caller must write that pixel afterwards (the row
@@ -42,7 +44,7 @@ pub(crate) unsafe fn load4<T: Pixel>(p: *const T) -> __m256d {
 /// # Safety
 /// `p..p+4` must be writable; AVX2 as for [`load4`].
 #[inline(always)]
-pub(crate) unsafe fn store4<O: OutPixel>(p: *mut O, v: __m256d, scale: f64) {
+pub(crate) unsafe fn store4<O: WarpOut>(p: *mut O, v: __m256d, scale: f64) {
     unsafe {
         match O::KIND {
             PixelKind::F32 => _mm_storeu_ps(
@@ -52,8 +54,18 @@ pub(crate) unsafe fn store4<O: OutPixel>(p: *mut O, v: __m256d, scale: f64) {
             PixelKind::F64 => {
                 _mm256_storeu_pd(p as *mut f64, _mm256_mul_pd(v, _mm256_set1_pd(scale)))
             }
-            // OutPixel is only implemented for f32 and f64.
-            PixelKind::U8 | PixelKind::U16 => unreachable!("no integer output type"),
+            PixelKind::U8 => {
+                // scipy's integer output (`WarpOut` for u8): t + 0.5, clamped, truncated; max
+                // returns its second operand for a NaN lane: 0. `scale` is 1 for u8.
+                let t = _mm256_add_pd(v, _mm256_set1_pd(0.5));
+                let t = _mm256_max_pd(t, _mm256_setzero_pd());
+                let t = _mm256_min_pd(t, _mm256_set1_pd(255.0));
+                let i = _mm256_cvttpd_epi32(t);
+                let words = _mm_packus_epi32(i, i);
+                let bytes = _mm_cvtsi128_si32(_mm_packus_epi16(words, words));
+                (p as *mut i32).write_unaligned(bytes);
+            }
+            PixelKind::U16 => unreachable!("no u16 output type"),
         }
     }
 }
@@ -82,7 +94,7 @@ pub(crate) unsafe fn bilinear4(v: [__m256d; 4], w: [f64; 4]) -> __m256d {
 /// # Safety
 /// AVX2 as for [`load4`]; `idx[k]..idx[k]+4` must be readable and `o..o+4` writable.
 #[inline(always)]
-pub(crate) unsafe fn bilinear_write<T: Pixel, O: OutPixel>(
+pub(crate) unsafe fn bilinear_write<T: Pixel, O: WarpOut>(
     src: &[T],
     dst: &mut [std::mem::MaybeUninit<O>],
     o: usize,
@@ -116,7 +128,7 @@ pub(crate) unsafe fn bilinear_write<T: Pixel, O: OutPixel>(
 /// bounds), the image must be channels-last with 3 or 4 channels, and hold fewer than
 /// `i32::MAX` elements.
 #[inline(always)]
-pub(crate) unsafe fn bilinear_span<T: Pixel, O: OutPixel>(
+pub(crate) unsafe fn bilinear_span<T: Pixel, O: WarpOut>(
     src: &[T],
     dst: &mut [std::mem::MaybeUninit<O>],
     row: &OutRow,
@@ -244,9 +256,9 @@ unsafe fn load_pair<T: Pixel>(p: *const T, a: usize, b: usize) -> __m256 {
 /// channels-last with 3 or 4 channels, hold fewer than `i32::MAX` elements, and `T` must not
 /// be `f64`.
 #[inline(always)]
-pub(crate) unsafe fn bilinear_span_f32<T: Pixel, const CLAMP: bool>(
+pub(crate) unsafe fn bilinear_span_f32<T: Pixel, O: WarpOut, const CLAMP: bool>(
     src: &[T],
-    dst: &mut [std::mem::MaybeUninit<f32>],
+    dst: &mut [std::mem::MaybeUninit<O>],
     row: &OutRow,
     (col_lo, col_hi): (usize, usize),
 ) -> usize {
@@ -285,7 +297,7 @@ pub(crate) unsafe fn bilinear_span_f32<T: Pixel, const CLAMP: bool>(
         // Every write goes through `out` (the scalar fallback too), so no reborrow of `dst`
         // invalidates it.
         let (out_slots, len) = (dst.as_mut_ptr(), dst.len());
-        let out = out_slots as *mut f32;
+        let out = out_slots as *mut O;
         let mut col = col_lo;
         while col + 4 <= col_hi {
             let cc0 = if flip_h { w - 1 - col } else { col } as i64 as f64;
@@ -338,8 +350,8 @@ pub(crate) unsafe fn bilinear_span_f32<T: Pixel, const CLAMP: bool>(
                     v = _mm256_fmadd_ps(load_pair(p, ia + rs + cs, ib + rs + cs), w[3], v);
                     let v = _mm256_mul_ps(v, scale_ps);
                     // Pixel a's fourth lane (3 channels) is rewritten by pixel b's store.
-                    _mm_storeu_ps(out.add(oa), _mm256_castps256_ps128(v));
-                    _mm_storeu_ps(out.add(ob), _mm256_extractf128_ps(v, 1));
+                    store_ps4(out.add(oa), _mm256_castps256_ps128(v));
+                    store_ps4(out.add(ob), _mm256_extractf128_ps(v, 1));
                 } else {
                     // The image's last pixel, or the row's: the same arithmetic, in scalar.
                     let dst = std::slice::from_raw_parts_mut(out_slots, len);

@@ -10,6 +10,8 @@
 use std::arch::x86_64::*;
 use std::mem::MaybeUninit;
 
+use super::store::store_ps8;
+use crate::transform::WarpOut;
 use crate::transform::warp::fast::fast_pixels;
 use crate::transform::warp::kernel::OutRow;
 
@@ -153,19 +155,19 @@ unsafe fn gather(p: *const u8, rs: usize, cs: usize, s: &Step) -> [__m256i; 4] {
 }
 
 /// Where a step's values go: the output row, and what the per-pixel fallback needs.
-struct Sink<'a, const C: usize, const CLAMP: bool> {
+struct Sink<'a, O, const C: usize, const CLAMP: bool> {
     pixel: [__m256i; 4],
     bytes: [__m256i; 4],
     scale_ps: __m256,
     src: &'a [u8],
     /// Every write goes through `out` (the fallback's too), so no reborrow of the output
     /// slice invalidates it.
-    out: *mut MaybeUninit<f32>,
+    out: *mut MaybeUninit<O>,
     len: usize,
     row: OutRow,
 }
 
-impl<const C: usize, const CLAMP: bool> Sink<'_, C, CLAMP> {
+impl<O: WarpOut, const C: usize, const CLAMP: bool> Sink<'_, O, C, CLAMP> {
     /// Writes output columns `col..col + 8` from their weights and gathered taps; when a
     /// lane could not be read (the image's last pixels), pixel by pixel with
     /// `fast::fast_pixel`, which gives the same values.
@@ -177,7 +179,7 @@ impl<const C: usize, const CLAMP: bool> Sink<'_, C, CLAMP> {
         let lay = self.row.lay;
         unsafe {
             if _mm256_movemask_ps(_mm256_castsi256_ps(ok)) == 0xff {
-                let o = (self.out as *mut f32).add(self.row.row_out * lay.rs + col * lay.cs);
+                let o = (self.out as *mut O).add(self.row.row_out * lay.rs + col * lay.cs);
                 for j in 0..C {
                     let v = |g: __m256i| {
                         let g = _mm256_permutevar8x32_epi32(g, self.pixel[j]);
@@ -188,7 +190,7 @@ impl<const C: usize, const CLAMP: bool> Sink<'_, C, CLAMP> {
                     t = _mm256_fmadd_ps(v(taps[1]), wt(1), t);
                     t = _mm256_fmadd_ps(v(taps[2]), wt(2), t);
                     t = _mm256_fmadd_ps(v(taps[3]), wt(3), t);
-                    _mm256_storeu_ps(o.add(STEP * j), _mm256_mul_ps(t, self.scale_ps));
+                    store_ps8(o.add(STEP * j), _mm256_mul_ps(t, self.scale_ps));
                 }
             } else {
                 let dst = std::slice::from_raw_parts_mut(self.out, self.len);
@@ -199,7 +201,7 @@ impl<const C: usize, const CLAMP: bool> Sink<'_, C, CLAMP> {
 }
 
 /// The fast bilinear interior of one output row of a `u8` channels-last image with `C`
-/// channels (1, 3 or 4), `f32` output: eight pixels per step. Same contract as
+/// channels (1, 3 or 4), `f32` or `u8` output: eight pixels per step. Same contract as
 /// `avx512_u8::bilinear_span_u8` (sixteen there), whose arithmetic it repeats exactly.
 ///
 /// Processes output columns `col_lo..` in steps of eight while a whole step fits before
@@ -211,9 +213,9 @@ impl<const C: usize, const CLAMP: bool> Sink<'_, C, CLAMP> {
 /// channels-last with `C` channels and describe `src` (and `dst`, which holds the output
 /// rows from the one `row_out` is counted from), which hold fewer than `i32::MAX` elements.
 #[inline(always)]
-pub(crate) unsafe fn bilinear_span_u8<const C: usize, const CLAMP: bool>(
+pub(crate) unsafe fn bilinear_span_u8<O: WarpOut, const C: usize, const CLAMP: bool>(
     src: &[u8],
-    dst: &mut [MaybeUninit<f32>],
+    dst: &mut [MaybeUninit<O>],
     row: &OutRow,
     (col_lo, col_hi): (usize, usize),
 ) -> usize {
@@ -257,7 +259,7 @@ pub(crate) unsafe fn bilinear_span_u8<const C: usize, const CLAMP: bool>(
             w,
         };
         let (pixel_table, byte_table) = &TABLES[C];
-        let sink = Sink::<C, CLAMP> {
+        let sink = Sink::<O, C, CLAMP> {
             pixel: std::array::from_fn(|j| _mm256_loadu_si256(pixel_table[j].as_ptr() as *const _)),
             bytes: std::array::from_fn(|j| _mm256_loadu_si256(byte_table[j].as_ptr() as *const _)),
             scale_ps: _mm256_set1_ps(scale as f32),

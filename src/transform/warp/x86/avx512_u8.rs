@@ -16,6 +16,8 @@
 use std::arch::x86_64::*;
 use std::mem::MaybeUninit;
 
+use super::store::store_ps16;
+use crate::transform::WarpOut;
 use crate::transform::warp::fast::fast_pixels;
 use crate::transform::warp::kernel::OutRow;
 
@@ -180,19 +182,19 @@ unsafe fn gather(p: *const u8, rs: usize, cs: usize, s: &Step) -> [__m512i; 4] {
 }
 
 /// Where a step's values go: the output row, and what the per-pixel fallback needs.
-struct Sink<'a, const C: usize, const CLAMP: bool> {
+struct Sink<'a, O, const C: usize, const CLAMP: bool> {
     bytes: [__m512i; 4],
     pixel: [__m512i; 4],
     scale_ps: __m512,
     src: &'a [u8],
     /// Every write goes through `out` (the fallback's too), so no reborrow of the output
     /// slice invalidates it.
-    out: *mut MaybeUninit<f32>,
+    out: *mut MaybeUninit<O>,
     len: usize,
     row: OutRow,
 }
 
-impl<const C: usize, const CLAMP: bool> Sink<'_, C, CLAMP> {
+impl<O: WarpOut, const C: usize, const CLAMP: bool> Sink<'_, O, C, CLAMP> {
     /// Writes output columns `col..col + 16` from their weights and gathered taps; when a
     /// lane could not be read (`ok` not full: the image's last pixels), pixel by pixel with
     /// `fast::fast_pixel`, which gives the same values.
@@ -205,7 +207,7 @@ impl<const C: usize, const CLAMP: bool> Sink<'_, C, CLAMP> {
         let lay = self.row.lay;
         unsafe {
             if ok == u16::MAX {
-                let o = (self.out as *mut f32).add(self.row.row_out * lay.rs + col * lay.cs);
+                let o = (self.out as *mut O).add(self.row.row_out * lay.rs + col * lay.cs);
                 let zero = _mm512_setzero_si512();
                 for j in 0..C {
                     // Each lane's channel byte, zero-extended (indices >= 64 pick a zero).
@@ -217,7 +219,7 @@ impl<const C: usize, const CLAMP: bool> Sink<'_, C, CLAMP> {
                     t = _mm512_fmadd_ps(v(taps[1]), wt(1), t);
                     t = _mm512_fmadd_ps(v(taps[2]), wt(2), t);
                     t = _mm512_fmadd_ps(v(taps[3]), wt(3), t);
-                    _mm512_storeu_ps(o.add(STEP * j), _mm512_mul_ps(t, self.scale_ps));
+                    store_ps16(o.add(STEP * j), _mm512_mul_ps(t, self.scale_ps));
                 }
             } else {
                 let dst = std::slice::from_raw_parts_mut(self.out, self.len);
@@ -228,7 +230,7 @@ impl<const C: usize, const CLAMP: bool> Sink<'_, C, CLAMP> {
 }
 
 /// The fast bilinear interior of one output row of a `u8` channels-last image with `C`
-/// channels (1, 3 or 4), `f32` output: sixteen pixels per step. Same contract as the AVX2
+/// channels (1, 3 or 4), `f32` or `u8` output: sixteen pixels per step. Same contract as the AVX2
 /// `avx2::bilinear_span_f32` (which see for `CLAMP`), whose arithmetic it repeats exactly.
 ///
 /// Processes output columns `col_lo..` in steps of sixteen while a whole step fits before
@@ -242,9 +244,9 @@ impl<const C: usize, const CLAMP: bool> Sink<'_, C, CLAMP> {
 /// least 2; `lay` must be channels-last with `C` channels and describe `src` and `dst`,
 /// which hold fewer than `i32::MAX` elements.
 #[inline(always)]
-pub(crate) unsafe fn bilinear_span_u8<const C: usize, const CLAMP: bool>(
+pub(crate) unsafe fn bilinear_span_u8<O: WarpOut, const C: usize, const CLAMP: bool>(
     src: &[u8],
-    dst: &mut [MaybeUninit<f32>],
+    dst: &mut [MaybeUninit<O>],
     row: &OutRow,
     (col_lo, col_hi): (usize, usize),
 ) -> usize {
@@ -288,7 +290,7 @@ pub(crate) unsafe fn bilinear_span_u8<const C: usize, const CLAMP: bool>(
             w,
         };
         let (byte_table, pixel_table) = &TABLES[C];
-        let sink = Sink::<C, CLAMP> {
+        let sink = Sink::<O, C, CLAMP> {
             bytes: std::array::from_fn(|j| _mm512_loadu_si512(byte_table[j].as_ptr() as *const _)),
             pixel: std::array::from_fn(|j| _mm512_loadu_si512(pixel_table[j].as_ptr() as *const _)),
             scale_ps: _mm512_set1_ps(scale as f32),

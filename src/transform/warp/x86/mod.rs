@@ -14,16 +14,17 @@ use std::mem::MaybeUninit;
 use super::kernel::{Ctx, by_channels};
 use super::nearest::{LabelMap, label_rows};
 use super::{Isa, Warp};
-use crate::transform::{OutPixel, Pixel};
+use crate::transform::{Pixel, WarpOut};
 
 pub(crate) mod avx2;
 pub(crate) mod avx2_u8;
 pub(crate) mod avx512_u8;
 pub(crate) mod labels_u8;
+pub(crate) mod store;
 
 /// The kernel ([`by_channels`]) compiled for AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
-pub(crate) fn warp_avx2<T: Pixel, O: OutPixel>(
+pub(crate) fn warp_avx2<T: Pixel, O: WarpOut>(
     ctx: &Ctx<'_, T, O>,
     dst: &mut [MaybeUninit<O>],
     rows: (usize, usize),
@@ -34,7 +35,7 @@ pub(crate) fn warp_avx2<T: Pixel, O: OutPixel>(
 
 /// The kernel ([`by_channels`]) compiled for AVX-512 F, BW and VBMI (and AVX2, FMA).
 #[target_feature(enable = "avx2,fma,avx512f,avx512bw,avx512vbmi")]
-pub(crate) fn warp_avx512<T: Pixel, O: OutPixel>(
+pub(crate) fn warp_avx512<T: Pixel, O: WarpOut>(
     ctx: &Ctx<'_, T, O>,
     dst: &mut [MaybeUninit<O>],
     rows: (usize, usize),
