@@ -1,7 +1,7 @@
 //! Behaviour of `augflow::array` and `augflow::pipeline` a user relies on: NumPy files in and
 //! out, numpy_input_fn order and errors (spec §16), user functions (spec §17), prefetch.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -420,28 +420,20 @@ struct Toy {
     epoch: usize,
     panic_at: Option<usize>,
     delay: Duration,
+    /// Counts this toy's prefetch worker threads alive (after their first `get`).
+    live: Option<Arc<AtomicUsize>>,
 }
 
 thread_local! {
-    static REGISTERED: Cell<bool> = const { Cell::new(false) };
-    static GUARD: ThreadGuard = ThreadGuard::enter();
+    static GUARD: RefCell<Option<ThreadGuard>> = const { RefCell::new(None) };
 }
 
-/// Worker threads alive that have called `Toy::get`; decremented by the thread-local's
-/// destructor, which runs when the thread exits (before `join` returns).
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static LIVE_TEST: Mutex<()> = Mutex::new(());
-
-struct ThreadGuard;
-impl ThreadGuard {
-    fn enter() -> Self {
-        LIVE.fetch_add(1, Ordering::SeqCst);
-        ThreadGuard
-    }
-}
+/// Holds one count of a toy's live workers; the thread-local's destructor gives it back when
+/// the thread exits (before `join` returns).
+struct ThreadGuard(Arc<AtomicUsize>);
 impl Drop for ThreadGuard {
     fn drop(&mut self) {
-        LIVE.fetch_sub(1, Ordering::SeqCst);
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -452,14 +444,16 @@ impl Sequence for Toy {
     }
     fn get(&self, i: usize) -> Result<Vec<DynArray>> {
         augflow::iterators::check_index(i, self.n)?;
-        if std::thread::current()
-            .name()
-            .is_some_and(|n| n.starts_with("augflow-prefetch"))
+        if let Some(live) = &self.live
+            && std::thread::current()
+                .name()
+                .is_some_and(|n| n.starts_with("augflow-prefetch"))
         {
-            REGISTERED.with(|r| {
-                if !r.get() {
-                    r.set(true);
-                    GUARD.with(|_| {});
+            GUARD.with(|g| {
+                let mut g = g.borrow_mut();
+                if g.is_none() {
+                    live.fetch_add(1, Ordering::SeqCst);
+                    *g = Some(ThreadGuard(live.clone()));
                 }
             });
         }
@@ -481,6 +475,7 @@ fn toy(n: usize) -> Toy {
         epoch: 0,
         panic_at: None,
         delay: Duration::ZERO,
+        live: None,
     }
 }
 
@@ -503,17 +498,17 @@ fn prefetch_gives_exactly_the_batches_of_direct_get_for_each_epoch() {
 
 #[test]
 fn dropping_the_epoch_mid_way_joins_every_worker_thread() {
-    let _serial = LIVE_TEST.lock().unwrap_or_else(|e| e.into_inner());
-    let before = LIVE.load(Ordering::SeqCst);
+    let live = Arc::new(AtomicUsize::new(0));
     let slow = Toy {
         delay: Duration::from_millis(20),
+        live: Some(live.clone()),
         ..toy(1000)
     };
     let mut pf = Prefetch::new(slow, 4, 16).unwrap();
     let mut epoch = pf.epoch().unwrap();
     epoch.next().unwrap().unwrap();
     epoch.next().unwrap().unwrap();
-    assert!(LIVE.load(Ordering::SeqCst) > before, "workers are running");
+    assert!(live.load(Ordering::SeqCst) > 0, "workers are running");
     let t = Instant::now();
     drop(epoch);
     assert!(
@@ -522,8 +517,8 @@ fn dropping_the_epoch_mid_way_joins_every_worker_thread() {
         t.elapsed()
     );
     assert_eq!(
-        LIVE.load(Ordering::SeqCst),
-        before,
+        live.load(Ordering::SeqCst),
+        0,
         "every worker thread has exited"
     );
     // And the sequence is ours again.
