@@ -11,6 +11,9 @@ use crate::transform::Isa;
 /// Pixels per tile.
 const TILE: usize = 8;
 
+/// Elements of the largest tile (four channels).
+const MAX_TILE: usize = 4 * TILE;
+
 /// Elements per block: the ops run one after another on a block that stays in the
 /// first-level cache, then move to the next.
 const BLOCK: usize = 4096;
@@ -127,19 +130,21 @@ fn per_channel<const C: usize, K: Copy + Default>(
     consts: &[K],
     f: impl Fn(f32, K) -> f32,
 ) {
-    let mut k = [K::default(); C];
-    k.copy_from_slice(consts);
+    // The constants of a whole tile, element for element (`C · TILE <= MAX_TILE`), so the
+    // loop over a tile is one straight vector loop of known length.
+    let mut tiled = [K::default(); MAX_TILE];
+    for (i, k) in tiled[..C * TILE].iter_mut().enumerate() {
+        *k = consts[i % C];
+    }
     let mut tiles = pixels.chunks_exact_mut(C * TILE);
     for t in &mut tiles {
-        for p in 0..TILE {
-            for ch in 0..C {
-                t[p * C + ch] = f(t[p * C + ch], k[ch]);
-            }
+        for (x, k) in t.iter_mut().zip(&tiled[..C * TILE]) {
+            *x = f(*x, *k);
         }
     }
     for px in tiles.into_remainder().chunks_exact_mut(C) {
-        for ch in 0..C {
-            px[ch] = f(px[ch], k[ch]);
+        for (x, k) in px.iter_mut().zip(consts) {
+            *x = f(*x, *k);
         }
     }
 }
