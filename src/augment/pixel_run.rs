@@ -106,7 +106,10 @@ impl PixelOp {
                 per_channel::<C, _>(pixels, scale, |x, s| x * s + offset)
             }
             PixelOp::Normalize { mean, std, invert } if mean.len() == C => {
-                let both: Vec<[f32; 2]> = mean.iter().zip(std).map(|(m, s)| [*m, *s]).collect();
+                let mut both = [[0f32; 2]; C];
+                for (b, (m, s)) in both.iter_mut().zip(mean.iter().zip(std)) {
+                    *b = [*m, *s];
+                }
                 if *invert {
                     per_channel::<C, _>(pixels, &both, |x, [m, s]| m + x * s)
                 } else {

@@ -71,7 +71,8 @@ impl ColumnTaps {
                 let mut acc = [0f32; LANES];
                 for &(i, w) in taps {
                     let i = i as usize;
-                    let lanes: &[f32; LANES] = row[i..i + LANES].try_into().unwrap_or(&[0.0; 4]);
+                    let lanes: &[f32; LANES] =
+                        row[i..i + LANES].try_into().unwrap_or(&[0.0; LANES]);
                     for (a, s) in acc.iter_mut().zip(lanes) {
                         *a += w * s;
                     }
