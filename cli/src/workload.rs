@@ -97,6 +97,11 @@ pub struct BenchRow {
     /// Images per second of the same augmentation into `u8` batches, without the rescale
     /// (see [`standard_generator_u8`]), median of the repeats.
     pub uint8: f64,
+    /// How many times longer an epoch with masks takes than one without: the median of
+    /// the ratio within each round (the runs are interleaved, see [`run`]).
+    pub mask_cost: f64,
+    /// How many times faster the `uint8` epoch is than the `f32` one, the same way.
+    pub uint8_speedup: f64,
 }
 
 /// The result of [`run`]: the options measured and one row per thread count.
@@ -117,7 +122,8 @@ impl BenchReport {
     /// use augflow_cli::workload::{BenchOptions, BenchReport, BenchRow};
     /// let r = BenchReport {
     ///     options: BenchOptions { threads: vec![1], ..Default::default() },
-    ///     rows: vec![BenchRow { threads: 1, floor: 1000.0, augflow: 250.0, with_mask: 200.0, uint8: 600.0 }],
+    ///     rows: vec![BenchRow { threads: 1, floor: 1000.0, augflow: 250.0, with_mask: 200.0, uint8: 600.0,
+    ///                        mask_cost: 1.25, uint8_speedup: 2.4 }],
     /// };
     /// let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
     /// assert_eq!(v["rows"][0]["augflow"], 250.0);
@@ -131,6 +137,8 @@ impl BenchReport {
                 serde_json::json!({
                     "threads": r.threads, "floor": round1(r.floor), "augflow": round1(r.augflow),
                     "with_mask": round1(r.with_mask), "uint8": round1(r.uint8),
+                    "mask_cost": (r.mask_cost * 1000.0).round() / 1000.0,
+                    "uint8_speedup": (r.uint8_speedup * 1000.0).round() / 1000.0,
                 })
             })
             .collect();
@@ -148,7 +156,8 @@ impl BenchReport {
     /// use augflow_cli::workload::{BenchOptions, BenchReport, BenchRow};
     /// let r = BenchReport {
     ///     options: BenchOptions { threads: vec![1], ..Default::default() },
-    ///     rows: vec![BenchRow { threads: 1, floor: 1000.0, augflow: 250.0, with_mask: 200.0, uint8: 600.0 }],
+    ///     rows: vec![BenchRow { threads: 1, floor: 1000.0, augflow: 250.0, with_mask: 200.0, uint8: 600.0,
+    ///                        mask_cost: 1.25, uint8_speedup: 2.4 }],
     /// };
     /// let t = r.to_table();
     /// assert!(t.contains("threads") && t.contains("4.00") && t.contains("1.25") && t.contains("2.40"));
@@ -156,7 +165,7 @@ impl BenchReport {
     pub fn to_table(&self) -> String {
         let o = &self.options;
         let mut s = format!(
-            "standard workload: {} u8 images {}x{}x3 -> f32 batches of {}, median of {} runs; kernel build {}\n",
+            "standard workload: {} u8 images {}x{}x3 -> f32 batches of {}, median of {} interleaved rounds (costs: median of the per-round ratios); kernel build {}\n",
             o.count,
             o.size,
             o.size,
@@ -183,9 +192,9 @@ impl BenchReport {
                 r.augflow,
                 r.floor / r.augflow,
                 r.with_mask,
-                r.augflow / r.with_mask,
+                r.mask_cost,
                 r.uint8,
-                r.uint8 / r.augflow
+                r.uint8_speedup
             );
         }
         let one = self.rows.iter().find(|r| r.threads == 1);
@@ -323,6 +332,44 @@ pub(crate) fn rate(count: usize, repeats: usize, mut f: impl FnMut() -> Result<(
     Ok(v[v.len() / 2])
 }
 
+/// The seconds of each of `runs` in each of `repeats` rounds, after one warm-up of each:
+/// every round runs them all, one after another, starting one later each round. The rows
+/// of one round see the same load, so ratios between them (see [`paired_ratio`]) hold on
+/// a shared machine where load drifts between rounds.
+pub(crate) fn interleaved(
+    repeats: usize,
+    runs: &mut [&mut dyn FnMut() -> Result<()>],
+) -> Result<Vec<Vec<f64>>> {
+    runs.iter_mut().try_for_each(|f| f())?;
+    let n = runs.len();
+    let mut secs = vec![vec![0.0; n]; repeats];
+    for (round, times) in secs.iter_mut().enumerate() {
+        for k in 0..n {
+            let i = (round + k) % n;
+            let t = Instant::now();
+            runs[i]()?;
+            times[i] = t.elapsed().as_secs_f64().max(1e-9);
+        }
+    }
+    Ok(secs)
+}
+
+/// The median over rounds of `secs[r][a] / secs[r][b]`: how many times longer run `a` takes
+/// than run `b` in the same round.
+pub(crate) fn paired_ratio(secs: &[Vec<f64>], a: usize, b: usize) -> f64 {
+    median(secs.iter().map(|t| t[a] / t[b]).collect())
+}
+
+/// The median images/s of run `i` of [`interleaved`]'s rounds over `count` images.
+pub(crate) fn median_rate(secs: &[Vec<f64>], i: usize, count: usize) -> f64 {
+    median(secs.iter().map(|t| count as f64 / t[i]).collect())
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
 /// Takes every batch of one epoch of `it`.
 fn epoch(it: &impl Sequence) -> Result<()> {
     for i in 0..it.len() {
@@ -331,7 +378,9 @@ fn epoch(it: &impl Sequence) -> Result<()> {
     Ok(())
 }
 
-/// Measures the standard workload (alone and with a mask per image) and the floor at every thread count of `opts`.
+/// Measures the standard workload (alone, with a mask per image, and into `uint8`) and the
+/// floor at every thread count of `opts`, the four interleaved round by round (see
+/// [`interleaved`]).
 ///
 /// Errors: [`Error::InvalidParameter`] from [`BenchOptions::validate`], or when a thread
 /// pool cannot be built (`threads`).
@@ -371,22 +420,29 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
             .num_threads(t)
             .build()
             .map_err(|e| invalid("threads", t, format!("a usable thread count ({e})")))?;
-        let (floor, aug, mask, bytes) = pool.install(|| -> Result<(f64, f64, f64, f64)> {
-            let floor = rate(opts.count, opts.repeats, || {
-                floor_copy(&x, opts.batch);
-                Ok(())
-            })?;
-            let aug = rate(opts.count, opts.repeats, || epoch(&it))?;
-            let mask = rate(opts.count, opts.repeats, || epoch(&with_mask))?;
-            let bytes = rate(opts.count, opts.repeats, || epoch(&uint8))?;
-            Ok((floor, aug, mask, bytes))
+        let secs = pool.install(|| {
+            interleaved(
+                opts.repeats,
+                &mut [
+                    &mut || {
+                        floor_copy(&x, opts.batch);
+                        Ok(())
+                    },
+                    &mut || epoch(&it),
+                    &mut || epoch(&with_mask),
+                    &mut || epoch(&uint8),
+                ],
+            )
         })?;
+        let rate = |i| median_rate(&secs, i, opts.count);
         rows.push(BenchRow {
             threads: t,
-            floor,
-            augflow: aug,
-            with_mask: mask,
-            uint8: bytes,
+            floor: rate(0),
+            augflow: rate(1),
+            with_mask: rate(2),
+            uint8: rate(3),
+            mask_cost: paired_ratio(&secs, 2, 1),
+            uint8_speedup: paired_ratio(&secs, 1, 3),
         });
     }
     Ok(BenchReport {

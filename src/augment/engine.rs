@@ -31,6 +31,20 @@ pub(crate) fn range32(vr: [f64; 2]) -> [f32; 2] {
     [vr[0] as f32, vr[1] as f32]
 }
 
+/// `x` limited to `[lo, hi]`: `f32::clamp`'s value (NaN stays NaN) without its check that
+/// `lo <= hi`, which keeps loops over many pixels in vector lanes (the ranges are checked
+/// when the op is configured).
+#[inline(always)]
+pub(crate) fn clip(x: f32, [lo, hi]: [f32; 2]) -> f32 {
+    if x < lo {
+        lo
+    } else if x > hi {
+        hi
+    } else {
+        x
+    }
+}
+
 /// Keras' luma weights (they sum to 0.9999).
 pub(crate) fn gray(px: &[f32]) -> f32 {
     0.2989 * px[0] + 0.5870 * px[1] + 0.1140 * px[2]
@@ -93,17 +107,17 @@ pub(crate) enum PixelOp {
 impl PixelOp {
     pub(crate) fn apply(&self, px: &mut [f32]) {
         match self {
-            PixelOp::Brightness { delta, vr } => px
-                .iter_mut()
-                .for_each(|x| *x = (*x + delta).clamp(vr[0], vr[1])),
+            PixelOp::Brightness { delta, vr } => {
+                px.iter_mut().for_each(|x| *x = clip(*x + delta, *vr))
+            }
             PixelOp::Contrast { c, means, vr } => {
                 for (x, m) in px.iter_mut().zip(means) {
-                    *x = ((*x - m) * c + m).clamp(vr[0], vr[1]);
+                    *x = clip((*x - m) * c + m, *vr);
                 }
             }
             PixelOp::Saturation { k, vr } => {
                 let [h, s, v] = rgb_to_hsv([px[0], px[1], px[2]]);
-                px[..3].copy_from_slice(&hsv_to_rgb([h, (s * k).clamp(vr[0], vr[1]), v]));
+                px[..3].copy_from_slice(&hsv_to_rgb([h, clip(s * k, *vr), v]));
             }
             PixelOp::Hue { dh, vr } => {
                 let u = [px[0], px[1], px[2]].map(|x| {
@@ -132,7 +146,7 @@ impl PixelOp {
                 let g = gray(px);
                 px[..3]
                     .iter_mut()
-                    .for_each(|x| *x = (*x + f * (g - *x)).clamp(vr[0], vr[1]));
+                    .for_each(|x| *x = clip(*x + f * (g - *x), *vr));
             }
             PixelOp::Invert { hi } => px.iter_mut().for_each(|x| *x = hi - *x),
             PixelOp::Posterize { shift, vr } => px.iter_mut().for_each(|x| {

@@ -5,7 +5,7 @@
 //! the saturation step, which scales each channel's distance to the maximum instead of a
 //! round trip through HSV (the same value in exact arithmetic; see [`saturate_lanes`]).
 
-use super::engine::PixelOp;
+use super::engine::{PixelOp, clip};
 use crate::transform::Isa;
 
 /// Pixels per tile.
@@ -89,13 +89,13 @@ impl PixelOp {
     #[inline(always)]
     fn apply_run<const C: usize>(&self, pixels: &mut [f32]) {
         match self {
-            PixelOp::Brightness { delta, vr } => {
+            &PixelOp::Brightness { delta, vr } => {
                 for x in pixels.iter_mut() {
-                    *x = (*x + delta).clamp(vr[0], vr[1]);
+                    *x = clip(*x + delta, vr);
                 }
             }
-            PixelOp::Contrast { c, means, vr } if means.len() == C => {
-                per_channel::<C, _>(pixels, means, |x, m| ((x - m) * c + m).clamp(vr[0], vr[1]))
+            &PixelOp::Contrast { c, ref means, vr } if means.len() == C => {
+                per_channel::<C, _>(pixels, means, |x, m| clip((x - m) * c + m, vr))
             }
             PixelOp::Saturation { k, vr } if C == 3 => on_planes::<3>(
                 pixels,
@@ -196,7 +196,7 @@ fn saturate_lanes<const N: usize>(rgb: [[f32; N]; 3], k: f32, vr: [f32; 2]) -> [
         v[p] = r.max(g).max(b);
         let range = v[p] - r.min(g).min(b);
         s[p] = if v[p] > 0.0 { range / v[p] } else { 0.0 };
-        let s2 = (s[p] * k).clamp(vr[0], vr[1]);
+        let s2 = clip(s[p] * k, vr);
         ratio[p] = if s[p] > 0.0 { s2 / s[p] } else { 0.0 };
         grey[p] = v[p] * (1.0 - s2);
     }
