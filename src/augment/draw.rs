@@ -131,6 +131,7 @@ impl Op {
             Op::Rescaling(_) => Params::Rescaling,
             Op::Normalization(_) => Params::Normalization,
             Op::RandAugment(o) => o.draw(rng, shape)?,
+            Op::AugMix(o) => o.draw(rng, shape)?,
             geometric => geometric
                 .draw_geometric(rng, [shape[0], shape[1]])
                 .ok_or_else(|| {

@@ -104,7 +104,7 @@ fn normal(rng: &mut SampleRng) -> f64 {
 
 /// The logarithm of a Gamma(a, 1) draw (Marsaglia–Tsang, boosted for `a < 1`); logs keep
 /// tiny `a` (CutMix's `U(factor) + 1e-6`) from underflowing.
-fn ln_gamma_draw(rng: &mut SampleRng, a: f64) -> f64 {
+pub(crate) fn ln_gamma_draw(rng: &mut SampleRng, a: f64) -> f64 {
     if a < 1.0 {
         let u = 1.0 - unit_f64(rng);
         return ln_gamma_draw(rng, a + 1.0) + u.ln() / a;
@@ -125,7 +125,7 @@ fn ln_gamma_draw(rng: &mut SampleRng, a: f64) -> f64 {
 }
 
 /// Beta(a, a) = X / (X + Y) = 1 / (1 + exp(ln Y - ln X)).
-fn beta(rng: &mut SampleRng, a: f64) -> f64 {
+pub(crate) fn beta(rng: &mut SampleRng, a: f64) -> f64 {
     let (lx, ly) = (ln_gamma_draw(rng, a), ln_gamma_draw(rng, a));
     1.0 / (1.0 + (ly - lx).exp())
 }

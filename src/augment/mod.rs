@@ -17,6 +17,7 @@
 //! # Ok::<(), augflow::Error>(())
 //! ```
 
+mod augmix;
 mod config;
 mod draw;
 mod engine;
@@ -31,6 +32,7 @@ mod policy;
 mod sample;
 mod tone;
 
+pub use augmix::{AugMix, ChainStep};
 pub use config::{
     AutoContrast, Equalization, Factor, Normalization, Op, RandomBrightness,
     RandomColorDegeneration, RandomColorJitter, RandomContrast, RandomErasing, RandomGaussianBlur,
@@ -38,9 +40,9 @@ pub use config::{
     RandomSharpness, Rescaling, Scalars, Size, Solarization,
 };
 pub use geometry::{
-    BoxFormat, Boxes, CenterCrop, Fill, FlipMode, Homography, Kernel, RandomCrop, RandomFlip,
-    RandomPerspective, RandomResizedCrop, RandomRotation, RandomShear, RandomTranslation,
-    RandomZoom, Resizing, resample_passes,
+    BoxFormat, Boxes, CenterCrop, ElasticNoise, Fill, FlipMode, Homography, Kernel, RandomCrop,
+    RandomElasticTransform, RandomFlip, RandomPerspective, RandomResizedCrop, RandomRotation,
+    RandomShear, RandomTranslation, RandomZoom, Resizing, resample_passes,
 };
 pub use hsv::{hsv_to_rgb, rgb_to_hsv};
 pub use mix::{CutMix, CutMixParams, MixUp, MixUpParams};
