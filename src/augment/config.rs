@@ -425,6 +425,7 @@ pub enum Op {
     RandAugment(super::policy::RandAugment),
     RandomElasticTransform(super::geometry::RandomElasticTransform),
     AugMix(super::augmix::AugMix),
+    TrivialAugmentWide(super::trivial::TrivialAugmentWide),
 }
 
 /// Keras bookkeeping keys of `get_config()` that do not change what an op computes.
@@ -545,6 +546,7 @@ impl Op {
             Op::RandAugment(o) => o.validate(),
             Op::RandomElasticTransform(o) => o.validate(),
             Op::AugMix(o) => o.validate(),
+            Op::TrivialAugmentWide(o) => o.validate(),
         }
     }
 }

@@ -398,7 +398,9 @@ mod tests {
         let mixup = MixUp::default();
         let err = mixup.mix_boxes(&p, &[xyxy.clone(), yxyx]).unwrap_err();
         assert!(err.to_string().contains("bounding_box_format"), "{err}");
-        let err = mixup.mix_boxes(&p, std::slice::from_ref(&xyxy)).unwrap_err();
+        let err = mixup
+            .mix_boxes(&p, std::slice::from_ref(&xyxy))
+            .unwrap_err();
         assert!(matches!(err, Error::LengthMismatch { .. }), "{err}");
         let rel = MixUp {
             bounding_box_format: Some(BoxFormat::RelXyxy),

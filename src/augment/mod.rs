@@ -31,6 +31,7 @@ mod pixel_run;
 mod policy;
 mod sample;
 mod tone;
+mod trivial;
 
 pub use augmix::{AugMix, ChainStep};
 pub use config::{
@@ -50,3 +51,4 @@ pub use params::{ErasingFill, Params};
 pub use pipeline::Augment;
 pub use policy::RandAugment;
 pub use sample::Sample;
+pub use trivial::TrivialAugmentWide;

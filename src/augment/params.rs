@@ -176,6 +176,13 @@ pub enum Params {
         /// One op's parameters per index.
         transforms: Vec<Params>,
     },
+    /// torchvision's drawn op and its signed magnitude (its bin's value).
+    TrivialAugmentWide {
+        /// One of torchvision's fourteen op names, e.g. `ShearX`.
+        op_name: String,
+        /// The magnitude: shear factor, pixels, degrees, enhance delta, bits or threshold.
+        magnitude: f32,
+    },
     /// AugMix's chains and weights (Keras' keys).
     AugMix {
         /// `Dirichlet(alpha)`: one weight per chain.

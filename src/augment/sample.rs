@@ -302,15 +302,19 @@ fn expand_policies<'a>(
 ) -> Result<Vec<(Cow<'a, Op>, Cow<'a, Params>)>> {
     let mut flat = Vec::with_capacity(ops.len());
     for (op, p) in ops.iter().zip(params) {
-        match op {
-            Op::RandAugment(policy) => flat.extend(
-                policy
-                    .expand(p)?
-                    .into_iter()
-                    .map(|(o, p)| (Cow::Owned(o), Cow::Owned(p))),
-            ),
-            _ => flat.push((Cow::Borrowed(op), Cow::Borrowed(p))),
-        }
+        let chosen = match op {
+            Op::RandAugment(policy) => policy.expand(p)?,
+            Op::TrivialAugmentWide(policy) => policy.expand(p)?,
+            _ => {
+                flat.push((Cow::Borrowed(op), Cow::Borrowed(p)));
+                continue;
+            }
+        };
+        flat.extend(
+            chosen
+                .into_iter()
+                .map(|(o, p)| (Cow::Owned(o), Cow::Owned(p))),
+        );
     }
     Ok(flat)
 }

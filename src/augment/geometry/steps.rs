@@ -101,7 +101,10 @@ impl Op {
         self.is_geometric()
             || matches!(
                 self,
-                Op::RandAugment(_) | Op::AugMix(_) | Op::RandomElasticTransform(_)
+                Op::RandAugment(_)
+                    | Op::AugMix(_)
+                    | Op::TrivialAugmentWide(_)
+                    | Op::RandomElasticTransform(_)
             )
     }
 
