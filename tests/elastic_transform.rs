@@ -66,6 +66,36 @@ fn the_field_ends_the_chain_in_one_pass_and_matches_the_ops_one_at_a_time() {
 }
 
 #[test]
+fn a_shrinking_chain_before_the_field_stays_antialiased() {
+    let resize =
+        r#"{"class_name": "Resizing", "config": {"height": 12, "width": 12, "antialias": true}}"#;
+    let field = r#"{"class_name": "RandomElasticTransform", "config": {}}"#;
+    let alone = Augment::from_json(&format!("[{resize}]")).unwrap();
+    let fused = Augment::from_json(&format!("[{resize}, {field}]")).unwrap();
+    // Stripes every third column: 85 on average, aliased to 0 or 127.5 without antialias.
+    let board = Array3::from_shape_fn((96, 96, 1), |(_, x, _)| 255.0 * f32::from(x % 3 == 0));
+    let still = applied(2, 0.0); // applied, but of zero strength: the resize alone
+    let a = alone
+        .transform(&[Params::Resizing], Sample::new(board.clone()))
+        .unwrap()
+        .image;
+    let b = fused
+        .transform(&[Params::Resizing, still], Sample::new(board))
+        .unwrap()
+        .image;
+    for y in 2..10 {
+        for x in 2..10 {
+            let (a, b) = (a[[y, x, 0]], b[[y, x, 0]]);
+            assert!((a - b).abs() < 1e-2, "({y}, {x}): {a} vs {b}");
+            assert!(
+                (a - 85.0).abs() < 8.0,
+                "the antialiased stripes are gray: {a}"
+            );
+        }
+    }
+}
+
+#[test]
 fn masks_take_the_field_with_nearest_sampling_and_boxes_stay() {
     let aug = elastic(r#"{"scale": 1.0, "fill_mode": "nearest", "interpolation": "bilinear"}"#);
     let mask = Array3::from_shape_fn((30, 30, 1), |(y, x, _)| ((y / 6 + x / 10) % 4) as i32);

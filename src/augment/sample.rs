@@ -283,7 +283,14 @@ impl Chain<'_> {
             flush(self.pending, &mut px.data, shape[2]);
         }
         match warp {
-            Some((step, field)) => {
+            Some((mut step, field)) => {
+                // A shrinking chain before the field stays antialiased.
+                step.antialias = self
+                    .steps
+                    .iter()
+                    .rev()
+                    .find(|s| s.kernel.is_some())
+                    .is_some_and(|s| s.antialias);
                 self.steps.push(step);
                 self.post.push(o.clip());
                 resample_displaced(self.steps, Some(field), self.post, image, mask);
