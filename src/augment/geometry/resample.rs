@@ -7,10 +7,9 @@
 //! one ([`separable`](super::separable), within a few `f32` ulps of this path).
 
 use std::cell::Cell;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-
-use std::sync::Arc;
 
 use super::Homography;
 use super::elastic::Displacement;
