@@ -219,7 +219,10 @@ proptest! {
 
     #[test]
     fn mixup_and_cutmix_draws_are_deterministic_valid_and_round_trip(seed: u64, n in 1usize..6, h in 1usize..9, w in 1usize..9, alpha in 0.01f64..4.0, f in 0.0f64..=1.0) {
-        let mixup = MixUp { alpha };
+        let mixup = MixUp {
+            alpha,
+            bounding_box_format: None,
+        };
         let a = mixup.draw(&mut sample_rng(seed, 0, 0), n).expect("draw");
         prop_assert_eq!(&a, &mixup.draw(&mut sample_rng(seed, 0, 0), n).expect("draw"));
         let text = serde_json::to_string(&a).expect("json");

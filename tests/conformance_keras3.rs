@@ -2,15 +2,15 @@
 //! `augflow::augment` implements: each case's explicit transformation is converted to
 //! per-image [`Params`] and applied with `Op::apply`, then compared within the case's `atol`
 //! outside its fragile mask. Geometric layers run through `Augment::transform` with their
-//! masks and boxes. Layers not implemented yet are counted as skipped.
+//! masks and boxes. A case of a layer not implemented would count as skipped, and fail the test.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use augflow::array::read_npy;
 use augflow::augment::{
-    Augment, BoxFormat, Boxes, CutMix, CutMixParams, ErasingFill, MixUp, MixUpParams, Op, Params,
-    Sample,
+    Augment, BoxFormat, Boxes, ChainStep, CutMix, CutMixParams, ElasticNoise, ErasingFill, MixUp,
+    MixUpParams, Op, Params, Sample,
 };
 use ndarray::{Array4, ArrayD, Axis, IxDyn};
 use serde_json::Value;
@@ -182,6 +182,9 @@ fn run_case(dir: &Path, case: &Value) -> Result<Option<String>, String> {
     if layer == "RandAugment" {
         return run_rand_augment(dir, case);
     }
+    if layer == "AugMix" {
+        return run_augmix(dir, case);
+    }
     let mut config = case["config"].clone();
     let channels_first =
         config.get("data_format").and_then(Value::as_str) == Some("channels_first");
@@ -265,7 +268,7 @@ fn permutation(dir: &Path, t: &Value) -> Vec<usize> {
 fn run_mix(dir: &Path, case: &Value, layer: &str) -> Result<Option<String>, String> {
     let outputs = &case["outputs"];
     if outputs.get("images").is_none() {
-        return Err("SKIP: only bounding boxes are checked and boxes are not implemented".into());
+        return run_mixup_boxes(dir, case);
     }
     let channels_first =
         case["config"].get("data_format").and_then(Value::as_str) == Some("channels_first");
@@ -303,6 +306,7 @@ fn run_mix(dir: &Path, case: &Value, layer: &str) -> Result<Option<String>, Stri
         };
         MixUp {
             alpha: case["config"]["alpha"].as_f64().unwrap_or(0.2),
+            bounding_box_format: None,
         }
         .apply(&p, x.view_mut(), y2.take())
         .map_err(|e| e.to_string())?;
@@ -338,6 +342,53 @@ fn run_mix(dir: &Path, case: &Value, layer: &str) -> Result<Option<String>, Stri
     if let (Some(out), Some(y)) = (outputs.get("labels"), y) {
         failures.extend(compare(dir, out, y)?.map(|f| format!("labels: {f}")));
     }
+    Ok((!failures.is_empty()).then(|| failures.join("; ")))
+}
+
+/// MixUp's boxes: each image's boxes followed by its partner's. Keras concatenates the box
+/// labels along the batch axis, `(2B, N)`: augflow's labels (which follow their boxes) are
+/// laid out that way for the comparison.
+fn run_mixup_boxes(dir: &Path, case: &Value) -> Result<Option<String>, String> {
+    let mixup: MixUp = serde_json::from_value(serde_json::json!({
+        "alpha": case["config"]["alpha"],
+        "bounding_box_format": case["config"]["bounding_box_format"],
+    }))
+    .map_err(|e| e.to_string())?;
+    let t = &case["transformation"];
+    let p = MixUpParams {
+        mix_weight: values(dir, &t["mix_weight"])
+            .iter()
+            .map(|v| *v as f32)
+            .collect(),
+        permutation_order: permutation(dir, t),
+    };
+    let inputs = &case["inputs"];
+    let batch = p.permutation_order.len();
+    let boxes = (0..batch)
+        .map(|b| input_boxes(dir, inputs, b)?.ok_or_else(|| "no input boxes".to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mixed = mixup.mix_boxes(&p, &boxes).map_err(|e| e.to_string())?;
+    let out = &case["outputs"]["bounding_boxes"];
+    let n = mixed.first().map_or(0, |b| b.boxes.len());
+    let flat: Vec<f32> = mixed.iter().flat_map(|b| b.boxes.concat()).collect();
+    let flat = ArrayD::from_shape_vec(IxDyn(&[batch, n, 4]), flat).map_err(|e| e.to_string())?;
+    let half = n / 2;
+    let keras_labels: Vec<f32> = [0, half]
+        .iter()
+        .flat_map(|&start| {
+            mixed
+                .iter()
+                .flat_map(move |b| b.labels[start..start + half].iter())
+        })
+        .map(|l| *l as f32)
+        .collect();
+    let keras_labels = ArrayD::from_shape_vec(IxDyn(&[2 * batch, half]), keras_labels)
+        .map_err(|e| e.to_string())?;
+    let mut spec = out["boxes"].clone();
+    spec["atol"] = out["atol"].clone();
+    let mut failures = Vec::new();
+    failures.extend(compare(dir, &spec, flat)?.map(|f| format!("boxes: {f}")));
+    failures.extend(compare(dir, &out["labels"], keras_labels)?.map(|f| format!("labels: {f}")));
     Ok((!failures.is_empty()).then(|| failures.join("; ")))
 }
 
@@ -394,6 +445,19 @@ fn geometric_params(dir: &Path, layer: &str, t: &Value, b: usize) -> Result<Para
         }
         "CenterCrop" => Params::CenterCrop,
         "Resizing" => Params::Resizing,
+        "RandomElasticTransform" => {
+            // The captured standard normal fields, (B, H, W): one image's H·W values.
+            let shape = &t["noise_dx"]["shape"];
+            let n = (shape[1].as_u64().unwrap_or(0) * shape[2].as_u64().unwrap_or(0)) as usize;
+            Params::RandomElasticTransform {
+                apply_transform: row("apply_transform", 1)[0] != 0.0,
+                distortion_factor: values(dir, &t["distortion_factor"])[0] as f32,
+                noise: ElasticNoise::Fields {
+                    noise_dx: row("noise_dx", n),
+                    noise_dy: row("noise_dy", n),
+                },
+            }
+        }
         _ => return Err(format!("no params for {layer}")),
     })
 }
@@ -491,6 +555,131 @@ fn run_rand_augment(dir: &Path, case: &Value) -> Result<Option<String>, String> 
         }
     }
     compare(dir, &case["outputs"]["images"], x.into_dyn())
+}
+
+/// The policy sub-layer named `key` (Keras' attribute name): its class.
+fn policy_class(key: &str) -> Result<&'static str, String> {
+    RAND_AUGMENT_OPS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, class)| *class)
+        .ok_or_else(|| format!("unknown policy op {key}"))
+}
+
+/// Image `b`'s parameters of one policy step `{layer_name, transformation}`.
+fn policy_step(dir: &Path, step: &Value, b: usize) -> Result<(String, Params), String> {
+    let key = step["layer_name"].as_str().unwrap_or_default();
+    let layer = policy_class(key)?;
+    let t = &step["transformation"];
+    let p = if GEOMETRIC.contains(&layer) {
+        geometric_params(dir, layer, t, b)?
+    } else {
+        params(dir, layer, t, b, None, None)?
+    };
+    Ok((key.to_string(), p))
+}
+
+/// AugMix: each image through the policy with its chains' parameters. Keras equalizes with
+/// one histogram over the batch (augflow: per image), so a case whose chains equalize is
+/// replayed step by step with AugMix's own sub-ops (the batch as one tall image for that
+/// op) and mixed with Keras' formula.
+fn run_augmix(dir: &Path, case: &Value) -> Result<Option<String>, String> {
+    let mut config = case["config"].clone();
+    if let Some(obj) = config.as_object_mut() {
+        obj.remove("data_format");
+    }
+    let op = Op::from_keras(serde_json::json!({"class_name": "AugMix", "config": config}))
+        .map_err(|e| e.to_string())?;
+    let Op::AugMix(policy) = op.clone() else {
+        return Err(format!("not AugMix: {op:?}"));
+    };
+    let file = case["inputs"]["images"]["file"]
+        .as_str()
+        .unwrap_or_default();
+    let mut x: Array4<f32> = f32_array(&dir.join(file))
+        .into_dimensionality()
+        .map_err(|e| e.to_string())?;
+    let t = &case["transformation"];
+    let weights: Vec<f32> = values(dir, &t["chain_mixing_weights"])
+        .iter()
+        .map(|v| *v as f32)
+        .collect();
+    let ws = values(dir, &t["weight_sample"])[0] as f32;
+    let chains = t["chain_transforms"].as_array().ok_or("chain_transforms")?;
+    let steps = |b: usize| -> Result<Vec<Vec<ChainStep>>, String> {
+        chains
+            .iter()
+            .map(|c| {
+                let c = c.as_array().ok_or("a chain")?;
+                c.iter()
+                    .map(|s| {
+                        let (layer_name, transformation) = policy_step(dir, s, b)?;
+                        Ok(ChainStep {
+                            layer_name,
+                            transformation,
+                        })
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let batch = x.len_of(Axis(0));
+    let equalizes = chains
+        .iter()
+        .flat_map(|c| c.as_array().into_iter().flatten())
+        .any(|s| s["layer_name"] == "equalization");
+    if equalizes {
+        let range = policy.value_range.map(|v| v as f32);
+        let mut mixed = Array4::<f32>::zeros(x.dim());
+        for (c, w) in weights.iter().enumerate() {
+            let mut chain = x.clone();
+            for k in 0..chains[c].as_array().map_or(0, Vec::len) {
+                let per_image: Vec<ChainStep> = (0..batch)
+                    .map(|b| steps(b).map(|s| s[c][k].clone()))
+                    .collect::<Result<_, _>>()?;
+                let sub = policy.op(&per_image[0].layer_name).ok_or("an AugMix op")?;
+                replay_step(&sub, &per_image, &mut chain)?;
+            }
+            mixed.zip_mut_with(&chain, |m, v| *m += v * w);
+        }
+        x.zip_mut_with(&mixed, |a, m| {
+            *a = (ws * *a + (1.0 - ws) * m).clamp(range[0], range[1])
+        });
+    } else {
+        let aug = Augment::new().with(op).map_err(|e| e.to_string())?;
+        for b in 0..batch {
+            let p = Params::AugMix {
+                chain_mixing_weights: weights.clone(),
+                weight_sample: ws,
+                chain_transforms: steps(b)?,
+            };
+            aug.apply(&[p], x.index_axis_mut(Axis(0), b))
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    compare(dir, &case["outputs"]["images"], x.into_dyn())
+}
+
+/// One policy op on a batch: per image, or over the batch as one tall image (Equalization).
+fn replay_step(op: &Op, per_image: &[ChainStep], x: &mut Array4<f32>) -> Result<(), String> {
+    if matches!(op, Op::Equalization(_)) {
+        let (b, h, w, c) = x.dim();
+        let mut tall = x
+            .to_shape((b * h, w, c))
+            .map_err(|e| e.to_string())?
+            .to_owned();
+        op.apply(&Params::Equalization, tall.view_mut())
+            .map_err(|e| e.to_string())?;
+        *x = tall
+            .into_shape_with_order((b, h, w, c))
+            .map_err(|e| e.to_string())?;
+        return Ok(());
+    }
+    for (b, step) in per_image.iter().enumerate() {
+        op.apply(&step.transformation, x.index_axis_mut(Axis(0), b))
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 fn box_format(name: &str) -> Result<BoxFormat, String> {
@@ -665,7 +854,8 @@ fn compare(dir: &Path, out: &Value, actual: ArrayD<f32>) -> Result<Option<String
     Ok((bad > 0).then(|| format!("{bad} elements beyond atol {atol}, max |diff| {worst}")))
 }
 
-const GEOMETRIC: [&str; 9] = [
+const GEOMETRIC: [&str; 10] = [
+    "RandomElasticTransform",
     "RandomFlip",
     "RandomTranslation",
     "RandomRotation",
@@ -677,7 +867,9 @@ const GEOMETRIC: [&str; 9] = [
     "Resizing",
 ];
 
-const IMPLEMENTED: [&str; 29] = [
+const IMPLEMENTED: [&str; 31] = [
+    "AugMix",
+    "RandomElasticTransform",
     "RandAugment",
     "RandomFlip",
     "RandomTranslation",
@@ -749,6 +941,7 @@ fn keras3_conformance_cases_pass_for_every_implemented_layer() {
         "{} passed, {} failed, {} skipped",
         total[0], total[1], total[2]
     );
+    assert_eq!(total[2], 0, "every Keras 3 case is replayed: none skipped");
     for layer in IMPLEMENTED {
         let c = per_layer.get(layer).copied().unwrap_or_default();
         assert!(

@@ -423,6 +423,9 @@ pub enum Op {
     Resizing(Resizing),
     RandomResizedCrop(RandomResizedCrop),
     RandAugment(super::policy::RandAugment),
+    RandomElasticTransform(super::geometry::RandomElasticTransform),
+    AugMix(super::augmix::AugMix),
+    TrivialAugmentWide(super::trivial::TrivialAugmentWide),
 }
 
 /// Keras bookkeeping keys of `get_config()` that do not change what an op computes.
@@ -541,6 +544,9 @@ impl Op {
             Op::Resizing(o) => o.validate(),
             Op::RandomResizedCrop(o) => o.validate(),
             Op::RandAugment(o) => o.validate(),
+            Op::RandomElasticTransform(o) => o.validate(),
+            Op::AugMix(o) => o.validate(),
+            Op::TrivialAugmentWide(o) => o.validate(),
         }
     }
 }

@@ -131,6 +131,8 @@ impl Op {
             Op::Rescaling(_) => Params::Rescaling,
             Op::Normalization(_) => Params::Normalization,
             Op::RandAugment(o) => o.draw(rng, shape)?,
+            Op::AugMix(o) => o.draw(rng, shape)?,
+            Op::TrivialAugmentWide(o) => o.draw(rng),
             geometric => geometric
                 .draw_geometric(rng, [shape[0], shape[1]])
                 .ok_or_else(|| {

@@ -79,7 +79,7 @@ pub(crate) fn gaussian_blur(
 }
 
 /// A standard normal from two uniforms (Box–Muller).
-fn normal(rng: &mut ChaCha8Rng) -> f32 {
+pub(crate) fn normal(rng: &mut ChaCha8Rng) -> f32 {
     let u1 = ((rng.next_u64() >> 11) as f64 + 1.0) / (1u64 << 53) as f64;
     let u2 = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
     ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32

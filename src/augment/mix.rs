@@ -4,6 +4,7 @@ use ndarray::{ArrayViewMut2, ArrayViewMut4, Axis};
 use serde::{Deserialize, Serialize};
 
 use super::config::{Factor, invalid};
+use super::geometry::{BoxFormat, Boxes};
 use crate::rng::{SampleRng, below, uniform, unit_f64};
 use crate::{Error, Result};
 
@@ -35,11 +36,17 @@ pub struct MixUp {
     /// The Beta distribution's parameter, > 0.
     #[serde(default = "alpha02")]
     pub alpha: f64,
+    /// The format of the boxes given to [`MixUp::mix_boxes`], when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bounding_box_format: Option<BoxFormat>,
 }
 
 impl Default for MixUp {
     fn default() -> Self {
-        MixUp { alpha: 0.2 }
+        MixUp {
+            alpha: 0.2,
+            bounding_box_format: None,
+        }
     }
 }
 
@@ -104,7 +111,7 @@ fn normal(rng: &mut SampleRng) -> f64 {
 
 /// The logarithm of a Gamma(a, 1) draw (Marsaglia–Tsang, boosted for `a < 1`); logs keep
 /// tiny `a` (CutMix's `U(factor) + 1e-6`) from underflowing.
-fn ln_gamma_draw(rng: &mut SampleRng, a: f64) -> f64 {
+pub(crate) fn ln_gamma_draw(rng: &mut SampleRng, a: f64) -> f64 {
     if a < 1.0 {
         let u = 1.0 - unit_f64(rng);
         return ln_gamma_draw(rng, a + 1.0) + u.ln() / a;
@@ -125,7 +132,7 @@ fn ln_gamma_draw(rng: &mut SampleRng, a: f64) -> f64 {
 }
 
 /// Beta(a, a) = X / (X + Y) = 1 / (1 + exp(ln Y - ln X)).
-fn beta(rng: &mut SampleRng, a: f64) -> f64 {
+pub(crate) fn beta(rng: &mut SampleRng, a: f64) -> f64 {
     let (lx, ly) = (ln_gamma_draw(rng, a), ln_gamma_draw(rng, a));
     1.0 / (1.0 + (ly - lx).exp())
 }
@@ -190,7 +197,7 @@ impl MixUp {
     ///
     /// ```
     /// use augflow::augment::MixUp;
-    /// let p = MixUp { alpha: 0.4 }.draw(&mut augflow::rng::sample_rng(0, 0, 0), 8)?;
+    /// let p = MixUp { alpha: 0.4, bounding_box_format: None }.draw(&mut augflow::rng::sample_rng(0, 0, 0), 8)?;
     /// assert!(p.mix_weight.iter().all(|w| (0.0..=1.0).contains(w)));
     /// let mut order = p.permutation_order.clone();
     /// order.sort();
@@ -231,6 +238,44 @@ impl MixUp {
         }
         mix_labels(labels, &p.permutation_order, &p.mix_weight);
         Ok(())
+    }
+
+    /// The boxes of each image followed by those of its partner `p[i]` (Keras: `(N, 2K, 4)`
+    /// from `(N, K, 4)`); every box keeps its label. Keras concatenates the labels along the
+    /// batch axis instead (`(2N, K)`, rows that no longer line up with their boxes); here
+    /// labels follow their boxes. All images' boxes must share one format.
+    ///
+    /// ```
+    /// use augflow::augment::{BoxFormat, Boxes, MixUp, MixUpParams};
+    /// let a = Boxes::new(BoxFormat::Xyxy, vec![[0.0, 0.0, 2.0, 2.0]], vec![1])?;
+    /// let b = Boxes::new(BoxFormat::Xyxy, vec![[1.0, 1.0, 3.0, 3.0]], vec![4])?;
+    /// let p = MixUpParams { mix_weight: vec![0.7, 0.6], permutation_order: vec![1, 0] };
+    /// let mixed = MixUp::default().mix_boxes(&p, &[a, b])?;
+    /// assert_eq!(mixed[0].boxes, vec![[0.0, 0.0, 2.0, 2.0], [1.0, 1.0, 3.0, 3.0]]);
+    /// assert_eq!(mixed[0].labels, vec![1, 4]);
+    /// assert_eq!(mixed[1].labels, vec![4, 1]);
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
+    pub fn mix_boxes(&self, p: &MixUpParams, boxes: &[Boxes]) -> Result<Vec<Boxes>> {
+        check_pairs(boxes.len(), &p.permutation_order, p.mix_weight.len(), None)?;
+        let format = self.bounding_box_format.or(boxes.first().map(|b| b.format));
+        if let Some(b) = boxes.iter().find(|b| Some(b.format) != format) {
+            return Err(invalid(
+                "bounding_box_format",
+                format!("{:?}", b.format),
+                &format!("the format of every image's boxes ({format:?})"),
+            ));
+        }
+        Ok(boxes
+            .iter()
+            .zip(&p.permutation_order)
+            .map(|(own, &j)| {
+                let mut out = own.clone();
+                out.boxes.extend(&boxes[j].boxes);
+                out.labels.extend(&boxes[j].labels);
+                out
+            })
+            .collect())
     }
 }
 
@@ -340,6 +385,28 @@ mod tests {
             let from_pixels = 1.0 - pixels as f32 / 600.0;
             assert!((p.mix_weight[i] - from_pixels).abs() < 0.1, "{p:?}");
         }
+    }
+
+    #[test]
+    fn mixed_boxes_of_another_format_or_batch_size_are_errors() {
+        let xyxy = Boxes::new(BoxFormat::Xyxy, vec![[0.0, 0.0, 1.0, 1.0]], vec![0]).unwrap();
+        let yxyx = Boxes::new(BoxFormat::Yxyx, vec![[0.0, 0.0, 1.0, 1.0]], vec![0]).unwrap();
+        let p = MixUpParams {
+            mix_weight: vec![0.5, 0.5],
+            permutation_order: vec![1, 0],
+        };
+        let mixup = MixUp::default();
+        let err = mixup.mix_boxes(&p, &[xyxy.clone(), yxyx]).unwrap_err();
+        assert!(err.to_string().contains("bounding_box_format"), "{err}");
+        let err = mixup
+            .mix_boxes(&p, std::slice::from_ref(&xyxy))
+            .unwrap_err();
+        assert!(matches!(err, Error::LengthMismatch { .. }), "{err}");
+        let rel = MixUp {
+            bounding_box_format: Some(BoxFormat::RelXyxy),
+            ..MixUp::default()
+        };
+        assert!(rel.mix_boxes(&p, &[xyxy.clone(), xyxy]).is_err());
     }
 
     #[test]

@@ -17,6 +17,7 @@
 //! # Ok::<(), augflow::Error>(())
 //! ```
 
+mod augmix;
 mod config;
 mod draw;
 mod engine;
@@ -30,7 +31,9 @@ mod pixel_run;
 mod policy;
 mod sample;
 mod tone;
+mod trivial;
 
+pub use augmix::{AugMix, ChainStep};
 pub use config::{
     AutoContrast, Equalization, Factor, Normalization, Op, RandomBrightness,
     RandomColorDegeneration, RandomColorJitter, RandomContrast, RandomErasing, RandomGaussianBlur,
@@ -38,9 +41,9 @@ pub use config::{
     RandomSharpness, Rescaling, Scalars, Size, Solarization,
 };
 pub use geometry::{
-    BoxFormat, Boxes, CenterCrop, Fill, FlipMode, Homography, Kernel, RandomCrop, RandomFlip,
-    RandomPerspective, RandomResizedCrop, RandomRotation, RandomShear, RandomTranslation,
-    RandomZoom, Resizing, resample_passes,
+    BoxFormat, Boxes, CenterCrop, ElasticNoise, Fill, FlipMode, Homography, Kernel, RandomCrop,
+    RandomElasticTransform, RandomFlip, RandomPerspective, RandomResizedCrop, RandomRotation,
+    RandomShear, RandomTranslation, RandomZoom, Resizing, resample_passes,
 };
 pub use hsv::{hsv_to_rgb, rgb_to_hsv};
 pub use mix::{CutMix, CutMixParams, MixUp, MixUpParams};
@@ -48,3 +51,4 @@ pub use params::{ErasingFill, Params};
 pub use pipeline::Augment;
 pub use policy::RandAugment;
 pub use sample::Sample;
+pub use trivial::TrivialAugmentWide;

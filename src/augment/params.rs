@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::augmix::ChainStep;
+use super::geometry::ElasticNoise;
+
 /// What [`RandomErasing`](super::RandomErasing) writes into the erased rectangle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -172,6 +175,31 @@ pub enum Params {
         layer_idxes: Vec<u8>,
         /// One op's parameters per index.
         transforms: Vec<Params>,
+    },
+    /// torchvision's drawn op and its signed magnitude (its bin's value).
+    TrivialAugmentWide {
+        /// One of torchvision's fourteen op names, e.g. `ShearX`.
+        op_name: String,
+        /// The magnitude: shear factor, pixels, degrees, enhance delta, bits or threshold.
+        magnitude: f32,
+    },
+    /// AugMix's chains and weights (Keras' keys).
+    AugMix {
+        /// `Dirichlet(alpha)`: one weight per chain.
+        chain_mixing_weights: Vec<f32>,
+        /// `Beta(alpha, alpha)`: the weight of the original image.
+        weight_sample: f32,
+        /// Each chain's steps, in order.
+        chain_transforms: Vec<Vec<ChainStep>>,
+    },
+    /// Whether to displace, the strength `s` and the noise behind the displacement field.
+    RandomElasticTransform {
+        /// The flag.
+        apply_transform: bool,
+        /// `s`: `alpha = max(H, W)·0.1·s`, `sigma = min(H, W)·0.05·s`.
+        distortion_factor: f32,
+        /// The standard normal fields (a seed, or the fields themselves).
+        noise: ElasticNoise,
     },
     /// torchvision's `(i, j, h, w)`: the window resized to the output size.
     RandomResizedCrop {

@@ -59,7 +59,7 @@ pub struct RandAugment {
 }
 
 /// The number of ops RandAugment chooses from.
-const OPS: usize = 11;
+pub(crate) const OPS: usize = 11;
 
 impl RandAugment {
     pub(crate) fn validate(&self) -> Result<()> {
@@ -86,66 +86,7 @@ impl RandAugment {
     /// assert!(ra.op(11).is_none());
     /// ```
     pub fn op(&self, index: usize) -> Option<Op> {
-        let r = self.factor.range(Some(0.0));
-        let f = Factor::Range(r);
-        let vr = self.value_range;
-        let interpolation = self.interpolation;
-        Some(match index {
-            0 => Op::RandomShear(RandomShear {
-                x_factor: f,
-                y_factor: f,
-                fill_mode: Fill::Reflect,
-                interpolation,
-                fill_value: 0.0,
-                bounding_box_format: None,
-            }),
-            1 => Op::RandomTranslation(RandomTranslation {
-                height_factor: f,
-                width_factor: f,
-                fill_mode: Fill::Reflect,
-                interpolation,
-                fill_value: 0.0,
-                bounding_box_format: None,
-            }),
-            2 => Op::RandomRotation(RandomRotation {
-                factor: f,
-                fill_mode: Fill::Reflect,
-                interpolation,
-                fill_value: 0.0,
-                bounding_box_format: None,
-            }),
-            3 => Op::RandomBrightness(RandomBrightness {
-                factor: f,
-                value_range: vr,
-            }),
-            4 => Op::RandomColorDegeneration(RandomColorDegeneration {
-                factor: f,
-                value_range: vr,
-            }),
-            5 => Op::RandomContrast(RandomContrast {
-                factor: f,
-                value_range: vr,
-            }),
-            6 => Op::RandomSharpness(RandomSharpness {
-                factor: f,
-                value_range: vr,
-            }),
-            7 => Op::RandomPosterization(RandomPosterization {
-                factor: Factor::Range([1.0, ((8.0 * r[1]) as i64).max(1) as f64]),
-                value_range: vr,
-            }),
-            8 => Op::Solarization(Solarization {
-                addition_factor: f,
-                threshold_factor: f,
-                value_range: vr,
-            }),
-            9 => Op::AutoContrast(AutoContrast { value_range: vr }),
-            10 => Op::Equalization(Equalization {
-                value_range: vr,
-                bins: 256,
-            }),
-            _ => return None,
-        })
+        policy_op(index, self.factor, self.value_range, self.interpolation)
     }
 
     /// Draws the ops (with replacement) and each chosen op's parameters once (an op chosen
@@ -203,6 +144,90 @@ impl RandAugment {
             .map(|(&i, p)| Ok((self.sub_op(usize::from(i))?, p.clone())))
             .collect()
     }
+}
+
+/// Keras' attribute names of the policy ops, in RandAugment's index order.
+pub(crate) const OP_NAMES: [&str; OPS] = [
+    "random_shear",
+    "random_translation",
+    "random_rotation",
+    "random_brightness",
+    "random_color_degeneration",
+    "random_contrast",
+    "random_sharpness",
+    "random_posterization",
+    "solarization",
+    "auto_contrast",
+    "equalization",
+];
+
+/// Policy op `index` (see [`OP_NAMES`]) configured as Keras' policies (RandAugment, AugMix)
+/// configure their sub-layers: `factor` for every factor, `reflect` fill for the warps,
+/// posterization keeping `1..max(1, int(8·hi))` bits, 256 equalization bins.
+pub(crate) fn policy_op(
+    index: usize,
+    factor: Factor,
+    vr: [f64; 2],
+    interpolation: Kernel,
+) -> Option<Op> {
+    let r = factor.range(Some(0.0));
+    let f = Factor::Range(r);
+    Some(match index {
+        0 => Op::RandomShear(RandomShear {
+            x_factor: f,
+            y_factor: f,
+            fill_mode: Fill::Reflect,
+            interpolation,
+            fill_value: 0.0,
+            bounding_box_format: None,
+        }),
+        1 => Op::RandomTranslation(RandomTranslation {
+            height_factor: f,
+            width_factor: f,
+            fill_mode: Fill::Reflect,
+            interpolation,
+            fill_value: 0.0,
+            bounding_box_format: None,
+        }),
+        2 => Op::RandomRotation(RandomRotation {
+            factor: f,
+            fill_mode: Fill::Reflect,
+            interpolation,
+            fill_value: 0.0,
+            bounding_box_format: None,
+        }),
+        3 => Op::RandomBrightness(RandomBrightness {
+            factor: f,
+            value_range: vr,
+        }),
+        4 => Op::RandomColorDegeneration(RandomColorDegeneration {
+            factor: f,
+            value_range: vr,
+        }),
+        5 => Op::RandomContrast(RandomContrast {
+            factor: f,
+            value_range: vr,
+        }),
+        6 => Op::RandomSharpness(RandomSharpness {
+            factor: f,
+            value_range: vr,
+        }),
+        7 => Op::RandomPosterization(RandomPosterization {
+            factor: Factor::Range([1.0, ((8.0 * r[1]) as i64).max(1) as f64]),
+            value_range: vr,
+        }),
+        8 => Op::Solarization(Solarization {
+            addition_factor: f,
+            threshold_factor: f,
+            value_range: vr,
+        }),
+        9 => Op::AutoContrast(AutoContrast { value_range: vr }),
+        10 => Op::Equalization(Equalization {
+            value_range: vr,
+            bins: 256,
+        }),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

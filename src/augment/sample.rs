@@ -2,12 +2,15 @@
 //! which runs a pipeline whose geometric ops may change the image size.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use ndarray::{Array3, ArrayView3};
 
 use super::config::Op;
 use super::engine::{PixelOp, flush, is_pointwise, pointwise, stage};
-use super::geometry::{BoxFormat, Boxes, Step, fuse};
+use super::geometry::{
+    BoxFormat, Boxes, Displacement, RandomElasticTransform, Resample, Step, fuse,
+};
 use super::params::Params;
 use super::pipeline::Augment;
 use crate::rng::sample_rng;
@@ -213,11 +216,26 @@ fn resample<T: Pixel>(
     image: &mut Image<'_, T>,
     mask: &mut Option<Pixels>,
 ) {
+    resample_displaced(steps, None, post, image, mask);
+}
+
+/// [`resample`], the output pixels first displaced by `field` (an elastic transform that
+/// ends the chain).
+fn resample_displaced<T: Pixel>(
+    steps: &mut Vec<Step>,
+    field: Option<Arc<Displacement>>,
+    post: &mut Vec<PixelOp>,
+    image: &mut Image<'_, T>,
+    mask: &mut Option<Pixels>,
+) {
     if steps.is_empty() {
         return;
     }
     let [h, w, c] = image.shape();
-    let plan = fuse(steps, [h, w]);
+    let plan = Resample {
+        field,
+        ..fuse(steps, [h, w])
+    };
     let data = match image {
         Image::Source(src, shape) => plan.run(src, *shape, post),
         Image::Own(p) => plan.run(&p.data, p.shape, post),
@@ -235,6 +253,55 @@ fn resample<T: Pixel>(
     steps.clear();
 }
 
+/// The fused geometric steps not yet run, the element-wise ops that run as their output is
+/// written, and the element-wise ops waiting for the next pass over the pixels.
+struct Chain<'a> {
+    steps: &'a mut Vec<Step>,
+    post: &'a mut Vec<PixelOp>,
+    pending: &'a mut Vec<PixelOp>,
+}
+
+impl Chain<'_> {
+    /// An elastic transform: its field ends the chain (one pass for the chain and the field),
+    /// and Keras' clip to `value_range` follows it whether or not it applies.
+    fn end_with_field<T: Pixel>(
+        self,
+        o: &RandomElasticTransform,
+        p: &Params,
+        image: &mut Image<'_, T>,
+        mask: &mut Option<Pixels>,
+    ) -> Result<()> {
+        let shape = image.shape();
+        let size = self.steps.last().map_or([shape[0], shape[1]], |s| s.out);
+        let warp = o.warp(p, size)?;
+        // Element-wise ops between the chain and the field end the chain first.
+        if !self.post.is_empty() {
+            resample(self.steps, self.post, image, mask);
+        }
+        if !self.pending.is_empty() {
+            let px = image.own();
+            flush(self.pending, &mut px.data, shape[2]);
+        }
+        match warp {
+            Some((mut step, field)) => {
+                // A shrinking chain before the field stays antialiased.
+                step.antialias = self
+                    .steps
+                    .iter()
+                    .rev()
+                    .find(|s| s.kernel.is_some())
+                    .is_some_and(|s| s.antialias);
+                self.steps.push(step);
+                self.post.push(o.clip());
+                resample_displaced(self.steps, Some(field), self.post, image, mask);
+            }
+            None if self.steps.is_empty() => self.pending.push(o.clip()),
+            None => self.post.push(o.clip()),
+        }
+        Ok(())
+    }
+}
+
 /// The ops and their parameters with every policy replaced by the ops it chose.
 fn expand_policies<'a>(
     ops: &'a [Op],
@@ -242,15 +309,19 @@ fn expand_policies<'a>(
 ) -> Result<Vec<(Cow<'a, Op>, Cow<'a, Params>)>> {
     let mut flat = Vec::with_capacity(ops.len());
     for (op, p) in ops.iter().zip(params) {
-        match op {
-            Op::RandAugment(policy) => flat.extend(
-                policy
-                    .expand(p)?
-                    .into_iter()
-                    .map(|(o, p)| (Cow::Owned(o), Cow::Owned(p))),
-            ),
-            _ => flat.push((Cow::Borrowed(op), Cow::Borrowed(p))),
-        }
+        let chosen = match op {
+            Op::RandAugment(policy) => policy.expand(p)?,
+            Op::TrivialAugmentWide(policy) => policy.expand(p)?,
+            _ => {
+                flat.push((Cow::Borrowed(op), Cow::Borrowed(p)));
+                continue;
+            }
+        };
+        flat.extend(
+            chosen
+                .into_iter()
+                .map(|(o, p)| (Cow::Owned(o), Cow::Owned(p))),
+        );
     }
     Ok(flat)
 }
@@ -337,7 +408,19 @@ impl Augment {
         for (op, p) in expand_policies(self.ops(), params)? {
             let (op, p) = (op.as_ref(), p.as_ref());
             let shape = image.shape();
-            if op.is_geometric() {
+            if let Op::RandomElasticTransform(o) = op {
+                let chain = Chain {
+                    steps: &mut steps,
+                    post: &mut post,
+                    pending: &mut pending,
+                };
+                chain.end_with_field(o, p, &mut image, &mut mask)?;
+            } else if let Op::AugMix(m) = op {
+                resample(&mut steps, &mut post, &mut image, &mut mask);
+                let px = image.own();
+                flush(&mut pending, &mut px.data, px.shape[2]);
+                px.data = m.mix(p, &px.data, px.shape)?;
+            } else if op.is_geometric() {
                 let size = steps.last().map_or([shape[0], shape[1]], |s| s.out);
                 let step = op.step(p, size)?;
                 if let Some(b) = boxes.as_mut() {

@@ -60,6 +60,7 @@ pub(crate) fn fuse(steps: &[Step], src: [usize; 2]) -> Resample {
         kernel: kernel.unwrap_or(Kernel::Nearest),
         antialias,
         border: fill.or(window).unwrap_or(whole),
+        field: None,
     }
 }
 

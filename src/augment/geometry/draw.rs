@@ -58,6 +58,7 @@ impl Op {
             }
             Op::RandomPerspective(o) => o.draw(rng, [h, w]),
             Op::RandomCrop(o) => o.draw(rng, [h, w]),
+            Op::RandomElasticTransform(o) => o.draw(rng),
             Op::CenterCrop(_) => Params::CenterCrop,
             Op::Resizing(_) => Params::Resizing,
             Op::RandomResizedCrop(o) => o.draw(rng, [h, w]),

@@ -379,7 +379,7 @@ pub struct RandomResizedCrop {
     pub bounding_box_format: Option<BoxFormat>,
 }
 
-fn warp_kernel(kernel: Kernel) -> Result<()> {
+pub(crate) fn warp_kernel(kernel: Kernel) -> Result<()> {
     match kernel {
         Kernel::Nearest | Kernel::Bilinear => Ok(()),
         _ => Err(Error::Unsupported {
@@ -390,7 +390,20 @@ fn warp_kernel(kernel: Kernel) -> Result<()> {
     }
 }
 
-fn finite(name: &'static str, v: f64) -> Result<()> {
+/// Keras' affine warps take every fill mode but `mirror` (only `RandomElasticTransform`'s).
+fn warp_fill(mode: Fill) -> Result<()> {
+    if mode == Fill::Mirror {
+        return Err(Error::Unsupported {
+            name: "fill_mode",
+            value: "mirror".into(),
+            reason: "Keras' affine warps take \"constant\", \"nearest\", \"reflect\" or \"wrap\""
+                .into(),
+        });
+    }
+    Ok(())
+}
+
+pub(crate) fn finite(name: &'static str, v: f64) -> Result<()> {
     if v.is_finite() {
         Ok(())
     } else {
@@ -440,6 +453,7 @@ impl RandomTranslation {
         self.height_factor
             .checked("height_factor", None, -1.0, 1.0)?;
         self.width_factor.checked("width_factor", None, -1.0, 1.0)?;
+        warp_fill(self.fill_mode)?;
         warp_kernel(self.interpolation)?;
         finite("fill_value", self.fill_value)
     }
@@ -448,6 +462,7 @@ impl RandomTranslation {
 impl RandomRotation {
     pub(crate) fn validate(&self) -> Result<()> {
         self.factor.checked("factor", None, -1e6, 1e6)?;
+        warp_fill(self.fill_mode)?;
         warp_kernel(self.interpolation)?;
         finite("fill_value", self.fill_value)
     }
@@ -461,6 +476,7 @@ impl RandomZoom {
         if let Some(w) = self.width_factor {
             w.checked("width_factor", None, -1.0 + 1e-6, max)?;
         }
+        warp_fill(self.fill_mode)?;
         warp_kernel(self.interpolation)?;
         finite("fill_value", self.fill_value)
     }
@@ -470,6 +486,7 @@ impl RandomShear {
     pub(crate) fn validate(&self) -> Result<()> {
         self.x_factor.checked("x_factor", None, -1.0, 1.0)?;
         self.y_factor.checked("y_factor", None, -1.0, 1.0)?;
+        warp_fill(self.fill_mode)?;
         warp_kernel(self.interpolation)?;
         finite("fill_value", self.fill_value)
     }

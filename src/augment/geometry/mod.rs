@@ -26,6 +26,7 @@
 mod boxes;
 mod chain;
 mod draw;
+mod elastic;
 mod homography;
 mod layers;
 mod resample;
@@ -34,6 +35,8 @@ mod steps;
 
 pub use boxes::{BoxFormat, Boxes};
 pub(crate) use chain::fuse;
+pub(crate) use elastic::Displacement;
+pub use elastic::{ElasticNoise, RandomElasticTransform};
 pub use homography::Homography;
 pub use layers::{
     CenterCrop, FlipMode, RandomCrop, RandomFlip, RandomPerspective, RandomResizedCrop,

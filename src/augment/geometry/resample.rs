@@ -7,10 +7,12 @@
 //! one ([`separable`](super::separable), within a few `f32` ulps of this path).
 
 use std::cell::Cell;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use super::Homography;
+use super::elastic::Displacement;
 use crate::augment::engine::PixelOp;
 use crate::augment::pixel_run::run_ops;
 use crate::transform::Pixel;
@@ -19,7 +21,8 @@ use crate::transform::Pixel;
 ///
 /// For one row `[a b c d]`: `constant` gives `k k | a b c d | k k` (k = `fill_value`,
 /// blended with the image by bilinear sampling), `nearest` `a a | a b c d | d d`, `reflect`
-/// `b a | a b c d | d c`, `wrap` `c d | a b c d | a b` (period `n`).
+/// `b a | a b c d | d c`, `wrap` `c d | a b c d | a b` (period `n`), `mirror` (only
+/// `RandomElasticTransform` takes it) `c b | a b c d | c b`.
 ///
 /// ```
 /// use augflow::augment::Fill;
@@ -40,6 +43,8 @@ pub enum Fill {
     Reflect,
     /// Periodic with period `n`.
     Wrap,
+    /// Whole-sample symmetric, the edge pixel not repeated: `d c b | a b c d | c b a`.
+    Mirror,
 }
 
 impl Fill {
@@ -51,6 +56,8 @@ impl Fill {
     /// assert_eq!(Fill::Nearest.extend(-3, 4), Some(0));
     /// assert_eq!(Fill::Reflect.extend(5, 4), Some(2));
     /// assert_eq!(Fill::Wrap.extend(0, 0), None);
+    /// assert_eq!(Fill::Mirror.extend(-1, 4), Some(1));
+    /// assert_eq!(Fill::Mirror.extend(4, 4), Some(2));
     /// ```
     pub fn extend(self, i: i64, n: usize) -> Option<usize> {
         let n = i64::try_from(n).ok().filter(|n| *n > 0)?;
@@ -65,6 +72,11 @@ impl Fill {
                 if p < n { p } else { 2 * n - 1 - p }
             }
             Fill::Wrap => i.rem_euclid(n),
+            Fill::Mirror if n == 1 => 0,
+            Fill::Mirror => {
+                let p = i.rem_euclid(2 * n - 2);
+                if p < n { p } else { 2 * n - 2 - p }
+            }
         };
         Some(j as usize)
     }
@@ -161,6 +173,9 @@ pub(crate) struct Resample {
     /// Widen the kernel by the local shrink factor (no effect when enlarging or `nearest`).
     pub antialias: bool,
     pub border: Border,
+    /// A displacement of the output pixels applied before `map` (an elastic transform
+    /// ending the chain); it rules out the separable path.
+    pub field: Option<Arc<Displacement>>,
 }
 
 /// The taps of one axis: source indices and weights, plus the weight of the fill value.
@@ -298,7 +313,7 @@ impl Resample {
         let [oh, ow] = self.out;
         let c = shape[2];
         let mut out = vec![0f32; oh * ow * c];
-        if self.map.is_axis_aligned() {
+        if self.map.is_axis_aligned() && self.field.is_none() {
             self.run_separable(src, shape, post, &mut out);
         } else {
             self.run_general(src, shape, post, &mut out);
@@ -318,7 +333,10 @@ impl Resample {
         let (mut row, mut col) = (Taps::default(), Taps::default());
         for y in 0..oh {
             for x in 0..ow {
-                let (xf, yf) = (x as f64, y as f64);
+                let (xf, yf) = match &self.field {
+                    Some(d) => d.displaced(x, y, ow),
+                    None => (x as f64, y as f64),
+                };
                 let (u, v) = self.map.apply(xf, yf);
                 let (sx, sy) = if self.antialias {
                     self.map.footprint(xf, yf)
@@ -377,6 +395,7 @@ mod tests {
             kernel,
             antialias: false,
             border,
+            field: None,
         }
     }
 

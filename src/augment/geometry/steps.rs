@@ -98,7 +98,14 @@ impl Op {
     /// Whether the op runs through [`Augment::transform`](crate::augment::Augment::transform)
     /// (geometric ops and policies, which expand into ops).
     pub(crate) fn needs_transform(&self) -> bool {
-        self.is_geometric() || matches!(self, Op::RandAugment(_))
+        self.is_geometric()
+            || matches!(
+                self,
+                Op::RandAugment(_)
+                    | Op::AugMix(_)
+                    | Op::TrivialAugmentWide(_)
+                    | Op::RandomElasticTransform(_)
+            )
     }
 
     /// The output size the op gives every input, whatever the draw: `Some` for the ops that
