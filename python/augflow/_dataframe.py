@@ -4,6 +4,7 @@ import os
 import tempfile
 
 from ._iterator import Iterator, _integer, _shard
+from ._augment import pipeline_json
 from ._targets import _number
 from .image import _check_same, _target_size
 
@@ -45,6 +46,7 @@ class DataFrameIterator(Iterator):
         shard_remainder="pad",
         mask_col=None,
         mask_value=0,
+        pipeline=None,
     ):
         args = dict(locals())
         del args["self"]
@@ -106,6 +108,7 @@ class DataFrameIterator(Iterator):
                 bool(keep_aspect_ratio),
                 _shard(num_shards, shard_index, shard_remainder),
                 None if mask_col is None else (mask_col, _number("mask_value", mask_value)),
+                pipeline_json(pipeline),
             )
         finally:
             os.unlink(csv)
