@@ -139,7 +139,7 @@ class Pipeline:
         at = (_seed("seed", seed), _seed("epoch", epoch), _seed("index", index))
         if masks is not None or bboxes is not None:
             return self._sample(images, None, at, masks, bboxes, bbox_labels, bbox_format)
-        out, _, mixed = self._native.call(_pixels(images), *at, _labels(labels))
+        out, mixed = self._native.call(_pixels(images), *at, _labels(labels))
         return out if labels is None else (out, mixed)
 
     def draw(self, images, *, seed, epoch=0, index=0):
@@ -175,10 +175,15 @@ class Pipeline:
             mask = np.ascontiguousarray(mask[..., None] if flat else mask, dtype=np.int32)
         boxes = None
         if bboxes is not None:
-            rows = np.asarray(bboxes, dtype=np.float32).reshape(-1, 4)
+            rows = np.asarray(bboxes, dtype=np.float32)
+            rows = rows.reshape(0, 4) if rows.size == 0 else rows
+            if rows.ndim != 2 or rows.shape[1] != 4:
+                raise ValueError(
+                    f"invalid `bboxes`: got shape {rows.shape}; expected (k, 4) boxes"
+                )
             ids = list(range(len(rows))) if bbox_labels is None else [int(v) for v in bbox_labels]
             boxes = (rows, ids, str(bbox_format))
-        out, mask_out, boxes_out, ids_out, _ = self._native.sample(image, params, *at, mask, boxes)
+        out, mask_out, boxes_out, ids_out = self._native.sample(image, params, *at, mask, boxes)
         result = {"image": out}
         if mask_out is not None:
             result["mask"] = mask_out[..., 0] if flat else mask_out

@@ -272,6 +272,13 @@ impl PyAugment {
     /// stream of `(seed, epoch, index)`.
     fn draw_for(&self, n: usize, shape: [usize; 3], at: [u64; 3]) -> augflow::Result<Draw> {
         let [seed, epoch, index] = at;
+        if index.checked_add(n.saturating_sub(1) as u64).is_none() {
+            return Err(augflow::Error::InvalidParameter {
+                name: "index",
+                value: index.to_string(),
+                expected: format!("an index whose batch of {n} ends below 2**64"),
+            });
+        }
         let samples = (0..n as u64)
             .map(|i| {
                 self.aug
@@ -364,7 +371,7 @@ impl PyAugment {
         params: Option<&str>,
         at: [u64; 3],
         labels: Option<&mut Array2<f32>>,
-    ) -> Option<PyResult<(Py<PyAny>, String)>> {
+    ) -> Option<PyResult<Py<PyAny>>> {
         let a = x.cast::<PyArrayDyn<T>>().ok()?;
         let py = x.py();
         Some((|| {
@@ -374,6 +381,9 @@ impl PyAugment {
             let batched = ro.ndim() == 4;
             let view = batch_view(ro.as_array(), "x")?;
             let (n, h, w, c) = view.dim();
+            if n == 0 {
+                return Err(invalid("x", shape_of(x), "at least one image"));
+            }
             if self.batch.is_some() && !batched {
                 return Err(invalid(
                     "x",
@@ -387,52 +397,48 @@ impl PyAugment {
                     .detach(|| self.draw_for(n, [h, w, c], at))
                     .map_err(|e| crate::errors::to_pyerr(py, e, None))?,
             };
-            let out = py
-                .detach(|| {
-                    Ok::<_, augflow::Error>((
-                        self.apply_draw(view, &draw, labels)?,
-                        draw.to_json(batched),
-                    ))
-                })
+            let images = py
+                .detach(|| self.apply_draw(view, &draw, labels))
                 .map_err(|e| crate::errors::to_pyerr(py, e, None))?;
-            let (images, json) = out;
-            let images = if batched {
+            Ok(if batched {
                 owned_to_numpy(py, images)
             } else {
                 owned_to_numpy(py, images.index_axis_move(Axis(0), 0))
-            };
-            Ok((images, json))
+            })
         })())
     }
 
+    /// `run_typed` for a `uint8` or `float32` `x`: the images and the (mixed) labels.
     fn run_any(
         &self,
         x: &Bound<'_, PyAny>,
         params: Option<&str>,
         at: [u64; 3],
         mut labels: Option<Array2<f32>>,
-    ) -> PyResult<(Py<PyAny>, String, Option<Py<PyAny>>)> {
-        let l = labels.as_mut();
-        let (images, json) = match self.run_typed::<u8>(x, params, at, l) {
+    ) -> PyResult<(Py<PyAny>, Option<Py<PyAny>>)> {
+        let images = match self.run_typed::<u8>(x, params, at, labels.as_mut()) {
             Some(r) => r?,
-            None => {
-                let l = labels.as_mut();
-                self.run_typed::<f32>(x, params, at, l).unwrap_or_else(|| {
-                    Err(invalid(
-                        "x",
-                        shape_of(x),
-                        "a float32 or uint8 numpy array (H, W, C) or (N, H, W, C)",
-                    ))
-                })?
-            }
+            None => self
+                .run_typed::<f32>(x, params, at, labels.as_mut())
+                .unwrap_or_else(|| {
+                    let what = "a float32 or uint8 numpy array (H, W, C) or (N, H, W, C)";
+                    Err(invalid("x", shape_of(x), what))
+                })?,
         };
-        let labels = labels.map(|l| owned_to_numpy(x.py(), l));
-        Ok((images, json, labels))
+        Ok((images, labels.map(|l| owned_to_numpy(x.py(), l))))
     }
 }
 
 /// Boxes from Python: `(k, 4)` float32 in a Keras box format, one int label each.
 type PyBoxes<'py> = (PyReadonlyArray2<'py, f32>, Vec<i32>, String);
+
+/// `sample`'s result: the image, the mask, the boxes and their labels.
+type SampleOut = (
+    Py<PyAny>,
+    Option<Py<PyAny>>,
+    Option<Py<PyAny>>,
+    Option<Vec<i32>>,
+);
 
 #[pymethods]
 impl PyAugment {
@@ -459,7 +465,7 @@ impl PyAugment {
         self.batch.is_some()
     }
 
-    /// Draws for `x` and applies: `(images, draw as JSON, mixed labels)`.
+    /// Draws for `x` and applies: `(images, mixed labels)`.
     #[pyo3(signature = (x, seed, epoch, index, labels=None))]
     fn call(
         &self,
@@ -468,7 +474,7 @@ impl PyAugment {
         epoch: u64,
         index: u64,
         labels: Option<PyReadonlyArray2<'_, f32>>,
-    ) -> PyResult<(Py<PyAny>, String, Option<Py<PyAny>>)> {
+    ) -> PyResult<(Py<PyAny>, Option<Py<PyAny>>)> {
         let labels = labels.map(|l| l.as_array().to_owned());
         self.run_any(x, None, [seed, epoch, index], labels)
     }
@@ -503,14 +509,13 @@ impl PyAugment {
         labels: Option<PyReadonlyArray2<'_, f32>>,
     ) -> PyResult<(Py<PyAny>, Option<Py<PyAny>>)> {
         let labels = labels.map(|l| l.as_array().to_owned());
-        let (images, _, labels) = self.run_any(x, Some(params), [0, 0, 0], labels)?;
-        Ok((images, labels))
+        self.run_any(x, Some(params), [0, 0, 0], labels)
     }
 
     /// One float32 `(H, W, C)` image with a class-id mask `(H, W, K)` and/or boxes, drawn
-    /// from `(seed, epoch, index)` or given `params`: `(image, mask, boxes, box labels, draw)`.
+    /// from `(seed, epoch, index)` or given `params`: `(image, mask, boxes, box labels)`.
     #[pyo3(signature = (x, params, seed, epoch, index, mask=None, boxes=None))]
-    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    #[allow(clippy::too_many_arguments)]
     fn sample(
         &self,
         py: Python<'_>,
@@ -521,13 +526,7 @@ impl PyAugment {
         index: u64,
         mask: Option<PyReadonlyArray3<'_, i32>>,
         boxes: Option<PyBoxes<'_>>,
-    ) -> PyResult<(
-        Py<PyAny>,
-        Option<Py<PyAny>>,
-        Option<Py<PyAny>>,
-        Option<Vec<i32>>,
-        String,
-    )> {
+    ) -> PyResult<SampleOut> {
         if self.batch.is_some() {
             let what = "a pipeline without a batch layer (MixUp, CutMix mix batches)";
             return Err(invalid("masks/bboxes", "given", what));
@@ -542,6 +541,9 @@ impl PyAugment {
         if let Some((b, labels, format)) = boxes {
             let format: BoxFormat = serde_json::from_value(Value::String(format.clone()))
                 .map_err(|e| invalid("bbox_format", &format, &e.to_string()))?;
+            if b.shape()[1] != 4 {
+                return Err(invalid("bboxes", shape_of(b.as_any()), "(k, 4) boxes"));
+            }
             let rows: Vec<[f32; 4]> = b
                 .as_array()
                 .rows()
@@ -556,7 +558,6 @@ impl PyAugment {
                 .draw_for(1, [h, w, c], [seed, epoch, index])
                 .map_err(err)?,
         };
-        let json = draw.to_json(false);
         let params = &draw.samples[0];
         let out = py
             .detach(|| self.aug.transform(params, sample))
@@ -571,6 +572,6 @@ impl PyAugment {
             }
             None => (None, None),
         };
-        Ok((owned_to_numpy(py, out.image), mask, boxes, labels, json))
+        Ok((owned_to_numpy(py, out.image), mask, boxes, labels))
     }
 }

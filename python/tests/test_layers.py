@@ -232,6 +232,14 @@ def test_unknown_keywords_and_layer_order_are_refused():
         pipe(np.zeros((2, 3), np.float32), seed=0)
     with pytest.raises(ValueError, match="params"):
         pipe.apply(_image(), [])
+    with pytest.raises(ValueError, match="at least one image"):
+        pipe(np.zeros((0, 4, 4, 3), np.uint8), seed=0)
+    with pytest.raises(ValueError, match="mask"):
+        pipe(_image(), seed=0, masks=np.zeros((3, 3), np.int32))
+    with pytest.raises(ValueError, match="bboxes"):
+        pipe(_image(), seed=0, bboxes=[[1, 2, 3]])
+    with pytest.raises(ValueError, match="bbox_format"):
+        pipe(_image(), seed=0, bboxes=[[1, 2, 3, 4]], bbox_format="pascal_voc")
 
 
 def test_mixup_mixes_images_and_labels_with_its_draw():
