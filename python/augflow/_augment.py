@@ -212,17 +212,42 @@ def _seed(name, value):
     return v
 
 
-def pipeline_json(pipeline):
-    """The per-sample layers of ``pipeline`` (a ``Pipeline`` or a list of layers) as the
-    iterators take them; ``None`` passes. A batch layer is refused: iterators mix nothing."""
+def iterator_pipeline(pipeline, dtype):
+    """A ``flow*`` method's ``pipeline`` (a ``Pipeline``, a list of layers or ``None``) as
+    ``(per-sample layers as JSON for the Rust iterator, or None; the batch layer as a
+    Pipeline, or None)``. A batch layer mixes float32 batches only."""
     if pipeline is None:
-        return None
+        return None, None
     if not isinstance(pipeline, Pipeline):
         pipeline = Pipeline(pipeline)
-    if pipeline.has_batch_layer:
+    if not pipeline.has_batch_layer:
+        return pipeline.to_json(), None
+    if dtype != "float32":
         raise ValueError(
             f"invalid `pipeline`: its last layer, {pipeline.layers[-1].class_name}, mixes "
-            "batches, which iterators do not do yet; call it on the batches: "
-            "Pipeline([layers.MixUp()])(x, labels=y, seed=..., index=...)"
+            f"float32 batches; the generator's dtype is {dtype}"
         )
-    return pipeline.to_json()
+    per_sample = pipeline.layers[:-1]
+    return (Pipeline(per_sample).to_json() if per_sample else None), Pipeline(pipeline.layers[-1:])
+
+
+def mix_batch(mixer, batch, at):
+    """Runs the batch layer ``mixer`` (a one-layer ``Pipeline``) on an iterator's batch —
+    ``x``, ``(x, y)`` or ``(x, y, sample_weight)``, ``x`` possibly ``[images, *misc]`` — drawing
+    from ``at = (seed, epoch, index)``; ``y`` must be ``(N, K)`` labels, which it mixes."""
+    parts = list(batch) if isinstance(batch, tuple) else [batch]
+    x = parts[0]
+    images = x[0] if isinstance(x, list) else x
+    y = parts[1] if len(parts) > 1 else None
+    if y is not None and np.ndim(y) != 2:
+        raise ValueError(
+            f"invalid `y`: got labels of shape {np.shape(y)}; {mixer.layers[0].class_name} "
+            "mixes (N, num_classes) labels (one-hot, or class_mode='categorical')"
+        )
+    seed, epoch, index = at
+    if y is None:
+        images = mixer(images, seed=seed, epoch=epoch, index=index)
+    else:
+        images, parts[1] = mixer(images, seed=seed, epoch=epoch, index=index, labels=y)
+    parts[0] = [images, *x[1:]] if isinstance(x, list) else images
+    return tuple(parts) if isinstance(batch, tuple) else parts[0]

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from . import _augflow
-from ._augment import pipeline_json
+from ._augment import iterator_pipeline
 from ._errors import SequenceIndexError
 from ._iterator import Iterator, _integer, _shard
 from ._targets import FlowTargets
@@ -269,7 +269,9 @@ class ImageDataGenerator:
         pipeline's output size (``pipeline.output_size(H, W)``) and stay a pure function of
         ``(seed, epoch, index)``: with the default generator, sample ``i`` of the dataset is
         ``pipeline(x[i], seed=seed, epoch=epoch, index=i)`` bit for bit, at any thread count.
-        Batch layers (``MixUp``, ``CutMix``) and targets are refused with a pipeline;
+        A last batch layer (``MixUp``, ``CutMix``) runs on each batch and mixes ``y``
+        (``(N, num_classes)`` labels), drawing from ``(seed, epoch, batch index)`` (times
+        ``num_shards`` plus ``shard_index`` when sharded). Targets are refused with a pipeline;
         ``flow_from_directory`` and ``flow_from_dataframe`` take ``pipeline`` too (a pipeline
         that crops or resizes reads each file at its stored size: one resampling pass).
 
@@ -622,6 +624,7 @@ class NumpyArrayIterator(Iterator):
         self.save_to_dir = save_to_dir
         self.save_prefix = save_prefix
         self.save_format = save_format
+        per_sample, mixer = iterator_pipeline(pipeline, gen.dtype)
         native = gen._native.flow(
             self.x,
             self.y,
@@ -637,9 +640,9 @@ class NumpyArrayIterator(Iterator):
             subset,
             _shard(num_shards, shard_index, shard_remainder),
             self._targets.hand_over(),
-            pipeline_json(pipeline),
+            per_sample,
         )
-        super().__init__(native)
+        super().__init__(native, mixer)
         self._args = args
 
     def __getitem__(self, idx):
@@ -685,6 +688,7 @@ class DirectoryIterator(Iterator):
         gen = image_data_generator
         _check_same(gen, data_format, dtype)
         height, width = _target_size(target_size)
+        per_sample, mixer = iterator_pipeline(pipeline, gen.dtype)
         native = gen._native.flow_from_directory(
             os.fspath(directory),
             (height, width),
@@ -702,9 +706,9 @@ class DirectoryIterator(Iterator):
             interpolation,
             bool(keep_aspect_ratio),
             _shard(num_shards, shard_index, shard_remainder),
-            pipeline_json(pipeline),
+            per_sample,
         )
-        super().__init__(native)
+        super().__init__(native, mixer)
         self._args = args
         info = native.files_info()
         self.directory = directory

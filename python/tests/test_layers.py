@@ -295,8 +295,26 @@ def test_flow_with_a_pipeline_serves_the_pipeline_output_for_each_sample(images)
         np.testing.assert_array_equal(xb[j], pipe(images[8 + j], seed=11, epoch=0, index=8 + j))
     again = pickle.loads(pickle.dumps(it))
     np.testing.assert_array_equal(again[1], xb)
-    with pytest.raises(ValueError, match="pipeline"):
-        augflow.ImageDataGenerator().flow(images, pipeline=[layers.CutMix()])
+
+
+def test_flow_runs_a_last_batch_layer_on_each_batch_and_mixes_y(images):
+    y = np.eye(4, dtype=np.float32)[np.arange(20) % 4]
+    per_sample = [layers.RandomFlip("horizontal"), layers.RandomContrast(0.2)]
+    mixed = augflow.ImageDataGenerator().flow(
+        images, y, batch_size=6, seed=9, pipeline=per_sample + [layers.CutMix()])
+    plain = augflow.ImageDataGenerator().flow(images, y, batch_size=6, seed=9,
+                                              pipeline=per_sample)
+    cutmix = layers.Pipeline([layers.CutMix()])
+    for b in (0, 3):  # the last batch holds 2 samples
+        xb, yb = mixed[b]
+        expected_x, expected_y = cutmix(*plain[b][:1], labels=plain[b][1], seed=9, index=b)
+        np.testing.assert_array_equal(xb, expected_x)
+        np.testing.assert_array_equal(yb, expected_y)
+        np.testing.assert_allclose(yb.sum(axis=1), 1.0, rtol=1e-6)
+    with pytest.raises(ValueError, match="`y`"):
+        augflow.ImageDataGenerator().flow(images, np.arange(20), pipeline=[layers.MixUp()])[0]
+    with pytest.raises(ValueError, match="dtype"):
+        augflow.ImageDataGenerator(dtype="uint8").flow(images, y, pipeline=[layers.MixUp()])
 
 
 THREADS = """
@@ -305,11 +323,14 @@ from augflow import layers
 augflow.set_num_threads({n})
 i, r, c, k = np.indices((20, 8, 10, 3))
 x = ((7 * i + 3 * r + 5 * c + k) % 256).astype(np.uint8)
+y = np.eye(4, dtype=np.float32)[np.arange(20) % 4]
 pipe = layers.Pipeline([layers.RandomResizedCrop(6), layers.RandomRotation(0.2),
-                        layers.RandAugment(), layers.RandomErasing()])
-it = augflow.ImageDataGenerator(horizontal_flip=True).flow(x, batch_size=7, seed=3,
+                        layers.RandAugment(), layers.RandomErasing(), layers.MixUp()])
+it = augflow.ImageDataGenerator(horizontal_flip=True).flow(x, y, batch_size=7, seed=3,
                                                            pipeline=pipe)
-np.save(sys.argv[1], np.concatenate([it[b] for b in range(len(it))]))
+batches = [it[b] for b in range(len(it))]
+np.save(sys.argv[1], np.concatenate([xb for xb, _ in batches]))
+np.save(sys.argv[1] + ".y.npy", np.concatenate([yb for _, yb in batches]))
 """
 
 
@@ -319,9 +340,10 @@ def test_flow_with_a_pipeline_is_identical_at_one_and_two_threads(tmp_path):
         path = tmp_path / f"{n}.npy"
         subprocess.run([sys.executable, "-c", THREADS.format(n=n), str(path)], check=True,
                        timeout=120)
-        outs.append(np.load(path))
-    assert outs[0].shape == (20, 6, 6, 3)
-    np.testing.assert_array_equal(outs[0], outs[1])
+        outs.append((np.load(path), np.load(f"{path}.y.npy")))
+    assert outs[0][0].shape == (20, 6, 6, 3) and outs[0][1].shape == (20, 4)
+    np.testing.assert_array_equal(outs[0][0], outs[1][0])
+    np.testing.assert_array_equal(outs[0][1], outs[1][1])
 
 
 def test_flow_from_directory_and_dataframe_take_a_pipeline(class_folder):
