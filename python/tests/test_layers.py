@@ -297,6 +297,22 @@ def test_flow_with_a_pipeline_serves_the_pipeline_output_for_each_sample(images)
     np.testing.assert_array_equal(again[1], xb)
 
 
+
+def test_a_state_resumes_only_with_the_same_pipeline(images):
+    def flow(*layer_list):
+        return augflow.ImageDataGenerator().flow(images, batch_size=4, seed=2,
+                                                 pipeline=list(layer_list) or None)
+
+    it = flow(layers.RandomResizedCrop(6), layers.RandomFlip())
+    next(it), next(it)
+    state = json.loads(json.dumps(it.state_dict()))
+    same = flow(layers.RandomResizedCrop(6), layers.RandomFlip())
+    same.load_state_dict(state)
+    np.testing.assert_array_equal(next(same), next(it))
+    for other in (flow(layers.RandomResizedCrop(6)), flow()):
+        with pytest.raises(ValueError, match="pipeline"):
+            other.load_state_dict(state)
+
 def test_flow_runs_a_last_batch_layer_on_each_batch_and_mixes_y(images):
     y = np.eye(4, dtype=np.float32)[np.arange(20) % 4]
     per_sample = [layers.RandomFlip("horizontal"), layers.RandomContrast(0.2)]
