@@ -79,7 +79,8 @@ class Pipeline:
     # --- configuration --------------------------------------------------------------------
 
     def get_config(self):
-        """Keras ``Sequential``'s form: ``{"name": ..., "layers": [{"class_name", "config"}, ...]}``."""
+        """Keras ``Sequential``'s form: ``{"name": ..., "layers": [layer dicts]}``, each
+        ``{"class_name", "config"}``."""
         return {"name": self.name, "layers": [layer.to_dict() for layer in self.layers]}
 
     @classmethod

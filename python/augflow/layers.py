@@ -72,7 +72,7 @@ class Layer:
         if "data_format" in config and config["data_format"] is None:
             config["data_format"] = "channels_last"  # Keras' image_data_format() default
         for name, convert in self._converters.items():
-            config[name] = convert(name, config[name])
+            config[name] = convert(config[name])
         self._config = _jsonable(config)
         _augflow.check_layer(json.dumps(self.to_dict()))
 
@@ -97,7 +97,7 @@ class Layer:
         return f"{self.class_name}({args})"
 
 
-def _size_pair(name, value):
+def _size_pair(value):
     """torchvision's ``size``: ``n`` or ``(n,)`` means ``(n, n)``."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return [int(value), int(value)]
@@ -130,70 +130,100 @@ VR = (0, 255)
 _GEOM = (("fill_mode", "reflect"), ("interpolation", "bilinear"), ("seed", None),
          ("fill_value", 0.0), ("data_format", None))
 _COLOUR = (("value_range", VR), ("seed", None), ("data_format", None))
+_SEEDED = (("seed", None), ("data_format", None))
 
 # The table: one row per layer, `Name = _layer("Name", ((argument, default), ...), doc)`
 # with Keras 3's names, arguments and defaults (`R`: required). Adding a layer the Rust
 # library implements is one row here; `python -m augflow._layer_stubs` then rewrites
 # layers.pyi, the signatures IDEs show.
-RandomFlip = _layer("RandomFlip", (("mode", "horizontal_and_vertical"), ("seed", None), ("data_format", None)),
-                    "Flips images left-right (``mode='horizontal'``), top-bottom or both.")
-RandomTranslation = _layer("RandomTranslation", (("height_factor", R), ("width_factor", R), *_GEOM),
-                           "Shifts by a fraction of the height and width drawn from the factors.")
-RandomRotation = _layer("RandomRotation", (("factor", R), *_GEOM), "Rotates by ``factor`` turns (drawn).")
-RandomZoom = _layer("RandomZoom", (("height_factor", R), ("width_factor", None), *_GEOM),
-                    "Zooms by ``1 + factor`` (negative factors zoom in).")
-RandomShear = _layer("RandomShear", (("x_factor", 0.0), ("y_factor", 0.0), *_GEOM), "Shears along x and y.")
-RandomCrop = _layer("RandomCrop", (("height", R), ("width", R), ("seed", None), ("data_format", None)),
-                    "Crops a random ``height x width`` window.")
-CenterCrop = _layer("CenterCrop", (("height", R), ("width", R), ("data_format", None)),
-                    "Crops the central ``height x width`` window.")
-Resizing = _layer("Resizing", (("height", R), ("width", R), ("interpolation", "bilinear"),
-                   ("crop_to_aspect_ratio", False), ("pad_to_aspect_ratio", False),
-                   ("fill_mode", "constant"), ("fill_value", 0.0), ("antialias", False),
-                   ("data_format", None)),
-                  "Resizes to ``height x width`` (optionally cropping or padding to the aspect ratio).")
-RandomPerspective = _layer("RandomPerspective", (("factor", 1.0), ("scale", 1.0), ("interpolation", "bilinear"),
-                            ("fill_value", 0.0), ("seed", None), ("data_format", None)),
-                           "Moves the corners by up to ``scale`` half-sizes, with probability ``factor``.")
-RandomResizedCrop = _layer("RandomResizedCrop", (("size", R), ("scale", (0.08, 1.0)), ("ratio", (3 / 4, 4 / 3)),
-                            ("interpolation", "bilinear"), ("antialias", True)),
-                           "torchvision's ``RandomResizedCrop``: a crop of area fraction ``scale`` and "
-                           "log-uniform aspect ``ratio`` (10 tries, then the centre-crop fallback), "
-                           "resized to ``size`` (an int means a square).", {"size": _size_pair})
-RandomContrast = _layer("RandomContrast", (("factor", R), *_COLOUR), "Scales the contrast by ``1 + U(-lower, upper)``.")
-RandomBrightness = _layer("RandomBrightness", (("factor", R), *_COLOUR), "Adds ``U(factor) * (hi - lo)``, clipped.")
-RandomSaturation = _layer("RandomSaturation", (("factor", R), *_COLOUR), "Scales the HSV saturation.")
+RandomFlip = _layer(
+    "RandomFlip", (("mode", "horizontal_and_vertical"), *_SEEDED),
+    "Flips images left-right (``mode='horizontal'``), top-bottom or both.")
+RandomTranslation = _layer(
+    "RandomTranslation", (("height_factor", R), ("width_factor", R), *_GEOM),
+    "Shifts by fractions of the height and width drawn from the factors.")
+RandomRotation = _layer(
+    "RandomRotation", (("factor", R), *_GEOM), "Rotates by a drawn fraction of a turn.")
+RandomZoom = _layer(
+    "RandomZoom", (("height_factor", R), ("width_factor", None), *_GEOM),
+    "Zooms by ``1 + factor`` (negative factors zoom in).")
+RandomShear = _layer(
+    "RandomShear", (("x_factor", 0.0), ("y_factor", 0.0), *_GEOM), "Shears along x and y.")
+RandomCrop = _layer(
+    "RandomCrop", (("height", R), ("width", R), *_SEEDED),
+    "Crops a random ``height x width`` window.")
+CenterCrop = _layer(
+    "CenterCrop", (("height", R), ("width", R), ("data_format", None)),
+    "Crops the central ``height x width`` window.")
+Resizing = _layer(
+    "Resizing", (("height", R), ("width", R), ("interpolation", "bilinear"),
+                 ("crop_to_aspect_ratio", False), ("pad_to_aspect_ratio", False),
+                 ("fill_mode", "constant"), ("fill_value", 0.0), ("antialias", False),
+                 ("data_format", None)),
+    "Resizes to ``height x width``, optionally cropping or padding to its aspect ratio.")
+RandomPerspective = _layer(
+    "RandomPerspective", (("factor", 1.0), ("scale", 1.0), ("interpolation", "bilinear"),
+                          ("fill_value", 0.0), *_SEEDED),
+    "Moves the corners by up to ``scale`` half-sizes, with probability ``factor``.")
+RandomResizedCrop = _layer(
+    "RandomResizedCrop", (("size", R), ("scale", (0.08, 1.0)), ("ratio", (3 / 4, 4 / 3)),
+                          ("interpolation", "bilinear"), ("antialias", True)),
+    "torchvision's: a crop of area fraction ``scale`` and log-uniform aspect ``ratio`` (10 "
+    "tries, then the centre-crop fallback) resized to ``size`` (an int: a square).",
+    {"size": _size_pair})
+RandomContrast = _layer(
+    "RandomContrast", (("factor", R), *_COLOUR),
+    "Scales the contrast by ``1 + U(-lower, upper)``, clipped.")
+RandomBrightness = _layer(
+    "RandomBrightness", (("factor", R), *_COLOUR), "Adds ``U(factor) * (hi - lo)``, clipped.")
+RandomSaturation = _layer(
+    "RandomSaturation", (("factor", R), *_COLOUR), "Scales the HSV saturation.")
 RandomHue = _layer("RandomHue", (("factor", R), *_COLOUR), "Shifts the hue.")
-RandomColorJitter = _layer("RandomColorJitter", (("value_range", VR), ("brightness_factor", None),
-                            ("contrast_factor", None), ("saturation_factor", None),
-                            ("hue_factor", None), ("seed", None), ("data_format", None)),
-                           "Brightness, contrast, saturation and hue, each when its factor is set.")
-RandomGrayscale = _layer("RandomGrayscale", (("factor", 0.5), ("data_format", None), ("seed", None)),
-                         "Turns the image gray with probability ``factor``.")
-RandomColorDegeneration = _layer("RandomColorDegeneration", (("factor", R), *_COLOUR), "Blends towards grayscale.")
-RandomSharpness = _layer("RandomSharpness", (("factor", R), *_COLOUR), "Softens or sharpens with a 3x3 kernel.")
-RandomInvert = _layer("RandomInvert", (("factor", 1.0), *_COLOUR), "Inverts (``hi - x``) with probability ``factor``.")
-RandomPosterization = _layer("RandomPosterization", (("factor", R), *_COLOUR), "Keeps a drawn number of high bits.")
-Solarization = _layer("Solarization", (("addition_factor", 0.0), ("threshold_factor", 0.0), *_COLOUR),
-                      "Adds a drawn value, then inverts what is above a drawn threshold.")
-AutoContrast = _layer("AutoContrast", (("value_range", VR), ("data_format", None)),
-                      "Stretches each channel to the full value range.")
-Equalization = _layer("Equalization", (("value_range", VR), ("bins", 256), ("data_format", None)),
-                      "Equalizes each channel's histogram (one histogram per image).")
-RandomErasing = _layer("RandomErasing", (("factor", 1.0), ("scale", (0.02, 0.33)), ("fill_value", None), *_COLOUR),
-                       "Erases a random rectangle (noise, or ``fill_value``).")
-RandomGaussianBlur = _layer("RandomGaussianBlur", (("factor", 1.0), ("kernel_size", 3), ("sigma", 1.0), *_COLOUR),
-                            "Blurs with a Gaussian of drawn sigma, with probability ``factor``.")
+RandomColorJitter = _layer(
+    "RandomColorJitter", (("value_range", VR), ("brightness_factor", None),
+                          ("contrast_factor", None), ("saturation_factor", None),
+                          ("hue_factor", None), *_SEEDED),
+    "Brightness, contrast, saturation and hue, in that order, each when its factor is set.")
+RandomGrayscale = _layer(
+    "RandomGrayscale", (("factor", 0.5), ("data_format", None), ("seed", None)),
+    "Turns the image gray with probability ``factor``.")
+RandomColorDegeneration = _layer(
+    "RandomColorDegeneration", (("factor", R), *_COLOUR), "Blends towards grayscale.")
+RandomSharpness = _layer(
+    "RandomSharpness", (("factor", R), *_COLOUR), "Softens or sharpens with a 3x3 kernel.")
+RandomInvert = _layer(
+    "RandomInvert", (("factor", 1.0), *_COLOUR), "Inverts (``hi - x``) with a drawn probability.")
+RandomPosterization = _layer(
+    "RandomPosterization", (("factor", R), *_COLOUR), "Keeps a drawn number of high bits.")
+Solarization = _layer(
+    "Solarization", (("addition_factor", 0.0), ("threshold_factor", 0.0), *_COLOUR),
+    "Adds a drawn value, then inverts what is above a drawn threshold.")
+AutoContrast = _layer(
+    "AutoContrast", (("value_range", VR), ("data_format", None)),
+    "Stretches each channel to the full value range.")
+Equalization = _layer(
+    "Equalization", (("value_range", VR), ("bins", 256), ("data_format", None)),
+    "Equalizes each channel's histogram (one histogram per image; Keras: per batch).")
+RandomErasing = _layer(
+    "RandomErasing", (("factor", 1.0), ("scale", (0.02, 0.33)), ("fill_value", None), *_COLOUR),
+    "Erases a random rectangle (noise, or ``fill_value``) with a drawn probability.")
+RandomGaussianBlur = _layer(
+    "RandomGaussianBlur", (("factor", 1.0), ("kernel_size", 3), ("sigma", 1.0), *_COLOUR),
+    "Blurs with a Gaussian of drawn sigma, with a drawn probability.")
 Rescaling = _layer("Rescaling", (("scale", R), ("offset", 0.0)), "``x * scale + offset``.")
-Normalization = _layer("Normalization", (("axis", -1), ("mean", None), ("variance", None), ("invert", False)),
-                       "``(x - mean) / sqrt(variance)`` with constant statistics (no ``adapt``).")
-RandAugment = _layer("RandAugment", (("value_range", VR), ("num_ops", 2), ("factor", 0.5),
-                      ("interpolation", "bilinear"), ("seed", None), ("data_format", None)),
-                     "``num_ops`` ops drawn per image from Keras' list, at magnitude ``factor``.")
-MixUp = _layer("MixUp", (("alpha", 0.2), ("data_format", None), ("seed", None)),
-               "Batch layer: mixes each image and label with a partner, weight ~ Beta(alpha, alpha).")
-CutMix = _layer("CutMix", (("factor", 1.0), ("seed", None), ("data_format", None)),
-                "Batch layer: pastes a partner's rectangle, labels mixed by its area.")
+Normalization = _layer(
+    "Normalization", (("axis", -1), ("mean", None), ("variance", None), ("invert", False)),
+    "``(x - mean) / sqrt(variance)`` with constant statistics (no ``adapt``).")
+RandAugment = _layer(
+    "RandAugment", (("value_range", VR), ("num_ops", 2), ("factor", 0.5),
+                    ("interpolation", "bilinear"), *_SEEDED),
+    "``num_ops`` ops drawn per image (Keras: per batch) from Keras' list, magnitude ``factor``.")
+MixUp = _layer(
+    "MixUp", (("alpha", 0.2), ("data_format", None), ("seed", None)),
+    "Batch layer: mixes each image and its label with a partner's, weight ~ Beta(alpha, alpha).")
+CutMix = _layer(
+    "CutMix", (("factor", 1.0), ("seed", None), ("data_format", None)),
+    "Batch layer: pastes a partner's rectangle; labels mixed by its area.")
 
 del R, VR
 LAYERS = {cls.class_name: cls for cls in Layer.__subclasses__()}

@@ -49,7 +49,8 @@ EXAMPLES = {
     "RandomErasing": dict(factor=0.5, fill_value=0.0),
     "RandomGaussianBlur": dict(kernel_size=5, sigma=(0.5, 2.0)),
     "Rescaling": dict(scale=1 / 255, offset=-0.5),
-    "Normalization": dict(mean=np.array([123.675, 116.28, 103.53]), variance=[3409.98, 3262.69, 3291.76]),
+    "Normalization": dict(mean=np.array([123.675, 116.28, 103.53]),
+                          variance=[3409.98, 3262.69, 3291.76]),
     "RandAugment": dict(num_ops=3, factor=0.4),
     "MixUp": dict(alpha=0.4),
     "CutMix": dict(factor=0.5),
@@ -383,7 +384,8 @@ def test_the_layer_stubs_are_up_to_date():
     stub = REPO / "python" / "augflow" / "layers.pyi"
     if not stub.exists():
         pytest.skip("not run from the repository")
-    assert stub.read_text() == stub_text(), "run: python -m augflow._layer_stubs > python/augflow/layers.pyi"
+    fix = "run: python -m augflow._layer_stubs > python/augflow/layers.pyi"
+    assert stub.read_text() == stub_text(), fix
 
 
 def test_the_readme_example_runs():
