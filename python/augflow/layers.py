@@ -47,7 +47,7 @@ def _jsonable(value):
 class Layer:
     """A Keras 3 layer's configuration, as Keras serializes it.
 
-    Subclasses (one per layer, made from ``LAYERS``) take the layer's arguments; the
+    Its subclasses (one per layer, listed in ``LAYERS``) take the layer's arguments; an
     object only records them. ``get_config()`` gives the config dict, ``from_config(config)``
     makes the layer again (also from Keras' own ``layer.get_config()``), and
     ``to_dict()`` the ``{"class_name", "config"}`` form augflow's Rust ``Augment`` reads.
@@ -58,6 +58,8 @@ class Layer:
     _converters = {}
 
     def __init__(self, *args, **kwargs):
+        if self.class_name is None:
+            raise TypeError("Layer is a base class: make one of augflow.layers.LAYERS")
         bound = self.__signature__.bind(*args, **kwargs)
         bound.apply_defaults()
         config = dict(bound.arguments)
