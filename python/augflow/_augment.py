@@ -148,6 +148,11 @@ class Pipeline:
         layer, each a dict under Keras' transformation keys (for a batch, a per-image
         layer's entry is the list of its images' dicts). ``apply`` replays them."""
         shape = np.shape(images)
+        if self.has_batch_layer and len(shape) != 4:
+            raise ValueError(
+                f"invalid `x`: got shape {shape}; expected a batch (N, H, W, C): the pipeline "
+                "ends with a batch layer"
+            )
         at = (_seed("seed", seed), _seed("epoch", epoch), _seed("index", index))
         return json.loads(self._native.draw(_Shape(shape), *at))
 

@@ -108,6 +108,11 @@ def _size_pair(value):
     return value
 
 
+def _mode_name(value):
+    """torchvision's ``InterpolationMode.BILINEAR`` as its name, ``"bilinear"``."""
+    return getattr(value, "value", value)
+
+
 def _layer(class_name, signature, doc, converters=None):
     """The ``Layer`` subclass ``class_name`` with ``signature`` (``(name, default)`` pairs;
     ``_REQUIRED`` for none) and docstring ``doc``."""
@@ -172,7 +177,7 @@ RandomResizedCrop = _layer(
                           ("interpolation", "bilinear"), ("antialias", True)),
     "torchvision's: a crop of area fraction ``scale`` and log-uniform aspect ``ratio`` (10 "
     "tries, then the centre-crop fallback) resized to ``size`` (an int: a square).",
-    {"size": _size_pair})
+    {"size": _size_pair, "interpolation": _mode_name})
 RandomContrast = _layer(
     "RandomContrast", (("factor", R), *_COLOUR),
     "Scales the contrast by ``1 + U(-lower, upper)``, clipped.")

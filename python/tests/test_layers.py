@@ -215,6 +215,16 @@ def test_bad_arguments_raise_value_error_naming_them(make, argument):
         make()
 
 
+def test_torchvision_arguments_of_random_resized_crop():
+    class InterpolationMode:  # torchvision.transforms.InterpolationMode.BICUBIC, without torch
+        value = "bicubic"
+
+    layer = layers.RandomResizedCrop([32], interpolation=InterpolationMode())
+    assert layer.get_config()["size"] == [32, 32]
+    assert layer.get_config()["interpolation"] == "bicubic"
+    assert layers.Pipeline([layer]).output_size(100, 80) == (32, 32)
+
+
 def test_unknown_keywords_and_layer_order_are_refused():
     with pytest.raises(TypeError, match="factr"):
         layers.RandomHue(0.1, factr=0.1)
@@ -261,6 +271,8 @@ def test_mixup_mixes_images_and_labels_with_its_draw():
     np.testing.assert_array_equal(mixed, mixed2)
     with pytest.raises(ValueError, match="batch"):
         pipe(x[0], seed=5)
+    with pytest.raises(ValueError, match="batch"):
+        pipe.draw(x[0], seed=5)
 
 
 def test_masks_and_boxes_move_with_a_flip():
