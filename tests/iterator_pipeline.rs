@@ -213,3 +213,27 @@ fn targets_and_channels_first_are_refused_with_a_pipeline() {
         "{err}"
     );
 }
+
+#[test]
+fn a_state_resumes_only_with_the_same_pipeline() {
+    let datagen = ImageDataGenerator::builder().build().unwrap();
+    let build = |aug: Option<Augment>| {
+        let b = datagen.flow(images(6, 30, 40)).batch_size(2).seed(3);
+        match aug {
+            Some(aug) => b.pipeline(aug).build().unwrap(),
+            None => b.build().unwrap(),
+        }
+    };
+    let mut it = build(Some(recipe(16)));
+    it.on_epoch_end();
+    let state = it.state(1);
+    let mut same = build(Some(recipe(16)));
+    assert_eq!(same.restore(&state).unwrap(), 1);
+    assert_eq!(same.get(1).unwrap(), it.get(1).unwrap());
+    for mut other in [build(Some(recipe(12))), build(None)] {
+        let err = other.restore(&state).unwrap_err();
+        assert!(err.to_string().contains("pipeline"), "{err}");
+    }
+    // Without a pipeline the configuration has no such entry: older states still match.
+    assert!(!build(None).state(0).config.contains_key("pipeline"));
+}

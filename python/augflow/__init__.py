@@ -5,7 +5,7 @@ Replace ``from keras.preprocessing.image import ImageDataGenerator`` with
 Rust engine with the GIL released; input arrays are read in place, without a copy.
 """
 
-from . import pipeline
+from . import layers, pipeline
 from ._augflow import __version__, get_num_threads, set_num_threads
 from ._errors import SequenceIndexError
 from ._coco import CocoIterator
@@ -27,6 +27,7 @@ __all__ = [
     "SequenceIndexError",
     "__version__",
     "get_num_threads",
+    "layers",
     "pipeline",
     "set_num_threads",
 ]

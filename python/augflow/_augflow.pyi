@@ -19,6 +19,33 @@ _Shard = tuple[int, int, str]
 # arrays), bbox_format, min_area, min_visibility, max_bboxes (int or None), remove_invisible.
 _Targets = dict[str, Any]
 
+def check_layer(layer: str) -> None: ...
+
+# `augflow.layers.Pipeline`'s engine; `layers`: the JSON list of the layers' dicts. Draws
+# (`params`) travel as JSON text: one entry per layer.
+class _Augment:
+    def __init__(self, layers: str) -> None: ...
+    def output_size(self, height: int, width: int) -> tuple[int, int]: ...
+    def per_sample_json(self) -> str: ...
+    def has_batch_layer(self) -> bool: ...
+    def call(
+        self, x: np.ndarray, seed: int, epoch: int, index: int, labels: Optional[np.ndarray] = None
+    ) -> tuple[np.ndarray, Optional[np.ndarray]]: ...
+    def draw(self, x: Any, seed: int, epoch: int, index: int) -> str: ...
+    def apply(
+        self, x: np.ndarray, params: str, labels: Optional[np.ndarray] = None
+    ) -> tuple[np.ndarray, Optional[np.ndarray]]: ...
+    def sample(
+        self,
+        x: np.ndarray,
+        params: Optional[str],
+        seed: int,
+        epoch: int,
+        index: int,
+        mask: Optional[np.ndarray] = None,
+        boxes: Optional[tuple[np.ndarray, list[int], str]] = None,
+    ) -> tuple[np.ndarray, Optional[np.ndarray], Optional[np.ndarray], Optional[list[int]]]: ...
+
 class _Iterator:
     def __len__(self) -> int: ...
     def get(self, idx: int) -> _Batch: ...
@@ -63,6 +90,7 @@ class _Generator:
         subset: Optional[str],
         shard: _Shard,
         targets: Optional[_Targets] = None,
+        pipeline: Optional[str] = None,
     ) -> _Iterator: ...
     def flow_from_directory(
         self,
@@ -82,6 +110,7 @@ class _Generator:
         interpolation: str,
         keep_aspect_ratio: bool,
         shard: _Shard,
+        pipeline: Optional[str] = None,
     ) -> _Iterator: ...
     def flow_from_dataframe(
         self,
@@ -107,6 +136,7 @@ class _Generator:
         keep_aspect_ratio: bool,
         shard: _Shard,
         mask: Optional[tuple[str, float]] = None,
+        pipeline: Optional[str] = None,
     ) -> _Iterator: ...
     def flow_from_coco(
         self,

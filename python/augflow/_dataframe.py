@@ -4,6 +4,7 @@ import os
 import tempfile
 
 from ._iterator import Iterator, _integer, _shard
+from ._augment import iterator_pipeline
 from ._targets import _number
 from .image import _check_same, _target_size
 
@@ -45,6 +46,7 @@ class DataFrameIterator(Iterator):
         shard_remainder="pad",
         mask_col=None,
         mask_value=0,
+        pipeline=None,
     ):
         args = dict(locals())
         del args["self"]
@@ -79,6 +81,7 @@ class DataFrameIterator(Iterator):
                 f"({list(dataframe.columns)})"
             )
         height, width = _target_size(target_size)
+        per_sample, mixer = iterator_pipeline(pipeline, gen.dtype)
         fd, csv = tempfile.mkstemp(suffix=".csv", prefix="augflow-dataframe-")
         try:
             with os.fdopen(fd, "w", newline="") as f:
@@ -106,10 +109,11 @@ class DataFrameIterator(Iterator):
                 bool(keep_aspect_ratio),
                 _shard(num_shards, shard_index, shard_remainder),
                 None if mask_col is None else (mask_col, _number("mask_value", mask_value)),
+                per_sample,
             )
         finally:
             os.unlink(csv)
-        super().__init__(native)
+        super().__init__(native, mixer)
         self._args = args
         info = native.files_info()
         self.directory = directory

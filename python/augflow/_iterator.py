@@ -5,6 +5,7 @@ import json
 import operator
 import threading
 
+from ._augment import mix_batch
 from ._keras_base import SequenceBase
 
 __all__ = ["Iterator"]
@@ -54,9 +55,10 @@ class Iterator(SequenceBase):
     ``load_state_dict()`` save and resume a run mid-epoch, bit for bit.
     """
 
-    def __init__(self, native):
+    def __init__(self, native, mixer=None):
         super().__init__()  # PyDataset keeps its workers/queue settings (Keras' defaults)
         self._native = native
+        self._mixer = mixer  # a pipeline's batch layer (MixUp, CutMix), run on each batch
         self._cursor = 0
         self._lock = threading.Lock()
 
@@ -78,7 +80,12 @@ class Iterator(SequenceBase):
     def __getitem__(self, idx):
         """Batch ``idx`` of the current epoch; past the end, ``SequenceIndexError`` (both
         Keras' ``ValueError`` and Python's ``IndexError``)."""
-        return self._native.get(idx)
+        batch = self._native.get(idx)
+        if self._mixer is None:
+            return batch
+        # The batch layer draws from (seed, epoch, batch position across the shards).
+        index = operator.index(idx) * self.num_shards + self.shard_index
+        return mix_batch(self._mixer, batch, (self.seed, self.epoch, index))
 
     def on_epoch_end(self):
         """Moves to the next epoch: its own order and its own random transforms."""

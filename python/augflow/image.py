@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from . import _augflow
+from ._augment import iterator_pipeline
 from ._errors import SequenceIndexError
 from ._iterator import Iterator, _integer, _shard
 from ._targets import FlowTargets
@@ -217,6 +218,7 @@ class ImageDataGenerator:
         keypoints=None,
         keypoint_labels=None,
         remove_invisible=True,
+        pipeline=None,
     ):
         """Takes data and label arrays, generates batches of augmented data.
 
@@ -260,6 +262,18 @@ class ImageDataGenerator:
         - ``keypoints``: one ``(k_i, 2)`` array ``(x, y)`` per image; ``keypoint_labels`` as
           ``bbox_labels``. Points leaving the image are dropped (``remove_invisible=True``)
           or kept and flagged.
+
+        Beyond Keras, ``pipeline``: an ``augflow.layers.Pipeline`` of Keras 3 layers (or a
+        list of them) run on every sample after the generator's own transform (skipped when
+        the generator is left at its defaults, so the pipeline replaces it); batches take the
+        pipeline's output size (``pipeline.output_size(H, W)``) and stay a pure function of
+        ``(seed, epoch, index)``: with the default generator, sample ``i`` of the dataset is
+        ``pipeline(x[i], seed=seed, epoch=epoch, index=i)`` bit for bit, at any thread count.
+        A last batch layer (``MixUp``, ``CutMix``) runs on each batch and mixes ``y``
+        (``(N, num_classes)`` labels), drawing from ``(seed, epoch, batch index)`` (times
+        ``num_shards`` plus ``shard_index`` when sharded). Targets are refused with a pipeline;
+        ``flow_from_directory`` and ``flow_from_dataframe`` take ``pipeline`` too (a pipeline
+        that crops or resizes reads each file at its stored size: one resampling pass).
 
         With targets, each batch ends with a dict of them: ``(x, targets)``,
         ``(x, y, targets)`` or ``(x, y, sample_weight, targets)``. Its keys, for the
@@ -311,6 +325,7 @@ class ImageDataGenerator:
             keypoints=keypoints,
             keypoint_labels=keypoint_labels,
             remove_invisible=remove_invisible,
+            pipeline=pipeline,
         )
 
     def fit(self, x, augment=False, rounds=1, seed=None):
@@ -382,6 +397,7 @@ class ImageDataGenerator:
         num_shards=1,
         shard_index=0,
         shard_remainder="pad",
+        pipeline=None,
     ):
         """Takes the path to a directory (one sub-folder per class) and generates batches
         of augmented data, decoded and resized in parallel without the GIL.
@@ -389,7 +405,7 @@ class ImageDataGenerator:
         Returns a ``DirectoryIterator`` yielding ``(x, y)`` batches (``x`` alone with
         ``class_mode=None``). ``num_shards``, ``shard_index`` and ``shard_remainder`` shard
         every epoch as in ``flow``. Files are read as batches are built (streamed), never
-        all at once.
+        all at once. ``pipeline``: Keras 3 layers run on every sample, as in ``flow``.
         """
         return DirectoryIterator(
             directory,
@@ -411,6 +427,7 @@ class ImageDataGenerator:
             num_shards=num_shards,
             shard_index=shard_index,
             shard_remainder=shard_remainder,
+            pipeline=pipeline,
         )
 
     def flow_from_dataframe(
@@ -440,6 +457,7 @@ class ImageDataGenerator:
         shard_remainder="pad",
         mask_col=None,
         mask_value=0,
+        pipeline=None,
         **kwargs,
     ):
         """Takes a pandas DataFrame (one row per image: the file in ``x_col``, the label or
@@ -489,6 +507,7 @@ class ImageDataGenerator:
             shard_remainder=shard_remainder,
             mask_col=mask_col,
             mask_value=mask_value,
+            pipeline=pipeline,
         )
 
     def flow_from_coco(self, images_dir, annotations, target_size=(256, 256), **kwargs):
@@ -578,6 +597,7 @@ class NumpyArrayIterator(Iterator):
         keypoints=None,
         keypoint_labels=None,
         remove_invisible=True,
+        pipeline=None,
     ):
         args = dict(locals())
         del args["self"]
@@ -604,6 +624,7 @@ class NumpyArrayIterator(Iterator):
         self.save_to_dir = save_to_dir
         self.save_prefix = save_prefix
         self.save_format = save_format
+        per_sample, mixer = iterator_pipeline(pipeline, gen.dtype)
         native = gen._native.flow(
             self.x,
             self.y,
@@ -619,8 +640,9 @@ class NumpyArrayIterator(Iterator):
             subset,
             _shard(num_shards, shard_index, shard_remainder),
             self._targets.hand_over(),
+            per_sample,
         )
-        super().__init__(native)
+        super().__init__(native, mixer)
         self._args = args
 
     def __getitem__(self, idx):
@@ -658,6 +680,7 @@ class DirectoryIterator(Iterator):
         num_shards=1,
         shard_index=0,
         shard_remainder="pad",
+        pipeline=None,
     ):
         args = dict(locals())
         del args["self"]
@@ -665,6 +688,7 @@ class DirectoryIterator(Iterator):
         gen = image_data_generator
         _check_same(gen, data_format, dtype)
         height, width = _target_size(target_size)
+        per_sample, mixer = iterator_pipeline(pipeline, gen.dtype)
         native = gen._native.flow_from_directory(
             os.fspath(directory),
             (height, width),
@@ -682,8 +706,9 @@ class DirectoryIterator(Iterator):
             interpolation,
             bool(keep_aspect_ratio),
             _shard(num_shards, shard_index, shard_remainder),
+            per_sample,
         )
-        super().__init__(native)
+        super().__init__(native, mixer)
         self._args = args
         info = native.files_info()
         self.directory = directory

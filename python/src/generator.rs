@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use augflow::array::DType;
+use augflow::augment::Augment;
 use augflow::generator::FitOptions;
 use augflow::iterators::{IteratorBuilder, ShardRemainder, SourceSpec, Subset};
 use augflow::transform::Pixel;
@@ -41,6 +42,15 @@ struct Common {
     save: Option<(PathBuf, String, SaveFormat)>,
     /// `(num_shards, shard_index, shard_remainder)`; `None` for one shard (the whole epoch).
     shard: Option<(usize, usize, ShardRemainder)>,
+    /// The Keras 3 layers run on every sample after the generator's transform.
+    pipeline: Option<Augment>,
+}
+
+/// The per-sample layers of an `augflow.layers.Pipeline`, as the JSON list its
+/// `per_sample_json()` gives (`None`: no pipeline).
+fn parse_pipeline(py: Python<'_>, json: Option<&str>) -> PyResult<Option<Augment>> {
+    json.map(|j| Augment::from_json(j).map_err(|e| to_pyerr(py, e, None)))
+        .transpose()
 }
 
 /// Python's `(num_shards, shard_index, shard_remainder)` arguments.
@@ -100,6 +110,7 @@ impl Common {
         save_prefix: String,
         save_format: &str,
         shard: ShardArgs,
+        pipeline: Option<&str>,
     ) -> PyResult<Common> {
         let err = |e| to_pyerr(py, e, None);
         let subset = subset.map(str::parse::<Subset>).transpose().map_err(err)?;
@@ -111,6 +122,7 @@ impl Common {
             subset,
             save: save_to_dir.map(|d| (d, save_prefix, format)),
             shard: parse_shard(py, shard)?,
+            pipeline: parse_pipeline(py, pipeline)?,
         })
     }
 
@@ -132,6 +144,9 @@ impl Common {
         }
         if let Some((count, index, policy)) = self.shard {
             b = b.shard(count, index).shard_remainder(policy);
+        }
+        if let Some(aug) = &self.pipeline {
+            b = b.pipeline(aug.clone());
         }
         match dtype {
             DType::F64 => Ok(Box::new(b.output::<f64>().build()?)),
@@ -230,7 +245,7 @@ impl PyGenerator {
     /// Keras' `flow`; the Python layer has already split `x = (images, [misc...])` and
     /// turned every input into a numpy array. `targets`: the masks, boxes and keypoints to
     /// move with the images, as the dict [`FlowTargets::from_dict`] reads, or `None`.
-    #[pyo3(signature = (x, y, sample_weight, extras, batch_size, shuffle, seed, save_to_dir, save_prefix, save_format, ignore_class_split, subset, shard, targets=None))]
+    #[pyo3(signature = (x, y, sample_weight, extras, batch_size, shuffle, seed, save_to_dir, save_prefix, save_format, ignore_class_split, subset, shard, targets=None, pipeline=None))]
     #[allow(clippy::too_many_arguments)]
     fn flow(
         &self,
@@ -248,6 +263,7 @@ impl PyGenerator {
         subset: Option<&str>,
         shard: ShardArgs,
         targets: Option<&Bound<'_, PyDict>>,
+        pipeline: Option<&str>,
     ) -> PyResult<PyIter> {
         let py = x.py();
         let c = Common::parse(
@@ -260,6 +276,7 @@ impl PyGenerator {
             save_prefix,
             save_format,
             shard,
+            pipeline,
         )?;
         let mut t = Travel {
             y: y.map(|a| dyn_from_numpy("y", a)).transpose()?,
@@ -289,7 +306,7 @@ impl PyGenerator {
     }
 
     /// Keras' `flow_from_directory`.
-    #[pyo3(signature = (directory, target_size, color_mode, classes, class_mode, batch_size, shuffle, seed, save_to_dir, save_prefix, save_format, follow_links, subset, interpolation, keep_aspect_ratio, shard))]
+    #[pyo3(signature = (directory, target_size, color_mode, classes, class_mode, batch_size, shuffle, seed, save_to_dir, save_prefix, save_format, follow_links, subset, interpolation, keep_aspect_ratio, shard, pipeline=None))]
     #[allow(clippy::too_many_arguments)]
     fn flow_from_directory(
         &self,
@@ -310,6 +327,7 @@ impl PyGenerator {
         interpolation: &str,
         keep_aspect_ratio: bool,
         shard: ShardArgs,
+        pipeline: Option<&str>,
     ) -> PyResult<PyIter> {
         let c = Common::parse(
             py,
@@ -321,6 +339,7 @@ impl PyGenerator {
             save_prefix,
             save_format,
             shard,
+            pipeline,
         )?;
         let err = |e| to_pyerr(py, e, None);
         let (h, w) = target_size;
@@ -345,7 +364,7 @@ impl PyGenerator {
 
     /// Keras' `flow_from_dataframe`; the Python layer has written the dataframe's columns
     /// to the CSV file `csv`.
-    #[pyo3(signature = (csv, directory, x_col, y_cols, y_col_is_list, weight_col, target_size, color_mode, classes, class_mode, batch_size, shuffle, seed, save_to_dir, save_prefix, save_format, subset, interpolation, validate_filenames, keep_aspect_ratio, shard, mask=None))]
+    #[pyo3(signature = (csv, directory, x_col, y_cols, y_col_is_list, weight_col, target_size, color_mode, classes, class_mode, batch_size, shuffle, seed, save_to_dir, save_prefix, save_format, subset, interpolation, validate_filenames, keep_aspect_ratio, shard, mask=None, pipeline=None))]
     #[allow(clippy::too_many_arguments)]
     fn flow_from_dataframe(
         &self,
@@ -372,6 +391,7 @@ impl PyGenerator {
         keep_aspect_ratio: bool,
         shard: ShardArgs,
         mask: Option<(String, f64)>,
+        pipeline: Option<&str>,
     ) -> PyResult<PyIter> {
         let c = Common::parse(
             py,
@@ -383,6 +403,7 @@ impl PyGenerator {
             save_prefix,
             save_format,
             shard,
+            pipeline,
         )?;
         let err = |e| to_pyerr(py, e, None);
         let size = |v: i64| count("target_size", v).map(|v| v as usize);
@@ -452,6 +473,7 @@ impl PyGenerator {
             png.clone(),
             &png,
             shard,
+            None,
         )?;
         let err = |e| to_pyerr(py, e, None);
         let size = |v: i64| count("target_size", v).map(|v| v as usize);

@@ -1,6 +1,7 @@
 //! `augflow._augflow`: the native part of the `augflow` Python package. The pure-Python
 //! layer in `python/augflow/` gives it Keras' signatures, defaults and docstrings.
 
+mod augment;
 mod convert;
 mod errors;
 mod functions;
@@ -45,6 +46,8 @@ fn get_num_threads() -> usize {
 fn _augflow(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<generator::PyGenerator>()?;
     m.add_class::<iterator::PyIter>()?;
+    m.add_class::<augment::PyAugment>()?;
+    m.add_function(wrap_pyfunction!(augment::check_layer, m)?)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(functions::affine_transform, m)?)?;

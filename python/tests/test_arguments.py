@@ -64,7 +64,7 @@ def test_flow_and_flow_from_directory_have_keras_signatures():
     ]
     assert ffd["target_size"].default == (256, 256)
     assert ffd["interpolation"].default == "nearest"
-    shards = {"num_shards": 1, "shard_index": 0, "shard_remainder": "pad"}
+    shards = {"num_shards": 1, "shard_index": 0, "shard_remainder": "pad", "pipeline": None}
     targets = {  # flow's targets, under albumentations' names and defaults
         "masks": None, "mask_value": 0, "bboxes": None, "bbox_labels": None,
         "bbox_format": "pascal_voc", "min_area": 0.0, "min_visibility": 0.0, "max_bboxes": None,

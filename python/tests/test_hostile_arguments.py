@@ -121,3 +121,34 @@ def class_folder_module(tmp_path_factory):
         for i in range(3):
             Image.fromarray(np.full((6, 9, 3), 40 * i + k, np.uint8)).save(root / cls / f"{i}.png")
     return root
+
+
+LAYER_ARGS = sorted(
+    (name, arg)
+    for name, cls in augflow.layers.LAYERS.items()
+    for arg in inspect.signature(cls).parameters
+    if arg != "kwargs"
+)
+
+
+@settings(SETTINGS, max_examples=600)
+@given(layer_arg=st.sampled_from(LAYER_ARGS), value=HOSTILE, seed=st.integers(0, 2**64 - 1))
+def test_a_hostile_layer_argument_raises_or_augments(layer_arg, value, seed):
+    """Each Keras 3 layer with one hostile argument (the others from test_layers' examples)
+    raises Keras' exception types when made, or augments an image and a batch."""
+    from test_layers import EXAMPLES
+
+    name, arg = layer_arg
+    cls = augflow.layers.LAYERS[name]
+    layer = _survives(lambda: cls(**dict(EXAMPLES[name], **{arg: value})))
+    if layer is None:
+        return
+    pipe = augflow.layers.Pipeline([layer])
+    x = IMAGES.astype(np.float32)
+    out = _survives(lambda: pipe(x, labels=np.eye(6, dtype=np.float32), seed=seed))
+    if out is not None:
+        assert out[0].shape[0] == 6 and out[1].shape == (6, 6)
+    with pytest.raises(ValueError, match="index"):  # index + 5 is past 2**64 - 1
+        pipe(x, seed=seed, index=2**64 - 5)
+    if not pipe.has_batch_layer:
+        _survives(lambda: pipe(IMAGES[0], seed=seed, epoch=2**64 - 1, index=2**64 - 1))

@@ -120,10 +120,19 @@ impl<S: BatchSource, O: BatchElement> BatchIterator<S, O> {
             ("members", format!("{:016x}", fnv(self.members()))),
             ("source", self.source().fingerprint()),
         ];
-        entries
+        let mut entries: BTreeMap<String, String> = entries
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
-            .collect()
+            .collect();
+        // Only with a pipeline, so that states saved without one keep matching.
+        if let Some(aug) = &o.pipeline {
+            let json = aug.to_json();
+            entries.insert(
+                "pipeline".into(),
+                format!("{:016x}", fnv_bytes(json.bytes())),
+            );
+        }
+        entries
     }
 }
 
