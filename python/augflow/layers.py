@@ -225,6 +225,22 @@ RandAugment = _layer(
     "RandAugment", (("value_range", VR), ("num_ops", 2), ("factor", 0.5),
                     ("interpolation", "bilinear"), *_SEEDED),
     "``num_ops`` ops drawn per image (Keras: per batch) from Keras' list, magnitude ``factor``.")
+AugMix = _layer(
+    "AugMix", (("value_range", VR), ("num_chains", 3), ("chain_depth", 3), ("factor", 0.3),
+               ("alpha", 1.0), ("all_ops", True), ("interpolation", "bilinear"), *_SEEDED),
+    "``num_chains`` chains of ``chain_depth`` ops (Keras' list), blended with Dirichlet "
+    "weights, then with the image by a Beta(``alpha``, ``alpha``) weight.")
+RandomElasticTransform = _layer(
+    "RandomElasticTransform", (("factor", 1.0), ("scale", 1.0), ("interpolation", "bilinear"),
+                               ("fill_mode", "reflect"), ("fill_value", 0.0),
+                               ("value_range", VR), *_SEEDED),
+    "Moves every pixel by a smoothed random displacement field (magnitude ``scale``), with "
+    "probability ``factor``; its own resampling pass after the fused geometric ops.")
+TrivialAugmentWide = _layer(
+    "TrivialAugmentWide", (("num_magnitude_bins", 31), ("interpolation", "nearest"),
+                           ("fill", None)),
+    "torchvision's: one op of its 14, drawn uniformly, at a uniformly drawn magnitude bin.",
+    {"interpolation": _mode_name})
 MixUp = _layer(
     "MixUp", (("alpha", 0.2), ("data_format", None), ("seed", None)),
     "Batch layer: mixes each image and its label with a partner's, weight ~ Beta(alpha, alpha).")

@@ -52,6 +52,9 @@ EXAMPLES = {
     "Normalization": dict(mean=np.array([123.675, 116.28, 103.53]),
                           variance=[3409.98, 3262.69, 3291.76]),
     "RandAugment": dict(num_ops=3, factor=0.4),
+    "AugMix": dict(num_chains=2, chain_depth=2, factor=0.4),
+    "RandomElasticTransform": dict(factor=0.8, scale=0.5),
+    "TrivialAugmentWide": dict(num_magnitude_bins=15),
     "MixUp": dict(alpha=0.4),
     "CutMix": dict(factor=0.5),
 }
