@@ -95,7 +95,7 @@ impl PixelOp {
                 }
             }
             &PixelOp::Contrast { c, ref means, vr } if means.len() == C => {
-                per_channel::<C, _>(pixels, means, |x, m| clip((x - m) * c + m, vr))
+                per_channel::<C>(pixels, [means, means], |x, m, _| clip((x - m) * c + m, vr))
             }
             PixelOp::Saturation { k, vr } if C == 3 => on_planes::<3>(
                 pixels,
@@ -103,17 +103,13 @@ impl PixelOp {
                 |rgb| saturate_lanes(rgb, *k, *vr),
             ),
             PixelOp::Affine { scale, offset } if scale.len() == C => {
-                per_channel::<C, _>(pixels, scale, |x, s| x * s + offset)
+                per_channel::<C>(pixels, [scale, scale], |x, s, _| x * s + offset)
             }
             PixelOp::Normalize { mean, std, invert } if mean.len() == C => {
-                let mut both = [[0f32; 2]; C];
-                for (b, (m, s)) in both.iter_mut().zip(mean.iter().zip(std)) {
-                    *b = [*m, *s];
-                }
                 if *invert {
-                    per_channel::<C, _>(pixels, &both, |x, [m, s]| m + x * s)
+                    per_channel::<C>(pixels, [mean, std], |x, m, s| m + x * s)
                 } else {
-                    per_channel::<C, _>(pixels, &both, |x, [m, s]| (x - m) / s)
+                    per_channel::<C>(pixels, [mean, std], |x, m, s| (x - m) / s)
                 }
             }
             PixelOp::Invert { hi } => {
@@ -126,28 +122,28 @@ impl PixelOp {
     }
 }
 
-/// `f(x, k)` on every element, `k` being its channel's constant (`consts` has `C`).
+/// `f(x, a, b)` on every element, `a` and `b` being its channel's constants (`C` each).
 #[inline(always)]
-fn per_channel<const C: usize, K: Copy + Default>(
+fn per_channel<const C: usize>(
     pixels: &mut [f32],
-    consts: &[K],
-    f: impl Fn(f32, K) -> f32,
+    [a, b]: [&[f32]; 2],
+    f: impl Fn(f32, f32, f32) -> f32,
 ) {
     // The constants of a whole tile, element for element (`C · TILE <= MAX_TILE`), so the
     // loop over a tile is one straight vector loop of known length.
-    let mut tiled = [K::default(); MAX_TILE];
-    for (i, k) in tiled[..C * TILE].iter_mut().enumerate() {
-        *k = consts[i % C];
+    let (mut ta, mut tb) = ([0f32; MAX_TILE], [0f32; MAX_TILE]);
+    for i in 0..C * TILE {
+        (ta[i], tb[i]) = (a[i % C], b[i % C]);
     }
     let mut tiles = pixels.chunks_exact_mut(C * TILE);
     for t in &mut tiles {
-        for (x, k) in t.iter_mut().zip(&tiled[..C * TILE]) {
-            *x = f(*x, *k);
+        for ((x, ka), kb) in t.iter_mut().zip(&ta[..C * TILE]).zip(&tb[..C * TILE]) {
+            *x = f(*x, *ka, *kb);
         }
     }
     for px in tiles.into_remainder().chunks_exact_mut(C) {
-        for (x, k) in px.iter_mut().zip(consts) {
-            *x = f(*x, *k);
+        for ((x, ka), kb) in px.iter_mut().zip(a).zip(b) {
+            *x = f(*x, *ka, *kb);
         }
     }
 }
@@ -187,28 +183,28 @@ fn on_planes<const C: usize>(
 /// Keras' round trip gives. Takes `N` pixels as three channel planes and computes one
 /// quantity at a time over all lanes (straight-line selects, which vectorize).
 #[inline(always)]
-fn saturate_lanes<const N: usize>(rgb: [[f32; N]; 3], k: f32, vr: [f32; 2]) -> [[f32; N]; 3] {
+fn saturate_lanes<const N: usize>(mut rgb: [[f32; N]; 3], k: f32, vr: [f32; 2]) -> [[f32; N]; 3] {
     // Keras zeroes values below epsilon before taking the maximum and minimum.
-    let rgb = rgb.map(|plane| plane.map(|x| if x.abs() < f32::EPSILON { 0.0 } else { x }));
-    let (mut v, mut s, mut ratio, mut grey) = ([0f32; N], [0f32; N], [0f32; N], [0f32; N]);
-    for p in 0..N {
-        let [r, g, b] = [rgb[0][p], rgb[1][p], rgb[2][p]];
-        v[p] = r.max(g).max(b);
-        let range = v[p] - r.min(g).min(b);
-        s[p] = if v[p] > 0.0 { range / v[p] } else { 0.0 };
-        let s2 = clip(s[p] * k, vr);
-        ratio[p] = if s[p] > 0.0 { s2 / s[p] } else { 0.0 };
-        grey[p] = v[p] * (1.0 - s2);
-    }
-    let mut out = rgb;
-    for (ch, plane) in out.iter_mut().enumerate() {
-        for p in 0..N {
-            let scaled = v[p] - (v[p] - plane[p]) * ratio[p];
-            let flat = if ch == 0 { v[p] } else { grey[p] };
-            plane[p] = if s[p] > 0.0 { scaled } else { flat };
+    for x in rgb.iter_mut().flatten() {
+        if x.abs() < f32::EPSILON {
+            *x = 0.0;
         }
     }
-    out
+    for p in 0..N {
+        let [r, g, b] = [rgb[0][p], rgb[1][p], rgb[2][p]];
+        let v = r.max(g).max(b);
+        let range = v - r.min(g).min(b);
+        let s = if v > 0.0 { range / v } else { 0.0 };
+        let s2 = clip(s * k, vr);
+        let ratio = if s > 0.0 { s2 / s } else { 0.0 };
+        let grey = v * (1.0 - s2);
+        for (ch, plane) in rgb.iter_mut().enumerate() {
+            let scaled = v - (v - plane[p]) * ratio;
+            let flat = if ch == 0 { v } else { grey };
+            plane[p] = if s > 0.0 { scaled } else { flat };
+        }
+    }
+    rgb
 }
 
 /// The exact per-pixel saturation step (a round trip through HSV), for the tests.
