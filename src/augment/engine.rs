@@ -97,9 +97,12 @@ pub(crate) enum PixelOp {
         scale: Vec<f32>,
         offset: f32,
     },
+    /// `(x - mean) · inv_std` (Keras divides by `std`: within one ulp, and a division costs
+    /// as much as the rest of the recipe's colour pass), or `mean + x · std` when inverted.
     Normalize {
         mean: Vec<f32>,
         std: Vec<f32>,
+        inv_std: Vec<f32>,
         invert: bool,
     },
 }
@@ -173,9 +176,15 @@ impl PixelOp {
                 .iter_mut()
                 .zip(scale)
                 .for_each(|(x, s)| *x = *x * s + offset),
-            PixelOp::Normalize { mean, std, invert } => {
-                for ((x, m), s) in px.iter_mut().zip(mean).zip(std) {
-                    *x = if *invert { m + *x * s } else { (*x - m) / s };
+            PixelOp::Normalize {
+                mean,
+                std,
+                inv_std,
+                invert,
+            } => {
+                let scale = if *invert { std } else { inv_std };
+                for ((x, m), s) in px.iter_mut().zip(mean).zip(scale) {
+                    *x = if *invert { m + *x * s } else { (*x - m) * s };
                 }
             }
         }
@@ -418,9 +427,11 @@ pub(crate) fn pointwise(op: &Op, params: &Params, c: usize) -> Result<Option<Pix
                 .variance
                 .per_channel(c)
                 .ok_or_else(|| channels_error("variance", c))?;
+            let std: Vec<f32> = var.iter().map(|v| (*v as f32).sqrt().max(1e-7)).collect();
             PixelOp::Normalize {
                 mean: mean.iter().map(|m| *m as f32).collect(),
-                std: var.iter().map(|v| (*v as f32).sqrt().max(1e-7)).collect(),
+                inv_std: std.iter().map(|s| 1.0 / s).collect(),
+                std,
                 invert: o.invert,
             }
         }

@@ -105,11 +105,16 @@ impl PixelOp {
             PixelOp::Affine { scale, offset } if scale.len() == C => {
                 per_channel::<C>(pixels, [scale, scale], |x, s, _| x * s + offset)
             }
-            PixelOp::Normalize { mean, std, invert } if mean.len() == C => {
+            PixelOp::Normalize {
+                mean,
+                std,
+                inv_std,
+                invert,
+            } if mean.len() == C => {
                 if *invert {
                     per_channel::<C>(pixels, [mean, std], |x, m, s| m + x * s)
                 } else {
-                    per_channel::<C>(pixels, [mean, std], |x, m, s| (x - m) / s)
+                    per_channel::<C>(pixels, [mean, inv_std], |x, m, s| (x - m) * s)
                 }
             }
             PixelOp::Invert { hi } => {
@@ -243,6 +248,7 @@ mod tests {
             PixelOp::Normalize {
                 mean: vec![123.675, 116.28, 103.53],
                 std: vec![58.4, 57.1, 57.4],
+                inv_std: vec![1.0 / 58.4, 1.0 / 57.1, 1.0 / 57.4],
                 invert: false,
             },
             PixelOp::Invert { hi: 255.0 },
