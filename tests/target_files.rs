@@ -130,6 +130,48 @@ fn masks_from_files_land_where_their_images_pixels_land() {
     }
 }
 
+/// Mask files go through a pipeline that sets the size (flips, a rotation, a resized crop to
+/// 20 × 20) with their images, after the generator's transform or without one: they stay
+/// the thresholded batch image, one mask per sample stacked at the pipeline's size.
+#[test]
+fn masks_from_files_go_through_a_pipeline_with_their_images() {
+    let dir = tempfile::tempdir().unwrap();
+    write_segmentation(dir.path(), 6);
+    let aug = augflow::augment::Augment::from_json(
+        r#"[{"class_name": "RandomFlip", "config": {"mode": "horizontal_and_vertical"}},
+            {"class_name": "RandomRotation", "config": {"factor": 0.08, "fill_mode": "constant"}},
+            {"class_name": "RandomResizedCrop", "config": {"size": [20, 20], "scale": [0.5, 1.0]}}]"#,
+    )
+    .unwrap();
+    let identity = ImageDataGenerator::builder().build().unwrap();
+    for datagen in [identity, augmenting(Geometry::Corrected)] {
+        let it = segmentation(&datagen, dir.path(), (24, 30))
+            .batch_size(4)
+            .seed(3)
+            .pipeline(aug.clone())
+            .build()
+            .unwrap();
+        for b in 0..it.len() {
+            let batch = it.get(b).unwrap();
+            let m = batch.masks.unwrap().into_array::<u8>().unwrap();
+            assert_eq!(m.shape(), &[batch.x.shape()[0], 20, 20, 1]);
+            for s in 0..batch.x.shape()[0] {
+                let image = batch.x.index_axis(Axis(0), s).mapv(|v| v > 127.5);
+                let mask = sample(&m, s);
+                let marked_all = mask.mapv(|v| v == ID);
+                for ((r, c, _), &v) in mask.indexed_iter() {
+                    assert!(v == 0 || v == ID, "class ids only, got {v}");
+                    let edge = on_an_edge(&image, r, c) || on_an_edge(&marked_all, r, c);
+                    assert!(
+                        image[[r, c, 0]] == (v == ID) || edge,
+                        "batch {b} sample {s} pixel ({r}, {c}): mask {v}"
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// Each sample's index, image and mask.
 type Samples = Vec<(usize, Vec<f32>, Vec<u8>)>;
 

@@ -271,7 +271,8 @@ class ImageDataGenerator:
         ``pipeline(x[i], seed=seed, epoch=epoch, index=i)`` bit for bit, at any thread count.
         A last batch layer (``MixUp``, ``CutMix``) runs on each batch and mixes ``y``
         (``(N, num_classes)`` labels), drawing from ``(seed, epoch, batch index)`` (times
-        ``num_shards`` plus ``shard_index`` when sharded). Targets are refused with a pipeline;
+        ``num_shards`` plus ``shard_index`` when sharded). ``masks`` and ``bboxes`` move
+        through the pipeline with their images (``keypoints`` are refused with a pipeline);
         ``flow_from_directory`` and ``flow_from_dataframe`` take ``pipeline`` too (a pipeline
         that crops or resizes reads each file at its stored size: one resampling pass).
 

@@ -51,4 +51,5 @@ pub use params::{ErasingFill, Params};
 pub use pipeline::Augment;
 pub use policy::RandAugment;
 pub use sample::Sample;
+pub(crate) use sample::Transformed;
 pub use trivial::TrivialAugmentWide;

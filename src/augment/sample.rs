@@ -92,6 +92,9 @@ impl Sample {
     }
 }
 
+/// An image after a pipeline, with its mask's values and its boxes.
+pub(crate) type Transformed = (Array3<f32>, Option<Array3<f32>>, Option<Boxes>);
+
 /// Row-major pixels and their `(H, W, C)` shape.
 struct Pixels {
     data: Vec<f32>,
@@ -359,14 +362,17 @@ impl Augment {
         })
     }
 
-    /// [`transform`](Self::transform) of an image without targets, read in its own pixel
-    /// type: a pipeline that starts with a geometric chain never widens the whole source to
-    /// `f32`, only the chain's output.
-    pub(crate) fn transform_view<T: Pixel>(
+    /// [`transform`](Self::transform) of an image read in its own pixel type (a pipeline
+    /// that starts with a geometric chain never widens the whole source to `f32`, only the
+    /// chain's output), with an `(H, W, K)` mask of any values (nearest sampling copies
+    /// them, so `u16` ids and soft `f32` masks keep their values) and boxes.
+    pub(crate) fn transform_view_with<T: Pixel>(
         &self,
         params: &[Params],
         image: ArrayView3<'_, T>,
-    ) -> Result<Array3<f32>> {
+        mask: Option<Array3<f32>>,
+        boxes: Option<Boxes>,
+    ) -> Result<Transformed> {
         self.check_params(params)?;
         let (h, w, c) = image.dim();
         let standard;
@@ -377,9 +383,14 @@ impl Augment {
                 standard.as_slice().unwrap_or(&[])
             }
         };
-        let (image, _, _) =
-            self.transform_image(params, Image::Source(src, [h, w, c]), None, None)?;
-        image.into_image()
+        let mask = mask.map(Pixels::from_image);
+        let (image, mask, boxes) =
+            self.transform_image(params, Image::Source(src, [h, w, c]), mask, boxes)?;
+        Ok((
+            image.into_image()?,
+            mask.map(Pixels::into_image).transpose()?,
+            boxes,
+        ))
     }
 
     fn check_params(&self, params: &[Params]) -> Result<()> {
@@ -500,7 +511,8 @@ mod tests {
         });
         for i in 0..8 {
             let params = aug.draw(&mut sample_rng(3, 0, i), [37, 45, 3]).unwrap();
-            let direct = aug.transform_view(&params, image.view()).unwrap();
+            let view = |v| aug.transform_view_with(&params, v, None, None).unwrap().0;
+            let direct = view(image.view());
             let widened = aug
                 .transform(&params, Sample::new(image.mapv(f32::from)))
                 .unwrap()
@@ -509,7 +521,7 @@ mod tests {
             // A view in another memory order reads the same pixels.
             let fortran = image.t().as_standard_layout().to_owned();
             let back = fortran.t();
-            assert_eq!(aug.transform_view(&params, back).unwrap(), widened);
+            assert_eq!(view(back), widened);
         }
     }
 }

@@ -96,8 +96,15 @@ impl<S, O> IteratorBuilder<S, O> {
     /// intermediate resize to `target_size`. Otherwise files are brought to `target_size`
     /// first, as without a pipeline. The pipeline runs on every subset, validation
     /// included: give a validation iterator its own pipeline (e.g. `Resizing`, `CenterCrop`,
-    /// `Normalization`). Batches are channels last; masks, boxes and keypoints are refused
-    /// with a pipeline (an error naming them when a sample has them).
+    /// `Normalization`). Batches are channels last.
+    ///
+    /// Masks and boxes move with their image through the generator's transform and then the
+    /// pipeline, from the same draws: masks with nearest sampling, at the pipeline's output
+    /// size, in their own dtype; boxes by Keras 3's rules (an op's `bounding_box_format`, if
+    /// set, must be `xyxy`), then clipped and thresholded by the
+    /// [`box_options`](Self::box_options). A sample with targets is read at `target_size`
+    /// (where its targets are given), even when the pipeline sets the size. Keypoints are
+    /// refused with a pipeline (an error naming them when a sample has them).
     ///
     /// ```
     /// use augflow::augment::Augment;

@@ -15,6 +15,7 @@ use super::{Batch, BatchElement, BatchOptions, BatchSource, Sequence, check_inde
 use crate::generator::ImageDataGenerator;
 use crate::rng::{Stream, os_seed, permutation, sample_rng};
 use crate::save::{SaveOptions, Saver};
+use crate::targets::MaskLayout;
 use crate::{Error, Result};
 
 /// An iterator of augmented batches over a [`BatchSource`]: Keras' `NumpyArrayIterator`,
@@ -225,7 +226,18 @@ impl<S: BatchSource, O: BatchElement> BatchIterator<S, O> {
         let (h, w, _) = format.hwc(shape);
         // Every sample's result is kept so the error reported is the first by position,
         // whatever the thread count.
-        let mut masks = (self.source.mask_layout())
+        // A pipeline's masks have its output size.
+        let mask_layout = self
+            .source
+            .mask_layout()
+            .map(|layout| match self.options.pipeline {
+                Some(_) => MaskLayout {
+                    shape: [shape[0], shape[1], layout.shape[2]],
+                    ..layout
+                },
+                None => layout,
+            });
+        let mut masks = mask_layout
             .map(|layout| MaskBatch::new(&layout, index.len()))
             .transpose()?;
         let mut mask_slots: Vec<_> = match &mut masks {
@@ -248,8 +260,8 @@ impl<S: BatchSource, O: BatchElement> BatchIterator<S, O> {
                             augment,
                         };
                         let (source, datagen) = (&self.source, &self.datagen);
-                        pipeline_sample(source, datagen, aug, (i, draws), scratch, shape, out)?;
-                        return Ok(SampleTargets::default());
+                        let (run, sample) = ((aug, &self.options), (i, draws, mask_slot));
+                        return pipeline_sample(source, datagen, run, sample, scratch, shape, out);
                     }
                     let params = self.source.with_image(i, format, scratch, |image| {
                         let mut rng = sample_rng(seed, epoch, i as u64);

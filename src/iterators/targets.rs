@@ -9,7 +9,7 @@ use super::engine::{memory_error, new_batch};
 use super::{BatchOptions, BatchSource};
 use crate::generator::ImageDataGenerator;
 use crate::targets::{
-    BatchBoxes, BatchKeypoints, MaskLayout, PointMap, SampleMask, transform_boxes,
+    BatchBoxes, BatchKeypoints, MaskLayout, MaskValue, PointMap, SampleMask, transform_boxes,
     transform_keypoints, warp_mask_into,
 };
 use crate::transform::TransformParams;
@@ -19,9 +19,9 @@ use crate::{DType, DataFormat, DynArray, Error, Result};
 /// labels, its keypoints with their labels and visibility.
 #[derive(Debug, Default)]
 pub(super) struct SampleTargets {
-    mask: Option<DynArray>,
-    boxes: Option<(Array2<f32>, Vec<i64>)>,
-    points: Option<(Array2<f32>, Vec<i64>, Vec<bool>)>,
+    pub(super) mask: Option<DynArray>,
+    pub(super) boxes: Option<(Array2<f32>, Vec<i64>)>,
+    pub(super) points: Option<(Array2<f32>, Vec<i64>, Vec<bool>)>,
 }
 
 /// A batch's targets, for the sources that have them.
@@ -45,13 +45,7 @@ pub(super) fn move_targets<S: BatchSource>(
     let mask = match (source.mask(i)?, slot) {
         (None, None) => None,
         // The batch's slot would stay unwritten: refused, never assumed written.
-        (None, Some(_)) => {
-            return Err(Error::invalid(
-                "masks",
-                format!("no mask for sample {i}"),
-                "a mask for every sample of a source whose mask_layout gives one",
-            ));
-        }
+        (None, Some(_)) => return Err(missing_mask(i)),
         (Some(m), Some(slot)) => {
             warp_into_slot(&m, slot, datagen, params, options.mask_cval)?;
             None
@@ -66,8 +60,6 @@ pub(super) fn move_targets<S: BatchSource>(
         });
     }
     let map = PointMap::new(params, h, w, datagen.geometry());
-    // The labels of the rows a transform kept.
-    let labels_of = |kept: &[usize], labels: &[i64]| kept.iter().map(|&k| labels[k]).collect();
     let boxes = boxes.map(|(b, labels)| {
         let (moved, kept) = transform_boxes(b, map.as_ref(), &options.box_options);
         (moved, labels_of(&kept, labels))
@@ -81,6 +73,21 @@ pub(super) fn move_targets<S: BatchSource>(
         boxes,
         points,
     })
+}
+
+/// The error for sample `i` of a source whose `mask_layout` promised a mask it lacks: the
+/// batch's slot would stay unwritten, so it is refused, never assumed written.
+pub(super) fn missing_mask(i: usize) -> Error {
+    Error::invalid(
+        "masks",
+        format!("no mask for sample {i}"),
+        "a mask for every sample of a source whose mask_layout gives one",
+    )
+}
+
+/// The labels of the rows a transform kept.
+pub(super) fn labels_of(kept: &[usize], labels: &[i64]) -> Vec<i64> {
+    kept.iter().map(|&k| labels[k]).collect()
 }
 
 /// Gathers the samples' targets into the batch's: masks stacked (or already written into
@@ -223,10 +230,42 @@ fn warp_into_slot(
         (SampleMask::U8(m), MaskSlot::U8(s)) => warp_mask_into(d, m.view(), p, cval, s),
         (SampleMask::U16(m), MaskSlot::U16(s)) => warp_mask_into(d, m.view(), p, cval, s),
         (SampleMask::F32(m), MaskSlot::F32(s)) => warp_mask_into(d, m.view(), p, cval, s),
-        _ => Err(Error::invalid(
-            "masks",
-            "a mask whose dtype differs from the source's mask_layout",
-            "every mask of the dtype the source's mask_layout gives",
-        )),
+        _ => Err(dtype_mismatch()),
     }
+}
+
+/// `values`, moved from `mask` (see [`SampleMask::values`]), written into `slot` in the
+/// mask's dtype; errors as [`warp_into_slot`] does.
+pub(super) fn write_into_slot(
+    mask: &SampleMask<'_>,
+    values: &[f32],
+    slot: MaskSlot<'_>,
+) -> Result<()> {
+    fn write<M: MaskValue>(values: &[f32], slot: &mut [MaybeUninit<M>]) -> Result<()> {
+        if values.len() != slot.len() {
+            return Err(Error::Shape {
+                name: "mask",
+                shape: vec![values.len()],
+                expected: format!("{} values: the batch's mask size", slot.len()),
+            });
+        }
+        for (s, &v) in slot.iter_mut().zip(values) {
+            s.write(M::from_sample(v));
+        }
+        Ok(())
+    }
+    match (mask, slot) {
+        (SampleMask::U8(_), MaskSlot::U8(s)) => write(values, s),
+        (SampleMask::U16(_), MaskSlot::U16(s)) => write(values, s),
+        (SampleMask::F32(_), MaskSlot::F32(s)) => write(values, s),
+        _ => Err(dtype_mismatch()),
+    }
+}
+
+fn dtype_mismatch() -> Error {
+    Error::invalid(
+        "masks",
+        "a mask whose dtype differs from the source's mask_layout",
+        "every mask of the dtype the source's mask_layout gives",
+    )
 }

@@ -88,7 +88,7 @@ impl BoxFormat {
     }
 
     /// Pixel corners `[x0, y0, x1, y1]` of a box written in this format for an `h × w` image.
-    fn read_corners(self, b: [f64; 4], h: f64, w: f64) -> [f64; 4] {
+    pub(crate) fn read_corners(self, b: [f64; 4], h: f64, w: f64) -> [f64; 4] {
         match self {
             BoxFormat::PascalVoc => b,
             BoxFormat::Coco => [b[0], b[1], b[0] + b[2], b[1] + b[3]],

@@ -1,7 +1,7 @@
 //! Masks as a source holds them: one `(N, H, W, K)` array of `u8`, `u16` or `f32`, checked
 //! against the images once, and shown one sample at a time to the batch engine.
 
-use ndarray::{ArcArray, ArrayD, Axis, CowArray, Ix3, Ix4, IxDyn};
+use ndarray::{ArcArray, Array3, ArrayD, ArrayView3, Axis, CowArray, Ix3, Ix4, IxDyn};
 
 use super::masks::{MaskValue, warp_mask};
 use crate::array::{DType, DynArray, Element};
@@ -56,6 +56,42 @@ impl SampleMask<'_> {
             SampleMask::U16(m) => warp_mask(d, m.view(), p, cval)?.insert_axis(Axis(0)).into(),
             SampleMask::F32(m) => warp_mask(d, m.view(), p, cval)?.insert_axis(Axis(0)).into(),
         })
+    }
+}
+
+impl SampleMask<'_> {
+    /// This mask as `f32` values, first moved through the generator's `params` (with `cval`
+    /// where a constant fill shows) when given: the form an augmentation pipeline moves.
+    pub(crate) fn values(
+        &self,
+        generator: Option<(&ImageDataGenerator, &TransformParams, f64)>,
+    ) -> Result<Array3<f32>> {
+        fn widen<M: MaskValue>(
+            m: ArrayView3<'_, M>,
+            generator: Option<(&ImageDataGenerator, &TransformParams, f64)>,
+        ) -> Result<Array3<f32>> {
+            let widened = |m: ArrayView3<'_, M>| m.mapv(|v| v.to_f64() as f32);
+            Ok(match generator {
+                Some((d, p, cval)) => widened(warp_mask(d, m, p, cval)?.view()),
+                None => widened(m),
+            })
+        }
+        match self {
+            SampleMask::U8(m) => widen(m.view(), generator),
+            SampleMask::U16(m) => widen(m.view(), generator),
+            SampleMask::F32(m) => widen(m.view(), generator),
+        }
+    }
+
+    /// `values` (moved from this mask by [`values`](Self::values)) back in this mask's dtype,
+    /// as a `(1, H, W, K)` array ready to be stacked into a batch.
+    pub(crate) fn with_values(&self, values: Array3<f32>) -> DynArray {
+        let batch = |v: Array3<f32>| v.insert_axis(Axis(0));
+        match self {
+            SampleMask::U8(_) => batch(values).mapv(u8::from_sample).into(),
+            SampleMask::U16(_) => batch(values).mapv(u16::from_sample).into(),
+            SampleMask::F32(_) => batch(values).into(),
+        }
     }
 }
 

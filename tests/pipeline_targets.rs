@@ -1,0 +1,262 @@
+//! Masks and boxes go through an iterator's augmentation pipeline with their images (after
+//! the generator's own transform when it has one): a mask stays the thresholded image, a
+//! box lands on its rectangle, flips move boxes exactly, and batches do not depend on the
+//! thread count or the order batches are asked for. Keypoints are refused.
+
+use augflow::augment::Augment;
+use augflow::targets::{BoxFormat, BoxOptions};
+use augflow::{Error, FillMode, ImageDataGenerator, Sequence};
+use ndarray::{Array2, Array4, Axis, Ix3, array};
+
+mod common;
+use common::{bright_bounds, on_an_edge};
+
+fn pipeline(json: &str) -> Augment {
+    Augment::from_json(json).unwrap()
+}
+
+/// Flips, a rotation and a resized crop to 24 × 24, filling with zeros (class 0).
+fn warping() -> Augment {
+    pipeline(
+        r#"[{"class_name": "RandomFlip", "config": {"mode": "horizontal_and_vertical"}},
+            {"class_name": "RandomRotation", "config": {"factor": 0.08, "fill_mode": "constant"}},
+            {"class_name": "RandomResizedCrop", "config": {"size": [24, 24], "scale": [0.5, 1.0]}}]"#,
+    )
+}
+
+/// The generators a pipeline runs after: the identity, and one that warps.
+fn generators() -> [ImageDataGenerator; 2] {
+    let warps = ImageDataGenerator::builder()
+        .rotation_range(20.0)
+        .zoom_range(0.1)
+        .horizontal_flip(true)
+        .fill_mode(FillMode::Constant)
+        .build()
+        .unwrap();
+    [ImageDataGenerator::builder().build().unwrap(), warps]
+}
+
+/// Sample `i`'s bright rectangle: `x0, y0, width, height`.
+fn spot(i: usize) -> (usize, usize, usize, usize) {
+    (5 + i % 9, 4 + i % 7, 10 + i % 5, 8 + i % 4)
+}
+
+/// `n` images of `h × w` (one channel), each black with its bright rectangle.
+fn rectangles(n: usize, h: usize, w: usize) -> Array4<u8> {
+    Array4::from_shape_fn((n, h, w, 1), |(i, r, c, _)| {
+        let (x0, y0, bw, bh) = spot(i);
+        u8::from((x0..x0 + bw).contains(&c) && (y0..y0 + bh).contains(&r)) * 255
+    })
+}
+
+/// Each sample's rectangle as a pascal_voc box, labelled `100 + i`.
+fn spot_boxes(n: usize) -> (Vec<Array2<f32>>, Vec<Vec<i64>>) {
+    let boxes = (0..n)
+        .map(|i| {
+            let (x0, y0, bw, bh) = spot(i);
+            array![[x0 as f32, y0 as f32, (x0 + bw) as f32, (y0 + bh) as f32]]
+        })
+        .collect();
+    (boxes, (0..n).map(|i| vec![100 + i as i64]).collect())
+}
+
+#[test]
+fn a_mask_stays_the_thresholded_image_through_a_pipeline() {
+    let (n, h, w) = (8, 30, 34);
+    let x = rectangles(n, h, w);
+    let masks = x.index_axis(Axis(3), 0).mapv(|v| u8::from(v > 127) * 7);
+    for datagen in generators() {
+        let it = datagen
+            .flow(x.clone())
+            .masks(masks.clone())
+            .batch_size(3)
+            .seed(6)
+            .pipeline(warping())
+            .build()
+            .unwrap();
+        for b in 0..it.len() {
+            let batch = it.get(b).unwrap();
+            let m = batch.masks.unwrap().into_array::<u8>().unwrap();
+            assert_eq!(m.shape(), &[batch.x.shape()[0], 24, 24, 1]);
+            for s in 0..batch.x.shape()[0] {
+                let image = batch.x.index_axis(Axis(0), s).mapv(|v| v > 127.5);
+                let mask = m.index_axis(Axis(0), s).to_owned();
+                let mask = mask.into_dimensionality::<Ix3>().unwrap();
+                for ((r, c, _), &v) in mask.indexed_iter() {
+                    assert!(v == 0 || v == 7, "class ids only, got {v}");
+                    let edge = on_an_edge(&image, r, c) || on_an_edge(&mask.mapv(|v| v == 7), r, c);
+                    assert!(
+                        image[[r, c, 0]] == (v == 7) || edge,
+                        "batch {b} sample {s} pixel ({r}, {c}): mask {v}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_box_lands_on_its_rectangle_through_a_pipeline() {
+    let (n, h, w) = (12, 30, 34);
+    let (boxes, labels) = spot_boxes(n);
+    let crop = pipeline(
+        r#"[{"class_name": "RandomFlip", "config": {"mode": "horizontal_and_vertical"}},
+            {"class_name": "RandomResizedCrop", "config": {"size": [40, 40], "scale": [0.6, 1.0]}}]"#,
+    );
+    for (rotates, datagen) in generators().into_iter().enumerate() {
+        let it = datagen
+            .flow(rectangles(n, h, w))
+            .boxes(boxes.clone(), labels.clone())
+            .box_options(BoxOptions::new(BoxFormat::PascalVoc).min_visibility(1.0))
+            .batch_size(5)
+            .seed(4)
+            .pipeline(crop.clone())
+            .build()
+            .unwrap();
+        let mut kept = 0;
+        for b in 0..it.len() {
+            let batch = it.get(b).unwrap();
+            let moved = batch.boxes.unwrap();
+            for (s, &i) in batch.index.iter().enumerate() {
+                if moved.boxes[s].nrows() == 0 {
+                    assert!(moved.labels[s].is_empty());
+                    continue; // cropped: dropped under min_visibility 1
+                }
+                kept += 1;
+                assert_eq!(moved.labels[s], [100 + i as i64]);
+                let m = moved.boxes[s].row(0).map(|&v| f64::from(v));
+                let image = batch.x.index_axis(Axis(0), s).to_owned();
+                let seen = bright_bounds(&image).expect("a whole box is in view");
+                for k in 0..4 {
+                    // A rotated rectangle lies inside its box; an unrotated one fills it.
+                    let inside = if k < 2 {
+                        seen[k] >= m[k] - 1.0
+                    } else {
+                        seen[k] <= m[k] + 1.0
+                    };
+                    assert!(inside, "sample {i}: box {m:?}, rectangle {seen:?}");
+                    if rotates == 0 {
+                        let near = (seen[k] - m[k]).abs() <= 1.0;
+                        assert!(near, "sample {i}: box {m:?}, rectangle {seen:?}");
+                    }
+                }
+            }
+        }
+        assert!(kept >= n / 3, "only {kept} boxes stayed whole");
+    }
+}
+
+/// `horizontal_and_vertical` flips both ways at once, or not at all.
+#[test]
+fn flips_in_a_pipeline_move_boxes_exactly() {
+    let (n, h, w) = (10, 20, 26);
+    let (boxes, labels) = spot_boxes(n);
+    let x = rectangles(n, h, w);
+    let flip = pipeline(
+        r#"[{"class_name": "RandomFlip", "config": {"mode": "horizontal_and_vertical"}}]"#,
+    );
+    let datagen = ImageDataGenerator::builder().build().unwrap();
+    let it = datagen
+        .flow(x.clone())
+        .boxes(boxes.clone(), labels)
+        .batch_size(n)
+        .seed(2)
+        .pipeline(flip)
+        .build()
+        .unwrap();
+    let batch = it.get(0).unwrap();
+    let moved = batch.boxes.unwrap();
+    let mut seen_flips = [false; 4];
+    for (s, &i) in batch.index.iter().enumerate() {
+        let out = batch.x.index_axis(Axis(0), s).mapv(|v| v as u8);
+        let source = x.index_axis(Axis(0), i);
+        let b = boxes[i].row(0).to_vec();
+        let (hf, vf) = (
+            source.slice(ndarray::s![.., ..;-1, ..]),
+            source.slice(ndarray::s![..;-1, .., ..]),
+        );
+        let (fw, fh) = (w as f32, h as f32);
+        let (kind, want) = if out == source {
+            (0, b.clone())
+        } else if out == hf {
+            (1, vec![fw - b[2], b[1], fw - b[0], b[3]])
+        } else if out == vf {
+            (2, vec![b[0], fh - b[3], b[2], fh - b[1]])
+        } else {
+            assert_eq!(
+                out,
+                source.slice(ndarray::s![..;-1, ..;-1, ..]),
+                "sample {i}"
+            );
+            (3, vec![fw - b[2], fh - b[3], fw - b[0], fh - b[1]])
+        };
+        seen_flips[kind] = true;
+        // Exact up to f32 rounding: Keras flips boxes in relative coordinates.
+        let got = moved.boxes[s].row(0).to_vec();
+        let close = got.iter().zip(&want).all(|(g, w)| (g - w).abs() <= 1e-4);
+        assert!(close, "sample {i}: {got:?}, want {want:?}");
+    }
+    assert!(
+        seen_flips.iter().filter(|&&f| f).count() >= 2,
+        "{seen_flips:?}"
+    );
+}
+
+#[test]
+fn pipeline_targets_do_not_depend_on_threads_or_request_order() {
+    let (n, h, w) = (9, 30, 34);
+    let x = rectangles(n, h, w);
+    let masks = x.index_axis(Axis(3), 0).mapv(|v| u8::from(v > 127) * 3);
+    let (boxes, labels) = spot_boxes(n);
+    for datagen in generators() {
+        let it = datagen
+            .flow(x.clone())
+            .masks(masks.clone())
+            .boxes(boxes.clone(), labels.clone())
+            .batch_size(4)
+            .seed(8)
+            .pipeline(warping())
+            .build()
+            .unwrap();
+        let run = |threads: usize, order: &[usize]| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut got: Vec<_> = order
+                .iter()
+                .map(|&b| (b, pool.install(|| it.get(b).unwrap())))
+                .collect();
+            got.sort_by_key(|(b, _)| *b);
+            got.into_iter()
+                .map(|(_, batch)| (batch.x, batch.masks, batch.boxes))
+                .collect::<Vec<_>>()
+        };
+        let one = run(1, &[0, 1, 2]);
+        assert!(one.iter().all(|(_, m, b)| m.is_some() && b.is_some()));
+        assert_eq!(run(2, &[2, 0, 1]), one);
+    }
+}
+
+#[test]
+fn keypoints_are_refused_with_a_pipeline() {
+    let datagen = ImageDataGenerator::builder().build().unwrap();
+    let points = vec![array![[2.0_f32, 3.0]]; 2];
+    let it = datagen
+        .flow(rectangles(2, 12, 12))
+        .keypoints(points, vec![vec![1]; 2])
+        .pipeline(warping())
+        .build();
+    let err = it.and_then(|it| it.get(0)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Unsupported {
+                name: "pipeline",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("keypoints"), "{err}");
+}
