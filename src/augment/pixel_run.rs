@@ -190,9 +190,9 @@ fn on_planes<const C: usize>(
 #[inline(always)]
 fn saturate_lanes<const N: usize>(mut rgb: [[f32; N]; 3], k: f32, vr: [f32; 2]) -> [[f32; N]; 3] {
     // Keras zeroes values below epsilon before taking the maximum and minimum.
-    for x in rgb.iter_mut().flatten() {
-        if x.abs() < f32::EPSILON {
-            *x = 0.0;
+    for plane in rgb.iter_mut() {
+        for x in plane.iter_mut() {
+            *x = if x.abs() < f32::EPSILON { 0.0 } else { *x };
         }
     }
     for p in 0..N {
