@@ -328,8 +328,7 @@ pub(crate) fn rate(count: usize, repeats: usize, mut f: impl FnMut() -> Result<(
         f()?;
         v.push(count as f64 / t.elapsed().as_secs_f64().max(1e-9));
     }
-    v.sort_by(|a, b| a.total_cmp(b));
-    Ok(v[v.len() / 2])
+    Ok(median(v))
 }
 
 /// The seconds of each of `runs` in each of `repeats` rounds, after one warm-up of each:

@@ -302,7 +302,7 @@ pub(crate) fn stage(
                 filter::gaussian_blur(pixels, shape, o.kernel_size.pair(), *blur_factor);
             }
             let vr = range32(o.value_range);
-            pixels.iter_mut().for_each(|x| *x = x.clamp(vr[0], vr[1]));
+            pixels.iter_mut().for_each(|x| *x = clip(*x, vr));
         }
         (
             Op::RandomErasing(o),
