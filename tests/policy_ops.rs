@@ -103,6 +103,23 @@ proptest! {
     }
 }
 
+/// Regression: with 24 bins a forward-stepped `linspace(255, 0)` ended at -1.5e-5, a
+/// negative solarize threshold (CI's proptest found it). Both ends must be exact.
+#[test]
+fn linspace_bins_end_exactly_on_the_ranges_ends() {
+    for bins in [2usize, 7, 24, 31, 100, 1000] {
+        let aug = trivial(&format!(r#"{{"num_magnitude_bins": {bins}}}"#));
+        let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
+        for i in 0..(bins as u64 * 14 * 30) {
+            let p = aug.draw(&mut sample_rng(3, 0, i), [8, 8, 3]).unwrap();
+            if let ("Solarize", m) = drawn(&p[0]) {
+                (lo, hi) = (lo.min(m), hi.max(m));
+            }
+        }
+        assert_eq!((lo, hi), (0.0, 255.0), "{bins} bins");
+    }
+}
+
 #[test]
 fn every_op_is_drawn_and_signed_ops_take_both_signs() {
     let aug = trivial("{}");

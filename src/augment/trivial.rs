@@ -132,10 +132,17 @@ impl TrivialAugmentWide {
         }
     }
 
-    /// Bin `i` of `linspace(from, to, bins)`.
+    /// Bin `i` of `linspace(from, to, bins)`, as torch computes it: the first half steps
+    /// forward from `from`, the second half back from `to`, so both ends are exact (a
+    /// forward step alone can end just below 0, a negative solarize threshold).
     fn bin(&self, from: f32, to: f32, i: usize) -> f32 {
-        let step = (to - from) / (self.num_magnitude_bins - 1) as f32;
-        from + step * i as f32
+        let last = self.num_magnitude_bins - 1;
+        let step = (to - from) / last as f32;
+        if i < self.num_magnitude_bins / 2 {
+            from + step * i as f32
+        } else {
+            to - step * (last - i) as f32
+        }
     }
 
     /// torchvision's posterize bits of bin `i`: `8 - round(i / ((bins - 1) / 6))`.
