@@ -1,11 +1,11 @@
 //! Masks and boxes go through an iterator's augmentation pipeline with their images (after
 //! the generator's own transform when it has one): a mask stays the thresholded image, a
 //! box lands on its rectangle, flips move boxes exactly, and batches do not depend on the
-//! thread count or the order batches are asked for. Keypoints are refused.
+//! thread count or the order batches are asked for. Keypoints land on their bright pixels.
 
 use augflow::augment::Augment;
-use augflow::targets::{BoxFormat, BoxOptions};
-use augflow::{Error, FillMode, ImageDataGenerator, Sequence};
+use augflow::targets::{BoxFormat, BoxOptions, OutsidePoints};
+use augflow::{FillMode, ImageDataGenerator, Sequence};
 use ndarray::{Array2, Array4, Axis, Ix3, array};
 
 mod common;
@@ -238,25 +238,138 @@ fn pipeline_targets_do_not_depend_on_threads_or_request_order() {
     }
 }
 
-#[test]
-fn keypoints_are_refused_with_a_pipeline() {
-    let datagen = ImageDataGenerator::builder().build().unwrap();
-    let points = vec![array![[2.0_f32, 3.0]]; 2];
-    let it = datagen
-        .flow(rectangles(2, 12, 12))
-        .keypoints(points, vec![vec![1]; 2])
-        .pipeline(warping())
-        .build();
-    let err = it.and_then(|it| it.get(0)).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Unsupported {
-                name: "pipeline",
-                ..
+/// Each sample's single bright pixel and its keypoint (its centre).
+fn dots(n: usize, h: usize, w: usize) -> (Array4<u8>, Vec<Array2<f32>>) {
+    let at = |i: usize| (4 + (i * 7) % (w - 8), 4 + (i * 5) % (h - 8)); // column, row
+    let x = Array4::from_shape_fn((n, h, w, 1), |(i, r, c, _)| u8::from(at(i) == (c, r)) * 255);
+    let points = (0..n)
+        .map(|i| array![[at(i).0 as f32 + 0.5, at(i).1 as f32 + 0.5]])
+        .collect();
+    (x, points)
+}
+
+/// Runs `aug` after each of `datagens` over 24 images with one bright pixel each: every
+/// kept keypoint is within a pixel of its image's brightest pixel, labels follow, and
+/// `MarkInvisible` keeps every point, flagged as `Drop` decides. Returns the kept count.
+fn keypoints_follow_their_dots(aug: &Augment, datagens: &[ImageDataGenerator]) -> usize {
+    let (n, h, w) = (24, 30, 34);
+    let (x, points) = dots(n, h, w);
+    let labels: Vec<Vec<i64>> = (0..n).map(|i| vec![50 + i as i64]).collect();
+    let mut kept = 0;
+    for datagen in datagens {
+        let build = |policy| {
+            datagen
+                .flow(x.clone())
+                .keypoints(points.clone(), labels.clone())
+                .outside_points(policy)
+                .batch_size(5)
+                .seed(11)
+                .pipeline(aug.clone())
+                .build()
+                .unwrap()
+        };
+        let (dropping, marking) = (
+            build(OutsidePoints::Drop),
+            build(OutsidePoints::MarkInvisible),
+        );
+        for b in 0..dropping.len() {
+            let batch = dropping.get(b).unwrap();
+            let all = marking.get(b).unwrap().keypoints.unwrap();
+            let moved = batch.keypoints.unwrap();
+            for (s, &i) in batch.index.iter().enumerate() {
+                assert_eq!(all.points[s].nrows(), 1, "MarkInvisible keeps every point");
+                if moved.points[s].nrows() == 0 {
+                    assert_eq!(all.visible[s], [false]);
+                    continue;
+                }
+                assert_eq!(moved.points[s], all.points[s]);
+                assert_eq!(
+                    (moved.labels[s][0], moved.visible[s][0]),
+                    (50 + i as i64, true)
+                );
+                let image = batch.x.index_axis(Axis(0), s);
+                let (mut best, mut spot) = (0.0_f32, (0, 0));
+                for ((r, c, _), &v) in image.indexed_iter() {
+                    if v > best {
+                        (best, spot) = (v, (r, c));
+                    }
+                }
+                let (px, py) = (moved.points[s][[0, 0]], moved.points[s][[0, 1]]);
+                assert!(
+                    best > 0.0,
+                    "sample {i}: a visible point at ({px}, {py}) on no dot"
+                );
+                kept += 1;
+                let (dx, dy) = (px - (spot.1 as f32 + 0.5), py - (spot.0 as f32 + 0.5));
+                assert!(
+                    dx.abs() <= 1.0 && dy.abs() <= 1.0,
+                    "sample {i}: point ({px}, {py}), brightest pixel (row {}, col {})",
+                    spot.0,
+                    spot.1
+                );
             }
-        ),
-        "{err}"
+        }
+    }
+    kept
+}
+
+#[test]
+fn a_keypoint_lands_on_its_dot_through_a_warping_pipeline() {
+    let kept = keypoints_follow_their_dots(&warping(), &generators());
+    assert!(kept > 16, "only {kept} of 48 points kept");
+}
+
+#[test]
+fn a_keypoint_lands_on_its_dot_through_perspective_translation_and_zoom() {
+    let aug = pipeline(
+        r#"[{"class_name": "RandomTranslation", "config": {"height_factor": 0.4, "width_factor": 0.4, "fill_mode": "constant"}},
+            {"class_name": "RandomZoom", "config": {"height_factor": [-0.2, 0.2], "fill_mode": "constant"}},
+            {"class_name": "RandomPerspective", "config": {"factor": 1.0, "scale": 0.3}}]"#,
     );
-    assert!(err.to_string().contains("keypoints"), "{err}");
+    // The pipeline alone: a generator's warp first spreads the dot, and a strong zoom-out
+    // can then leave its brightest pixel more than a pixel from the point.
+    let alone = &generators()[..1];
+    let kept = keypoints_follow_their_dots(&aug, alone);
+    assert!(
+        (5..24).contains(&kept),
+        "{kept} of 24 points kept: translations this large drop some"
+    );
+}
+
+#[test]
+fn a_keypoint_lands_on_its_dot_through_an_elastic_field() {
+    let aug = pipeline(
+        r#"[{"class_name": "RandomElasticTransform", "config": {"factor": 1.0, "scale": 1.0, "fill_mode": "constant"}}]"#,
+    );
+    // The pipeline alone: a strong field stretches a dot the generator spread.
+    let kept = keypoints_follow_their_dots(&aug, &generators()[..1]);
+    assert!(kept > 12, "only {kept} of 24 points kept");
+}
+
+#[test]
+fn flips_in_a_pipeline_mirror_keypoints_exactly() {
+    let aug = pipeline(
+        r#"[{"class_name": "RandomFlip", "config": {"mode": "horizontal_and_vertical"}}]"#,
+    );
+    let (x, points) = dots(6, 12, 16);
+    let datagen = ImageDataGenerator::builder().build().unwrap();
+    let it = datagen
+        .flow(x)
+        .keypoints(points.clone(), vec![vec![1]; 6])
+        .batch_size(6)
+        .seed(3)
+        .pipeline(aug)
+        .build()
+        .unwrap();
+    let batch = it.get(0).unwrap();
+    let moved = batch.keypoints.unwrap();
+    let mut flipped = 0;
+    for (s, &i) in batch.index.iter().enumerate() {
+        let (p, q) = (points[i].row(0), moved.points[s].row(0));
+        if (p[0], p[1]) != (q[0], q[1]) {
+            assert_eq!((q[0], q[1]), (16.0 - p[0], 12.0 - p[1]), "sample {i}");
+            flipped += 1;
+        }
+    }
+    assert!(flipped > 0, "no sample flipped");
 }

@@ -126,7 +126,8 @@ class Pipeline:
     # --- running --------------------------------------------------------------------------
 
     def __call__(self, images, *, seed, epoch=0, index=0, labels=None, masks=None,
-                 bboxes=None, bbox_labels=None, bbox_format="xyxy"):
+                 bboxes=None, bbox_labels=None, bbox_format="xyxy", keypoints=None,
+                 keypoint_labels=None, remove_invisible=True):
         """Augments an image ``(H, W, C)`` or a batch ``(N, H, W, C)`` (``float32`` or
         ``uint8``; other dtypes are converted to ``float32``) and returns ``float32``.
 
@@ -136,10 +137,19 @@ class Pipeline:
         ``"rel_yxyx"``; ``bbox_labels``: one int each, default their index) for a single
         image, returns albumentations' dict ``{"image", "mask", "bboxes", "bbox_labels"}``:
         geometric layers move them, colour layers leave them.
+
+        With ``keypoints`` (``(k, 2)`` points ``(x, y)`` in pixel corners: albumentations'
+        pixel indices plus 0.5; ``keypoint_labels``: one int each, default their index),
+        the dict also holds ``"keypoints"`` and ``"keypoint_labels"``. Each layer moves
+        them by its exact geometry; points that leave the image (or land on its fill) are
+        left out, as albumentations' ``remove_invisible=True`` does, or with
+        ``remove_invisible=False`` kept with ``"keypoint_visible"`` flags.
         """
         at = (_seed("seed", seed), _seed("epoch", epoch), _seed("index", index))
-        if masks is not None or bboxes is not None:
-            return self._sample(images, None, at, masks, bboxes, bbox_labels, bbox_format)
+        points = _keypoints(keypoints, keypoint_labels, remove_invisible)
+        if masks is not None or bboxes is not None or points is not None:
+            return self._sample(images, None, at, masks, (bboxes, bbox_labels, bbox_format),
+                                points)
         out, mixed = self._native.call(_pixels(images), *at, _labels(labels))
         return out if labels is None else (out, mixed)
 
@@ -157,21 +167,24 @@ class Pipeline:
         return json.loads(self._native.draw(_Shape(shape), *at))
 
     def apply(self, images, params, *, labels=None, masks=None, bboxes=None, bbox_labels=None,
-              bbox_format="xyxy"):
+              bbox_format="xyxy", keypoints=None, keypoint_labels=None, remove_invisible=True):
         """Applies ``params`` (from ``draw``, possibly stored or edited) to the images;
         returns what ``__call__`` returns."""
         text = json.dumps(params)
-        if masks is not None or bboxes is not None:
-            return self._sample(images, text, (0, 0, 0), masks, bboxes, bbox_labels, bbox_format)
+        points = _keypoints(keypoints, keypoint_labels, remove_invisible)
+        if masks is not None or bboxes is not None or points is not None:
+            return self._sample(images, text, (0, 0, 0), masks, (bboxes, bbox_labels, bbox_format),
+                                points)
         out, mixed = self._native.apply(_pixels(images), text, _labels(labels))
         return out if labels is None else (out, mixed)
 
-    def _sample(self, image, params, at, masks, bboxes, bbox_labels, bbox_format):
-        """One image with its mask and/or boxes, albumentations' dict out."""
+    def _sample(self, image, params, at, masks, boxes, points):
+        """One image with its mask, boxes and/or keypoints, albumentations' dict out."""
+        bboxes, bbox_labels, bbox_format = boxes
         image = np.asarray(image, dtype=np.float32)
         if image.ndim != 3:
             raise ValueError(
-                f"invalid `images`: got shape {image.shape}; masks and bboxes go with one "
+                f"invalid `images`: got shape {image.shape}; masks, bboxes and keypoints go with one "
                 "image (H, W, C)"
             )
         mask, flat = None, False
@@ -189,13 +202,40 @@ class Pipeline:
                 )
             ids = list(range(len(rows))) if bbox_labels is None else [int(v) for v in bbox_labels]
             boxes = (rows, ids, str(bbox_format))
-        out, mask_out, boxes_out, ids_out = self._native.sample(image, params, *at, mask, boxes)
+        xy = None if points is None else points[0]
+        out, mask_out, boxes_out, ids_out, moved = self._native.sample(
+            image, params, *at, mask, boxes, xy
+        )
         result = {"image": out}
         if mask_out is not None:
             result["mask"] = mask_out[..., 0] if flat else mask_out
         if boxes_out is not None:
             result["bboxes"], result["bbox_labels"] = boxes_out, np.asarray(ids_out, np.int64)
+        if moved is not None:
+            _, ids, remove_invisible = points
+            xy, visible = moved[0], np.asarray(moved[1], dtype=bool)
+            keep = visible if remove_invisible else np.ones(len(visible), dtype=bool)
+            result["keypoints"] = xy[keep]
+            result["keypoint_labels"] = ids[keep]
+            if not remove_invisible:
+                result["keypoint_visible"] = visible
         return result
+
+
+def _keypoints(keypoints, labels, remove_invisible):
+    """``(points (k, 2) float32, labels (k,) int64, remove_invisible)``, or ``None``."""
+    if keypoints is None:
+        return None
+    xy = np.asarray(keypoints, dtype=np.float32)
+    xy = xy.reshape(0, 2) if xy.size == 0 else xy
+    if xy.ndim != 2 or xy.shape[1] != 2:
+        raise ValueError(f"invalid `keypoints`: got shape {xy.shape}; expected (k, 2) points (x, y)")
+    ids = np.arange(len(xy)) if labels is None else np.asarray(labels, dtype=np.int64).reshape(-1)
+    if len(ids) != len(xy):
+        raise ValueError(
+            f"invalid `keypoint_labels`: got {len(ids)} labels; expected one per keypoint ({len(xy)})"
+        )
+    return np.ascontiguousarray(xy), ids.astype(np.int64), bool(remove_invisible)
 
 
 class _Shape:

@@ -272,7 +272,8 @@ class ImageDataGenerator:
         A last batch layer (``MixUp``, ``CutMix``) runs on each batch and mixes ``y``
         (``(N, num_classes)`` labels), drawing from ``(seed, epoch, batch index)`` (times
         ``num_shards`` plus ``shard_index`` when sharded). ``masks`` and ``bboxes`` move
-        through the pipeline with their images (``keypoints`` are refused with a pipeline);
+        through the pipeline with their images, and so do ``keypoints`` (each layer's exact
+        geometry; those that leave the image or land on its fill are invisible);
         ``flow_from_directory`` and ``flow_from_dataframe`` take ``pipeline`` too (a pipeline
         that crops or resizes reads each file at its stored size: one resampling pass).
 

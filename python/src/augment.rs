@@ -4,7 +4,8 @@
 //! check is the library's, its errors named after the layer and the argument.
 
 use augflow::augment::{
-    Augment, BoxFormat, Boxes, CutMix, CutMixParams, MixUp, MixUpParams, Op, Params, Sample,
+    Augment, BoxFormat, Boxes, CutMix, CutMixParams, Keypoints, MixUp, MixUpParams, Op, Params,
+    Sample,
 };
 use augflow::rng::{SampleRng, Stream, sample_rng, stream_rng};
 use augflow::transform::Pixel;
@@ -432,12 +433,14 @@ impl PyAugment {
 /// Boxes from Python: `(k, 4)` float32 in a Keras box format, one int label each.
 type PyBoxes<'py> = (PyReadonlyArray2<'py, f32>, Vec<i32>, String);
 
-/// `sample`'s result: the image, the mask, the boxes and their labels.
+/// `sample`'s result: the image, the mask, the boxes and their labels, the keypoints
+/// `(k, 2)` and whether each still shows the image.
 type SampleOut = (
     Py<PyAny>,
     Option<Py<PyAny>>,
     Option<Py<PyAny>>,
     Option<Vec<i32>>,
+    Option<(Py<PyAny>, Vec<bool>)>,
 );
 
 #[pymethods]
@@ -512,9 +515,10 @@ impl PyAugment {
         self.run_any(x, Some(params), [0, 0, 0], labels)
     }
 
-    /// One float32 `(H, W, C)` image with a class-id mask `(H, W, K)` and/or boxes, drawn
-    /// from `(seed, epoch, index)` or given `params`: `(image, mask, boxes, box labels)`.
-    #[pyo3(signature = (x, params, seed, epoch, index, mask=None, boxes=None))]
+    /// One float32 `(H, W, C)` image with a class-id mask `(H, W, K)`, boxes and/or
+    /// keypoints `(k, 2)`, drawn from `(seed, epoch, index)` or given `params`: `(image,
+    /// mask, boxes, box labels, (keypoints, visible))`.
+    #[pyo3(signature = (x, params, seed, epoch, index, mask=None, boxes=None, keypoints=None))]
     #[allow(clippy::too_many_arguments)]
     fn sample(
         &self,
@@ -526,6 +530,7 @@ impl PyAugment {
         index: u64,
         mask: Option<PyReadonlyArray3<'_, i32>>,
         boxes: Option<PyBoxes<'_>>,
+        keypoints: Option<PyReadonlyArray2<'_, f32>>,
     ) -> PyResult<SampleOut> {
         if self.batch.is_some() {
             let what = "a pipeline without a batch layer (MixUp, CutMix mix batches)";
@@ -552,6 +557,22 @@ impl PyAugment {
                 .collect();
             sample = sample.with_boxes(Boxes::new(format, rows, labels).map_err(err)?);
         }
+        if let Some(k) = keypoints {
+            if k.shape()[1] != 2 {
+                return Err(invalid(
+                    "keypoints",
+                    shape_of(k.as_any()),
+                    "(k, 2) points (x, y)",
+                ));
+            }
+            let xy: Vec<[f32; 2]> = k
+                .as_array()
+                .rows()
+                .into_iter()
+                .map(|r| [r[0], r[1]])
+                .collect();
+            sample = sample.with_keypoints(Keypoints::new(xy).map_err(err)?);
+        }
         let draw = match params {
             Some(json) => self.parse_draw(json, 1, false)?,
             None => self
@@ -572,6 +593,15 @@ impl PyAugment {
             }
             None => (None, None),
         };
-        Ok((owned_to_numpy(py, out.image), mask, boxes, labels))
+        let points = match out.keypoints {
+            Some(k) => {
+                let flat: Vec<f32> = k.xy.iter().flatten().copied().collect();
+                let arr = Array2::from_shape_vec((k.xy.len(), 2), flat)
+                    .map_err(|e| invalid("keypoints", e, "(k, 2) points"))?;
+                Some((owned_to_numpy(py, arr), k.visible))
+            }
+            None => None,
+        };
+        Ok((owned_to_numpy(py, out.image), mask, boxes, labels, points))
     }
 }

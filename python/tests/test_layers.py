@@ -300,6 +300,53 @@ def test_masks_and_boxes_move_with_a_flip():
     assert 0 < flipped < 8
 
 
+def test_keypoints_land_on_their_bright_pixel_and_flips_mirror_them_exactly():
+    pipe = layers.Pipeline([layers.RandomFlip("horizontal_and_vertical"),
+                            layers.RandomRotation(0.1, fill_mode="constant"),
+                            layers.RandomResizedCrop((20, 24), scale=(0.6, 1.0))])
+    h, w = 26, 30
+    kept = 0
+    for seed in range(12):
+        x, y = 6 + seed, 5 + seed // 2
+        image = np.zeros((h, w, 1), np.float32)
+        image[y, x] = 255
+        out = pipe(image, seed=seed, keypoints=[[x + 0.5, y + 0.5], [-3, 2]],
+                   keypoint_labels=[40 + seed, 9], remove_invisible=False)
+        assert out["keypoint_labels"].tolist() == [40 + seed, 9]
+        assert out["keypoint_visible"][1] == False  # noqa: E712 (started outside)
+        dropped = pipe(image, seed=seed, keypoints=[[x + 0.5, y + 0.5], [-3, 2]])
+        if not out["keypoint_visible"][0]:
+            assert len(dropped["keypoints"]) == 0
+            continue
+        kept += 1
+        np.testing.assert_array_equal(dropped["keypoints"], out["keypoints"][:1])
+        r, c = np.unravel_index(np.argmax(out["image"][..., 0]), (20, 24))
+        np.testing.assert_allclose(out["keypoints"][0], [c + 0.5, r + 0.5], atol=1.0)
+    assert kept > 6
+    flip = layers.Pipeline([layers.RandomFlip("horizontal_and_vertical")])
+    point = np.array([[3.25, 7.5]], np.float32)
+    for seed in range(6):
+        moved = flip(np.zeros((10, 16, 3), np.float32), seed=seed, keypoints=point)["keypoints"]
+        assert moved.tolist() in ([[3.25, 7.5]], [[16 - 3.25, 10 - 7.5]])
+    with pytest.raises(ValueError, match="keypoint_labels"):
+        flip(np.zeros((4, 4, 3), np.float32), seed=0, keypoints=point, keypoint_labels=[1, 2])
+
+
+def test_flow_moves_keypoints_through_a_pipeline(images):
+    pipe = layers.Pipeline([layers.RandomFlip("horizontal"), layers.RandomResizedCrop((6, 5))])
+    points = [[[2.5, 3.5], [40.0, 1.0]]] * len(images)
+    it = augflow.ImageDataGenerator().flow(images, batch_size=8, shuffle=False, seed=4,
+                                           keypoints=points, remove_invisible=False,
+                                           pipeline=pipe)
+    xb, t = it[0]
+    assert xb.shape == (8, 6, 5, 3)
+    for j in range(8):  # the iterator and the Python call move each point alike
+        one = pipe(images[j], seed=4, index=j, keypoints=points[j], remove_invisible=False)
+        np.testing.assert_array_equal(t["keypoints"][j], one["keypoints"])
+        np.testing.assert_array_equal(t["keypoint_visible"][j], one["keypoint_visible"])
+        assert not t["keypoint_visible"][j][1]
+
+
 def test_flow_with_a_pipeline_serves_the_pipeline_output_for_each_sample(images):
     pipe = layers.Pipeline([layers.RandomResizedCrop((6, 5)), layers.RandomFlip(),
                             layers.RandomContrast(0.3)])

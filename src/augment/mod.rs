@@ -41,9 +41,9 @@ pub use config::{
     RandomSharpness, Rescaling, Scalars, Size, Solarization,
 };
 pub use geometry::{
-    BoxFormat, Boxes, CenterCrop, ElasticNoise, Fill, FlipMode, Homography, Kernel, RandomCrop,
-    RandomElasticTransform, RandomFlip, RandomPerspective, RandomResizedCrop, RandomRotation,
-    RandomShear, RandomTranslation, RandomZoom, Resizing, resample_passes,
+    BoxFormat, Boxes, CenterCrop, ElasticNoise, Fill, FlipMode, Homography, Kernel, Keypoints,
+    RandomCrop, RandomElasticTransform, RandomFlip, RandomPerspective, RandomResizedCrop,
+    RandomRotation, RandomShear, RandomTranslation, RandomZoom, Resizing, resample_passes,
 };
 pub use hsv::{hsv_to_rgb, rgb_to_hsv};
 pub use mix::{CutMix, CutMixParams, MixUp, MixUpParams};

@@ -9,7 +9,7 @@ use ndarray::{Array3, ArrayView3};
 use super::config::Op;
 use super::engine::{PixelOp, flush, is_pointwise, pointwise, stage};
 use super::geometry::{
-    BoxFormat, Boxes, Displacement, RandomElasticTransform, Resample, Step, fuse,
+    BoxFormat, Boxes, Displacement, Keypoints, RandomElasticTransform, Resample, Step, fuse,
 };
 use super::params::Params;
 use super::pipeline::Augment;
@@ -18,7 +18,8 @@ use crate::transform::Pixel;
 use crate::{Error, Result};
 
 /// One image `(H, W, C)` float32, with an optional segmentation mask `(H, W, K)` of class
-/// ids and optional boxes. Geometric ops move all three; colour ops touch the image only.
+/// ids, optional boxes and optional keypoints. Geometric ops move all four; colour ops
+/// touch the image only.
 ///
 /// ```
 /// use augflow::augment::{Boxes, BoxFormat, Sample};
@@ -38,6 +39,8 @@ pub struct Sample {
     pub mask: Option<Array3<i32>>,
     /// Boxes and their classes.
     pub boxes: Option<Boxes>,
+    /// Keypoints, moved by each op's exact geometry.
+    pub keypoints: Option<Keypoints>,
 }
 
 impl Sample {
@@ -52,6 +55,7 @@ impl Sample {
             image,
             mask: None,
             boxes: None,
+            keypoints: None,
         }
     }
 
@@ -90,10 +94,39 @@ impl Sample {
         self.boxes = Some(boxes);
         self
     }
+
+    /// Adds keypoints; those outside the image are invisible from the start.
+    ///
+    /// ```
+    /// use augflow::augment::{Keypoints, Sample};
+    /// let k = Keypoints::new(vec![[1.5, 0.5], [3.0, 0.5]])?;
+    /// let s = Sample::new(ndarray::Array3::zeros((2, 3, 1))).with_keypoints(k);
+    /// assert_eq!(s.keypoints.unwrap().visible, vec![true, false]);
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
+    pub fn with_keypoints(mut self, mut keypoints: Keypoints) -> Sample {
+        let (h, w, _) = self.image.dim();
+        keypoints.clip_to([h, w]);
+        self.keypoints = Some(keypoints);
+        self
+    }
 }
 
-/// An image after a pipeline, with its mask's values and its boxes.
-pub(crate) type Transformed = (Array3<f32>, Option<Array3<f32>>, Option<Boxes>);
+/// What moves with the image through a pipeline: the mask's values, boxes and keypoints.
+struct Targets {
+    mask: Option<Pixels>,
+    boxes: Option<Boxes>,
+    points: Option<Keypoints>,
+}
+
+/// An image after a pipeline, with its mask's values, its boxes and its keypoints.
+#[derive(Debug)]
+pub(crate) struct Transformed {
+    pub(crate) image: Array3<f32>,
+    pub(crate) mask: Option<Array3<f32>>,
+    pub(crate) boxes: Option<Boxes>,
+    pub(crate) points: Option<Keypoints>,
+}
 
 /// Row-major pixels and their `(H, W, C)` shape.
 struct Pixels {
@@ -212,14 +245,15 @@ impl<T: Pixel> Image<'_, T> {
 }
 
 /// Resamples the image (and mask) once through the fused `steps`, running the element-wise
-/// ops `post` on each output row as it is written; then empties both.
+/// ops `post` on each output row as it is written; then empties both. Keypoints (already
+/// moved op by op) that fall outside the output turn invisible.
 fn resample<T: Pixel>(
     steps: &mut Vec<Step>,
     post: &mut Vec<PixelOp>,
     image: &mut Image<'_, T>,
-    mask: &mut Option<Pixels>,
+    targets: &mut Targets,
 ) {
-    resample_displaced(steps, None, post, image, mask);
+    resample_displaced(steps, None, post, image, targets);
 }
 
 /// [`resample`], the output pixels first displaced by `field` (an elastic transform that
@@ -229,7 +263,7 @@ fn resample_displaced<T: Pixel>(
     field: Option<Arc<Displacement>>,
     post: &mut Vec<PixelOp>,
     image: &mut Image<'_, T>,
-    mask: &mut Option<Pixels>,
+    targets: &mut Targets,
 ) {
     if steps.is_empty() {
         return;
@@ -248,10 +282,16 @@ fn resample_displaced<T: Pixel>(
         data,
         shape: [plan.out[0], plan.out[1], c],
     });
-    if let Some(m) = mask.as_mut() {
+    if let Some(m) = targets.mask.as_mut() {
         let plan = plan.for_mask();
         m.data = plan.run(&m.data, m.shape, &[]);
         m.shape = [plan.out[0], plan.out[1], m.shape[2]];
+    }
+    if let Some(k) = targets.points.as_mut() {
+        if let Some(field) = &plan.field {
+            k.follow_field(field, plan.out);
+        }
+        k.clip_to(plan.out);
     }
     steps.clear();
 }
@@ -272,14 +312,14 @@ impl Chain<'_> {
         o: &RandomElasticTransform,
         p: &Params,
         image: &mut Image<'_, T>,
-        mask: &mut Option<Pixels>,
+        targets: &mut Targets,
     ) -> Result<()> {
         let shape = image.shape();
         let size = self.steps.last().map_or([shape[0], shape[1]], |s| s.out);
         let warp = o.warp(p, size)?;
         // Element-wise ops between the chain and the field end the chain first.
         if !self.post.is_empty() {
-            resample(self.steps, self.post, image, mask);
+            resample(self.steps, self.post, image, targets);
         }
         if !self.pending.is_empty() {
             let px = image.own();
@@ -296,7 +336,7 @@ impl Chain<'_> {
                     .is_some_and(|s| s.antialias);
                 self.steps.push(step);
                 self.post.push(o.clip());
-                resample_displaced(self.steps, Some(field), self.post, image, mask);
+                resample_displaced(self.steps, Some(field), self.post, image, targets);
             }
             None if self.steps.is_empty() => self.pending.push(o.clip()),
             None => self.post.push(o.clip()),
@@ -351,27 +391,36 @@ impl Augment {
     /// ```
     pub fn transform(&self, params: &[Params], sample: Sample) -> Result<Sample> {
         self.check_params(params)?;
-        let Sample { image, mask, boxes } = sample;
+        let Sample {
+            image,
+            mask,
+            boxes,
+            keypoints,
+        } = sample;
         let image = Image::<f32>::Own(Pixels::from_image(image));
-        let mask = mask.map(|m| Pixels::new(m, |v| v as f32));
-        let (image, mask, boxes) = self.transform_image(params, image, mask, boxes)?;
+        let targets = Targets {
+            mask: mask.map(|m| Pixels::new(m, |v| v as f32)),
+            boxes,
+            points: keypoints,
+        };
+        let (image, t) = self.transform_image(params, image, targets)?;
         Ok(Sample {
             image: image.into_image()?,
-            mask: mask.map(|m| m.into_array(|v| v as i32)).transpose()?,
-            boxes,
+            mask: t.mask.map(|m| m.into_array(|v| v as i32)).transpose()?,
+            boxes: t.boxes,
+            keypoints: t.points,
         })
     }
 
     /// [`transform`](Self::transform) of an image read in its own pixel type (a pipeline
     /// that starts with a geometric chain never widens the whole source to `f32`, only the
     /// chain's output), with an `(H, W, K)` mask of any values (nearest sampling copies
-    /// them, so `u16` ids and soft `f32` masks keep their values) and boxes.
+    /// them, so `u16` ids and soft `f32` masks keep their values), boxes and keypoints.
     pub(crate) fn transform_view_with<T: Pixel>(
         &self,
         params: &[Params],
         image: ArrayView3<'_, T>,
-        mask: Option<Array3<f32>>,
-        boxes: Option<Boxes>,
+        (mask, boxes, points): (Option<Array3<f32>>, Option<Boxes>, Option<Keypoints>),
     ) -> Result<Transformed> {
         self.check_params(params)?;
         let (h, w, c) = image.dim();
@@ -383,14 +432,18 @@ impl Augment {
                 standard.as_slice().unwrap_or(&[])
             }
         };
-        let mask = mask.map(Pixels::from_image);
-        let (image, mask, boxes) =
-            self.transform_image(params, Image::Source(src, [h, w, c]), mask, boxes)?;
-        Ok((
-            image.into_image()?,
-            mask.map(Pixels::into_image).transpose()?,
+        let targets = Targets {
+            mask: mask.map(Pixels::from_image),
             boxes,
-        ))
+            points,
+        };
+        let (image, t) = self.transform_image(params, Image::Source(src, [h, w, c]), targets)?;
+        Ok(Transformed {
+            image: image.into_image()?,
+            mask: t.mask.map(Pixels::into_image).transpose()?,
+            boxes: t.boxes,
+            points: t.points,
+        })
     }
 
     fn check_params(&self, params: &[Params]) -> Result<()> {
@@ -410,9 +463,8 @@ impl Augment {
         &self,
         params: &[Params],
         mut image: Image<'_, T>,
-        mut mask: Option<Pixels>,
-        mut boxes: Option<Boxes>,
-    ) -> Result<(Pixels, Option<Pixels>, Option<Boxes>)> {
+        mut targets: Targets,
+    ) -> Result<(Pixels, Targets)> {
         let (mut steps, mut pending): (Vec<Step>, _) = (Vec::new(), Vec::new());
         // Element-wise ops right after a geometric chain, run as its pixels are written.
         let mut post = Vec::new();
@@ -425,21 +477,24 @@ impl Augment {
                     post: &mut post,
                     pending: &mut pending,
                 };
-                chain.end_with_field(o, p, &mut image, &mut mask)?;
+                chain.end_with_field(o, p, &mut image, &mut targets)?;
             } else if let Op::AugMix(m) = op {
-                resample(&mut steps, &mut post, &mut image, &mut mask);
+                resample(&mut steps, &mut post, &mut image, &mut targets);
                 let px = image.own();
                 flush(&mut pending, &mut px.data, px.shape[2]);
                 px.data = m.mix(p, &px.data, px.shape)?;
             } else if op.is_geometric() {
                 let size = steps.last().map_or([shape[0], shape[1]], |s| s.out);
                 let step = op.step(p, size)?;
-                if let Some(b) = boxes.as_mut() {
+                if let Some(b) = targets.boxes.as_mut() {
                     move_boxes(op, p, b, size)?;
+                }
+                if let Some(k) = targets.points.as_mut() {
+                    k.follow(&step.map);
                 }
                 // Element-wise ops between two geometric ops end the first chain.
                 if !post.is_empty() {
-                    resample(&mut steps, &mut post, &mut image, &mut mask);
+                    resample(&mut steps, &mut post, &mut image, &mut targets);
                 }
                 if !pending.is_empty() {
                     let px = image.own();
@@ -449,18 +504,18 @@ impl Augment {
             } else if !steps.is_empty() && is_pointwise(op) {
                 post.extend(pointwise(op, p, shape[2])?);
             } else {
-                resample(&mut steps, &mut post, &mut image, &mut mask);
+                resample(&mut steps, &mut post, &mut image, &mut targets);
                 let px = image.own();
                 stage(op, p, &mut px.data, px.shape, &mut pending)?;
             }
         }
-        resample(&mut steps, &mut post, &mut image, &mut mask);
+        resample(&mut steps, &mut post, &mut image, &mut targets);
         let px = image.own();
         flush(&mut pending, &mut px.data, px.shape[2]);
         let Image::Own(px) = image else {
             unreachable!("owned above")
         };
-        Ok((px, mask, boxes))
+        Ok((px, targets))
     }
 
     /// Draws for sample `index` of epoch `epoch` from
@@ -511,7 +566,11 @@ mod tests {
         });
         for i in 0..8 {
             let params = aug.draw(&mut sample_rng(3, 0, i), [37, 45, 3]).unwrap();
-            let view = |v| aug.transform_view_with(&params, v, None, None).unwrap().0;
+            let view = |v| {
+                aug.transform_view_with(&params, v, (None, None, None))
+                    .unwrap()
+                    .image
+            };
             let direct = view(image.view());
             let widened = aug
                 .transform(&params, Sample::new(image.mapv(f32::from)))

@@ -103,8 +103,10 @@ impl<S, O> IteratorBuilder<S, O> {
     /// size, in their own dtype; boxes by Keras 3's rules (an op's `bounding_box_format`, if
     /// set, must be `xyxy`), then clipped and thresholded by the
     /// [`box_options`](Self::box_options). A sample with targets is read at `target_size`
-    /// (where its targets are given), even when the pipeline sets the size. Keypoints are
-    /// refused with a pipeline (an error naming them when a sample has them).
+    /// (where its targets are given), even when the pipeline sets the size. Keypoints move
+    /// by each op's exact geometry (an elastic field included); those that leave the image
+    /// or land on fill are dropped or marked invisible, as
+    /// [`outside_points`](Self::outside_points) says.
     ///
     /// ```
     /// use augflow::augment::Augment;

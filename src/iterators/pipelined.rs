@@ -1,8 +1,8 @@
 //! One sample of an iterator with an augmentation pipeline
 //! ([`IteratorBuilder::pipeline`](super::IteratorBuilder::pipeline)): the generator's
 //! transform (skipped when it is the identity), then the pipeline, both drawn from the
-//! sample's stream, written into the batch slot, with the sample's mask and boxes moved
-//! through both.
+//! sample's stream, written into the batch slot, with the sample's mask, boxes and
+//! keypoints moved through both.
 
 use std::mem::MaybeUninit;
 
@@ -10,10 +10,12 @@ use ndarray::{Array2, Array3, ArrayView2, ArrayView3};
 
 use super::targets::{MaskSlot, SampleTargets, labels_of, missing_mask, write_into_slot};
 use super::{BatchElement, BatchOptions, BatchSource};
-use crate::augment::{Augment, BoxFormat as KerasBoxFormat, Boxes, Transformed};
+use crate::augment::{Augment, BoxFormat as KerasBoxFormat, Boxes, Keypoints, Transformed};
 use crate::generator::ImageDataGenerator;
 use crate::rng::{SampleRng, sample_rng};
-use crate::targets::{BoxOptions, PointMap, SampleMask, transform_boxes};
+use crate::targets::{
+    BoxOptions, OutsidePoints, PointMap, SampleMask, transform_boxes, transform_keypoints,
+};
 use crate::transform::{DataFormat, Geometry, Pixel, TransformParams};
 use crate::{Error, Result};
 
@@ -29,9 +31,11 @@ pub(super) struct Draws {
 /// Loads sample `i`, runs the generator's transform and `aug` on it and writes the result,
 /// of `shape` (channels last), into `out`; its mask goes the same way (nearest sampling)
 /// into `slot` when the batch has one, its boxes by Keras' rules then `options`' clip and
-/// thresholds. A pipeline that sets the output size takes the image as the source stores
-/// it (a file is not resized to `target_size` first), unless the sample has a mask or
-/// boxes: those are given at `target_size`, so the image is read there too.
+/// thresholds, its keypoints by each op's exact geometry (those that leave the image, or
+/// land on fill, dropped or marked invisible as `options` say). A pipeline that sets the
+/// output size takes the image as the source stores it (a file is not resized to
+/// `target_size` first), unless the sample has targets: those are given at `target_size`,
+/// so the image is read there too.
 pub(super) fn pipeline_sample<S: BatchSource, O: BatchElement>(
     source: &S,
     datagen: &ImageDataGenerator,
@@ -41,12 +45,13 @@ pub(super) fn pipeline_sample<S: BatchSource, O: BatchElement>(
     shape: [usize; 3],
     out: &mut [MaybeUninit<O>],
 ) -> Result<SampleTargets> {
-    refuse_keypoints(source, i)?;
     let targets = Targets {
         i,
         mask: source.mask(i)?,
         boxes: source.boxes(i)?,
+        points: source.keypoints(i),
         options: &options.box_options,
+        outside: options.outside_points,
         mask_cval: options.mask_cval,
     };
     if targets.mask.is_none() && slot.is_some() {
@@ -57,15 +62,20 @@ pub(super) fn pipeline_sample<S: BatchSource, O: BatchElement>(
         let (h, w, _) = image.dim();
         if datagen.is_identity() {
             // Read in the source's own type: a leading crop or resize widens only its output.
-            let (mask, boxes) = targets.before_pipeline([h, w], None)?;
-            return run_pipeline(aug, &mut rng, image, mask, boxes);
+            let moving = targets.before_pipeline([h, w], None)?;
+            return run_pipeline(aug, &mut rng, image, moving);
         }
         let (staged, params) = generator_pass(datagen, image, &mut rng, draws.augment)?;
-        let (mask, boxes) = targets.before_pipeline([h, w], Some((datagen, &params)))?;
-        run_pipeline(aug, &mut rng, staged.view(), mask, boxes)
+        let moving = targets.before_pipeline([h, w], Some((datagen, &params)))?;
+        run_pipeline(aug, &mut rng, staged.view(), moving)
     };
-    let has_targets = targets.mask.is_some() || targets.boxes.is_some();
-    let (image, mask, boxes) = match aug.fixed_size() {
+    let has_targets = targets.mask.is_some() || targets.boxes.is_some() || targets.points.is_some();
+    let Transformed {
+        image,
+        mask,
+        boxes,
+        points,
+    } = match aug.fixed_size() {
         Some(_) if !has_targets => source.with_stored_image(i, scratch, run)?,
         _ => source.with_image(i, DataFormat::ChannelsLast, scratch, run)?,
     };
@@ -82,21 +92,23 @@ pub(super) fn pipeline_sample<S: BatchSource, O: BatchElement>(
         boxes: boxes
             .map(|b| targets.after_pipeline(&b, [shape[0], shape[1]]))
             .transpose()?,
-        points: None,
+        points: points.map(|k| targets.points_after_pipeline(k)),
     })
 }
+
+/// A sample's mask values, boxes and keypoints on their way into a pipeline.
+type Moving = (Option<Array3<f32>>, Option<Boxes>, Option<Keypoints>);
 
 /// Draws `aug`'s parameters for `image` and runs it on the image and its targets.
 fn run_pipeline<T: Pixel>(
     aug: &Augment,
     rng: &mut SampleRng,
     image: ArrayView3<'_, T>,
-    mask: Option<Array3<f32>>,
-    boxes: Option<Boxes>,
+    moving: Moving,
 ) -> Result<Transformed> {
     let (h, w, c) = image.dim();
     let params = aug.draw(rng, [h, w, c])?;
-    aug.transform_view_with(&params, image, mask, boxes)
+    aug.transform_view_with(&params, image, moving)
 }
 
 /// The generator's transform of `image`, in `f32`, and the parameters it drew.
@@ -126,16 +138,43 @@ struct Targets<'a, 's> {
     i: usize,
     mask: Option<SampleMask<'s>>,
     boxes: Option<(ArrayView2<'s, f32>, &'s [i64])>,
+    points: Option<(ArrayView2<'s, f32>, &'s [i64])>,
     options: &'a BoxOptions,
+    outside: OutsidePoints,
     mask_cval: f64,
 }
 
 impl Targets<'_, '_> {
-    /// The mask's values and the boxes (pixel corners, each labelled with its row) the
-    /// pipeline moves, after the generator's `params` when it ran: the mask as
+    /// The mask's values, the boxes (pixel corners, each labelled with its row) and the
+    /// keypoints the pipeline moves, after the generator's `params` when it ran: the mask as
     /// [`move_targets`](super::targets::move_targets) warps it, the boxes moved, clipped and
-    /// thresholded as there. Errors name `mask` when the mask is not of the image's size.
+    /// thresholded as there, every keypoint moved (those it sent off the image invisible).
+    /// Errors name `mask` when the mask is not of the image's size.
     fn before_pipeline(
+        &self,
+        [h, w]: [usize; 2],
+        generator: Option<(&ImageDataGenerator, &TransformParams)>,
+    ) -> Result<Moving> {
+        let points = self.points.map(|(p, _)| {
+            let map = generator.map(|(d, params)| PointMap::new(params, h, w, d.geometry()));
+            let identity = || PointMap::new(&TransformParams::default(), h, w, Geometry::Corrected);
+            let moved = transform_keypoints(
+                p,
+                map.unwrap_or_else(identity).as_ref(),
+                OutsidePoints::MarkInvisible,
+            );
+            let xy = moved.xy.outer_iter().map(|r| [r[0], r[1]]).collect();
+            Keypoints {
+                xy,
+                visible: moved.visible,
+            }
+        });
+        let (mask, boxes) = self.mask_and_boxes([h, w], generator)?;
+        Ok((mask, boxes, points))
+    }
+
+    /// The mask and boxes of [`before_pipeline`](Self::before_pipeline).
+    fn mask_and_boxes(
         &self,
         [h, w]: [usize; 2],
         generator: Option<(&ImageDataGenerator, &TransformParams)>,
@@ -206,6 +245,23 @@ impl Targets<'_, '_> {
         Ok((boxes, labels_of(&kept, &rows)))
     }
 
+    /// The keypoints the pipeline moved, with their labels and visibility: those that left
+    /// the image or landed on fill are dropped, or kept and marked invisible.
+    fn points_after_pipeline(&self, moved: Keypoints) -> (Array2<f32>, Vec<i64>, Vec<bool>) {
+        let labels = self.points.map_or(&[][..], |(_, l)| l);
+        let keep = |v: bool| v || self.outside == OutsidePoints::MarkInvisible;
+        let (mut xy, mut kept, mut visible) = (Vec::new(), Vec::new(), Vec::new());
+        for ((p, &v), &label) in moved.xy.iter().zip(&moved.visible).zip(labels) {
+            if keep(v) {
+                xy.extend(*p);
+                kept.push(label);
+                visible.push(v);
+            }
+        }
+        let xy = Array2::from_shape_vec((kept.len(), 2), xy).expect("2 values per kept point");
+        (xy, kept, visible)
+    }
+
     /// The moved mask `values` in the mask's dtype: written into the batch's `slot` (then
     /// `None`), or as this sample's `(1, H, W, K)` mask.
     fn write_mask(
@@ -235,20 +291,5 @@ fn row_label(k: usize) -> Result<i32> {
             format!("{k} boxes in one sample"),
             "at most 2^31 boxes a sample",
         )
-    })
-}
-
-/// Refuses a sample with keypoints: [`Sample`](crate::augment::Sample) has none, so a
-/// pipeline cannot move them.
-fn refuse_keypoints<S: BatchSource>(source: &S, i: usize) -> Result<()> {
-    if source.keypoints(i).is_none() {
-        return Ok(());
-    }
-    Err(Error::Unsupported {
-        name: "pipeline",
-        value: format!("an augmentation pipeline with keypoints (sample {i})"),
-        reason: "iterators do not move keypoints through a pipeline (masks and boxes they \
-                 do); use the generator's transform without a pipeline"
-            .into(),
     })
 }

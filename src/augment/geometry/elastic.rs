@@ -124,6 +124,30 @@ impl Displacement {
             y as f64 + f64::from(self.dy[i]),
         )
     }
+
+    /// The largest displacement along either axis, in pixels.
+    pub(crate) fn largest(&self) -> f64 {
+        let max = |f: &[f32]| f.iter().fold(0f32, |a, v| a.max(v.abs()));
+        f64::from(max(&self.dx).max(max(&self.dy)))
+    }
+
+    /// The displacement `(dx, dy)` at point `q` (pixel centres) of an `h × w` field,
+    /// interpolated bilinearly, clamped to the field's edge pixels.
+    pub(crate) fn at(&self, q: [f64; 2], [h, w]: [usize; 2]) -> [f64; 2] {
+        let axis = |v: f64, n: usize| {
+            let v = v.clamp(0.0, (n - 1) as f64);
+            let i = (v.floor() as usize).min(n.saturating_sub(2));
+            (i, (i + 1).min(n - 1), v - i as f64)
+        };
+        let ((x0, x1, fx), (y0, y1, fy)) = (axis(q[0], w), axis(q[1], h));
+        let lerp = |f: &[f32]| {
+            let g = |y: usize, x: usize| f64::from(f[y * w + x]);
+            let top = g(y0, x0) + fx * (g(y0, x1) - g(y0, x0));
+            let bottom = g(y1, x0) + fx * (g(y1, x1) - g(y1, x0));
+            top + fy * (bottom - top)
+        };
+        [lerp(&self.dx), lerp(&self.dy)]
+    }
 }
 
 impl RandomElasticTransform {

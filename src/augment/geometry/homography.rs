@@ -100,6 +100,38 @@ impl Homography {
         self.is_affine() && self.0[0][1] == 0.0 && self.0[1][0] == 0.0
     }
 
+    /// The inverse map (from an op's input point to the output pixel that samples it);
+    /// `None` when the map is singular or not finite.
+    ///
+    /// ```
+    /// use augflow::augment::Homography;
+    /// let m = Homography::affine([2.0, 0.0, 1.0], [0.0, 1.0, -3.0]);
+    /// let (x, y) = m.apply(5.0, 7.0);
+    /// assert_eq!(m.inverse().unwrap().apply(x, y), (5.0, 7.0));
+    /// assert!(Homography::affine([0.0, 0.0, 1.0], [0.0, 1.0, 0.0]).inverse().is_none());
+    /// ```
+    pub fn inverse(&self) -> Option<Homography> {
+        let m = &self.0;
+        let minor = |r0: usize, r1: usize, c0: usize, c1: usize| {
+            m[r0][c0] * m[r1][c1] - m[r0][c1] * m[r1][c0]
+        };
+        let adj = [
+            [minor(1, 2, 1, 2), -minor(0, 2, 1, 2), minor(0, 1, 1, 2)],
+            [-minor(1, 2, 0, 2), minor(0, 2, 0, 2), -minor(0, 1, 0, 2)],
+            [minor(1, 2, 0, 1), -minor(0, 2, 0, 1), minor(0, 1, 0, 1)],
+        ];
+        let det = m[0][0] * adj[0][0] + m[0][1] * adj[1][0] + m[0][2] * adj[2][0];
+        let scale = m.iter().flatten().fold(0f64, |a, v| a.max(v.abs()));
+        if !(det.is_finite() && det.abs() > 1e-12 * scale.powi(3)) {
+            return None;
+        }
+        let mut inv = Homography(adj.map(|row| row.map(|v| v / det)));
+        if m[2] == [0.0, 0.0, 1.0] {
+            inv.0[2] = [0.0, 0.0, 1.0]; // exactly affine, so `apply` skips the division
+        }
+        Some(inv)
+    }
+
     /// The local scale `(|∂source/∂x|, |∂source/∂y|)` of the map at output pixel `(x, y)`:
     /// how many source pixels one output pixel spans along each source axis.
     pub(crate) fn footprint(&self, x: f64, y: f64) -> (f64, f64) {

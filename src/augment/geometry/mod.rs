@@ -29,6 +29,7 @@ mod draw;
 mod elastic;
 mod homography;
 mod layers;
+mod points;
 mod resample;
 mod separable;
 mod steps;
@@ -42,6 +43,7 @@ pub use layers::{
     CenterCrop, FlipMode, RandomCrop, RandomFlip, RandomPerspective, RandomResizedCrop,
     RandomRotation, RandomShear, RandomTranslation, RandomZoom, Resizing,
 };
+pub use points::Keypoints;
 pub(crate) use resample::{Border, Resample};
 pub use resample::{Fill, Kernel, resample_passes};
 pub(crate) use steps::Step;
