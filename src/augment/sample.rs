@@ -397,6 +397,9 @@ impl Augment {
             boxes,
             keypoints,
         } = sample;
+        if let Some(k) = &keypoints {
+            k.check()?;
+        }
         let image = Image::<f32>::Own(Pixels::from_image(image));
         let targets = Targets {
             mask: mask.map(|m| Pixels::new(m, |v| v as f32)),

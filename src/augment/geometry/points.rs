@@ -56,6 +56,28 @@ impl Keypoints {
         Ok(Keypoints { xy, visible })
     }
 
+    /// An error naming `keypoints.visible` unless there is one flag per point.
+    ///
+    /// ```
+    /// use augflow::augment::Keypoints;
+    /// let mut k = Keypoints::new(vec![[1.0, 2.0]])?;
+    /// assert!(k.check().is_ok());
+    /// k.visible.push(true);
+    /// assert!(k.check().is_err());
+    /// # Ok::<(), augflow::Error>(())
+    /// ```
+    pub fn check(&self) -> crate::Result<()> {
+        if self.visible.len() == self.xy.len() {
+            return Ok(());
+        }
+        Err(crate::Error::LengthMismatch {
+            name: "keypoints.visible".into(),
+            got: self.visible.len(),
+            other: "keypoints.xy".into(),
+            expected: self.xy.len(),
+        })
+    }
+
     /// Marks the points outside an `h × w` image invisible.
     pub(crate) fn clip_to(&mut self, [h, w]: [usize; 2]) {
         let (h, w) = (h as f32, w as f32);
