@@ -9,7 +9,7 @@ use augflow::{FillMode, ImageDataGenerator, Sequence};
 use ndarray::{Array2, Array4, Axis, Ix3, array};
 
 mod common;
-use common::{bright_bounds, on_an_edge};
+use common::{bright_bounds, brightest, on_an_edge};
 
 fn pipeline(json: &str) -> Augment {
     Augment::from_json(json).unwrap()
@@ -287,18 +287,17 @@ fn keypoints_follow_their_dots(aug: &Augment, datagens: &[ImageDataGenerator]) -
                     (moved.labels[s][0], moved.visible[s][0]),
                     (50 + i as i64, true)
                 );
-                let image = batch.x.index_axis(Axis(0), s);
-                let (mut best, mut spot) = (0.0_f32, (0, 0));
-                for ((r, c, _), &v) in image.indexed_iter() {
-                    if v > best {
-                        (best, spot) = (v, (r, c));
-                    }
-                }
                 let (px, py) = (moved.points[s][[0, 0]], moved.points[s][[0, 1]]);
-                assert!(
-                    best > 0.0,
-                    "sample {i}: a visible point at ({px}, {py}) on no dot"
+                let spot = brightest(
+                    batch
+                        .x
+                        .index_axis(Axis(0), s)
+                        .into_dimensionality()
+                        .unwrap(),
                 );
+                let Some(spot) = spot else {
+                    panic!("sample {i}: a visible point at ({px}, {py}) on no dot")
+                };
                 kept += 1;
                 let (dx, dy) = (px - (spot.1 as f32 + 0.5), py - (spot.0 as f32 + 0.5));
                 assert!(

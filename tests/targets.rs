@@ -11,7 +11,7 @@ use ndarray::{Array2, Array3};
 use proptest::prelude::*;
 
 mod common;
-use common::{bright_bounds, on_an_edge};
+use common::{bright_bounds, brightest, on_an_edge};
 
 /// Random transforms with shears up to `shear` degrees and zooms in `0.8..1.25`.
 fn params(shear: f64) -> impl Strategy<Value = TransformParams> {
@@ -623,15 +623,9 @@ fn flow_moves_each_keypoint_with_its_image() {
             kept += 1;
             assert_eq!((moved.labels[s][0], moved.visible[s][0]), (i as i64, true));
             let image = batch.x.index_axis(ndarray::Axis(0), s);
-            let (mut best, mut spot) = (0.0_f32, (0, 0));
-            for ((r, c, _), &v) in image.indexed_iter() {
-                if v > best {
-                    (best, spot) = (v, (r, c));
-                }
-            }
-            if best == 0.0 {
+            let Some(spot) = brightest(image.into_dimensionality().unwrap()) else {
                 continue; // the bright pixel fell between samples
-            }
+            };
             let (px, py) = (
                 moved.points[s][[0, 0]] as f64,
                 moved.points[s][[0, 1]] as f64,

@@ -1,7 +1,20 @@
-//! Helpers of the target tests (tests/targets.rs, tests/target_files.rs): where a warped
-//! image shows its bright pixels, and the one-pixel band along an edge of a binary image.
+//! Helpers of the target tests (tests/targets.rs, tests/target_files.rs,
+//! tests/pipeline_targets.rs): where a warped image shows its bright pixels, and the
+//! one-pixel band along an edge of a binary image.
 
-use ndarray::Array3;
+use ndarray::{Array3, ArrayView3};
+
+/// The `(row, column)` of the brightest pixel (the first of equals), `None` when all are 0.
+#[allow(dead_code)] // tests/target_files.rs has no bright dots
+pub fn brightest(img: ArrayView3<'_, f32>) -> Option<(usize, usize)> {
+    let (mut best, mut spot) = (0.0_f32, None);
+    for ((r, c, _), &v) in img.indexed_iter() {
+        if v > best {
+            (best, spot) = (v, Some((r, c)));
+        }
+    }
+    spot
+}
 
 /// The pixel-corner bounds `[x0, y0, x1, y1]` of the pixels above half brightness.
 pub fn bright_bounds(img: &Array3<f32>) -> Option<[f64; 4]> {
