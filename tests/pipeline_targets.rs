@@ -3,7 +3,7 @@
 //! box lands on its rectangle, flips move boxes exactly, and batches do not depend on the
 //! thread count or the order batches are asked for. Keypoints land on their bright pixels.
 
-use augflow::augment::Augment;
+use augflow::augment::{Augment, ElasticNoise, Keypoints, Params, Sample};
 use augflow::targets::{BoxFormat, BoxOptions, OutsidePoints};
 use augflow::{FillMode, ImageDataGenerator, Sequence};
 use ndarray::{Array2, Array4, Axis, Ix3, array};
@@ -371,4 +371,104 @@ fn flips_in_a_pipeline_mirror_keypoints_exactly() {
         }
     }
     assert!(flipped > 0, "no sample flipped");
+}
+
+/// `aug` applied with explicit `params` to a `h × w` one-channel image (all 0) carrying
+/// `points`: their moved places and visibility.
+fn moved_points(
+    aug: &Augment,
+    params: &[Params],
+    [h, w]: [usize; 2],
+    points: Vec<[f32; 2]>,
+) -> (Vec<[f32; 2]>, Vec<bool>) {
+    let sample = Sample::new(ndarray::Array3::zeros((h, w, 1)))
+        .with_keypoints(Keypoints::new(points).unwrap());
+    let k = aug.transform(params, sample).unwrap().keypoints.unwrap();
+    (k.xy, k.visible)
+}
+
+/// Regression (review): a colour op between two geometric ops ends the first chain, whose
+/// pass must judge the points in its own output, not in the next op's.
+#[test]
+fn a_pass_between_geometric_ops_judges_points_in_its_own_output() {
+    let resize = pipeline(
+        r#"[{"class_name": "RandomFlip", "config": {"mode": "horizontal"}},
+            {"class_name": "Rescaling", "config": {"scale": 2.0}},
+            {"class_name": "Resizing", "config": {"height": 8, "width": 20}}]"#,
+    );
+    let params = [
+        Params::RandomFlip { flips: false },
+        Params::Rescaling,
+        Params::Resizing,
+    ];
+    let (xy, visible) = moved_points(&resize, &params, [4, 10], vec![[9.5, 3.5]]);
+    assert_eq!((xy, visible), (vec![[19.0, 7.0]], vec![true]));
+    let there_and_back = pipeline(
+        r#"[{"class_name": "RandomTranslation", "config": {"height_factor": 0.0, "width_factor": 0.5, "fill_mode": "constant"}},
+            {"class_name": "Rescaling", "config": {"scale": 2.0}},
+            {"class_name": "RandomTranslation", "config": {"height_factor": 0.0, "width_factor": 0.5, "fill_mode": "constant"}}]"#,
+    );
+    let shift = |tx| Params::RandomTranslation {
+        translations: [tx, 0.0],
+    };
+    let params = [shift(4.0), Params::Rescaling, shift(-4.0)];
+    let (xy, visible) = moved_points(&there_and_back, &params, [8, 10], vec![[8.5, 5.5]]);
+    assert_eq!(
+        (xy, visible),
+        (vec![[8.5, 5.5]], vec![false]),
+        "it crossed the fill"
+    );
+}
+
+/// Regression (review): the inverse of a crop far into a large image was taken for singular.
+#[test]
+fn a_crop_far_into_a_wide_image_keeps_its_points() {
+    let crop = pipeline(r#"[{"class_name": "RandomCrop", "config": {"height": 2, "width": 100}}]"#);
+    let params = [Params::RandomCrop {
+        h_start: 0,
+        w_start: 10_100,
+    }];
+    let (xy, visible) = moved_points(&crop, &params, [2, 10_300], vec![[10_150.5, 0.5]]);
+    assert_eq!((xy, visible), (vec![[50.5, 0.5]], vec![true]));
+}
+
+/// Regression (review): a uniform elastic shift of 4 pixels shows no output pixel of the
+/// source's first columns, so a point there turns invisible; one further in moves by 4;
+/// an invisible point keeps its own place, shifted.
+#[test]
+fn an_elastic_field_hides_the_points_it_pushes_out() {
+    let elastic = pipeline(
+        r#"[{"class_name": "RandomElasticTransform", "config": {"factor": 1.0, "scale": 1.0, "fill_mode": "constant"}}]"#,
+    );
+    let (h, w) = (20, 40);
+    let params = [Params::RandomElasticTransform {
+        apply_transform: true,
+        distortion_factor: 1.0,
+        noise: ElasticNoise::Fields {
+            noise_dx: vec![1.0; h * w],
+            noise_dy: vec![0.0; h * w],
+        },
+    }];
+    let points = vec![[1.5, 10.5], [20.5, 10.5], [-30.0, 10.5]];
+    let (xy, visible) = moved_points(&elastic, &params, [h, w], points);
+    assert_eq!(visible, [false, true, false]);
+    assert!(
+        (xy[1][0] - 16.5).abs() < 1e-3 && (xy[1][1] - 10.5).abs() < 1e-3,
+        "{xy:?}"
+    );
+    assert!(
+        xy[2][0] < -30.0,
+        "an invisible point keeps its place: {xy:?}"
+    );
+}
+
+/// Regression (review): points set through the public field are judged against the image
+/// even when no op resamples it.
+#[test]
+fn points_outside_the_image_are_invisible_without_a_geometric_op() {
+    let colour = pipeline(r#"[{"class_name": "Rescaling", "config": {"scale": 2.0}}]"#);
+    let mut sample = Sample::new(ndarray::Array3::zeros((4, 4, 1)));
+    sample.keypoints = Some(Keypoints::new(vec![[-5.0, -5.0], [1.0, 1.0]]).unwrap());
+    let out = colour.transform(&[Params::Rescaling], sample).unwrap();
+    assert_eq!(out.keypoints.unwrap().visible, [false, true]);
 }

@@ -397,8 +397,11 @@ impl Augment {
             boxes,
             keypoints,
         } = sample;
-        if let Some(k) = &keypoints {
+        let mut keypoints = keypoints;
+        if let Some(k) = keypoints.as_mut() {
             k.check()?;
+            let (h, w, _) = image.dim();
+            k.clip_to([h, w]);
         }
         let image = Image::<f32>::Own(Pixels::from_image(image));
         let targets = Targets {
@@ -492,9 +495,6 @@ impl Augment {
                 if let Some(b) = targets.boxes.as_mut() {
                     move_boxes(op, p, b, size)?;
                 }
-                if let Some(k) = targets.points.as_mut() {
-                    k.follow(&step.map);
-                }
                 // Element-wise ops between two geometric ops end the first chain.
                 if !post.is_empty() {
                     resample(&mut steps, &mut post, &mut image, &mut targets);
@@ -502,6 +502,10 @@ impl Augment {
                 if !pending.is_empty() {
                     let px = image.own();
                     flush(&mut pending, &mut px.data, shape[2]);
+                }
+                // After the previous chain's pass, which judged the points in its output.
+                if let Some(k) = targets.points.as_mut() {
+                    k.follow(&step.map);
                 }
                 steps.push(step);
             } else if !steps.is_empty() && is_pointwise(op) {

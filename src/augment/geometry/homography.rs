@@ -101,7 +101,7 @@ impl Homography {
     }
 
     /// The inverse map (from an op's input point to the output pixel that samples it);
-    /// `None` when the map is singular or not finite.
+    /// `None` when the determinant is 0 or the inverse is not finite.
     ///
     /// ```
     /// use augflow::augment::Homography;
@@ -109,6 +109,9 @@ impl Homography {
     /// let (x, y) = m.apply(5.0, 7.0);
     /// assert_eq!(m.inverse().unwrap().apply(x, y), (5.0, 7.0));
     /// assert!(Homography::affine([0.0, 0.0, 1.0], [0.0, 1.0, 0.0]).inverse().is_none());
+    /// // A crop far into a large image is no less invertible.
+    /// let far = Homography::translation(-1e5, 3.0).inverse().unwrap();
+    /// assert_eq!(far.apply(0.0, 0.0), (1e5, -3.0));
     /// ```
     pub fn inverse(&self) -> Option<Homography> {
         let m = &self.0;
@@ -121,11 +124,10 @@ impl Homography {
             [minor(1, 2, 0, 1), -minor(0, 2, 0, 1), minor(0, 1, 0, 1)],
         ];
         let det = m[0][0] * adj[0][0] + m[0][1] * adj[1][0] + m[0][2] * adj[2][0];
-        let scale = m.iter().flatten().fold(0f64, |a, v| a.max(v.abs()));
-        if !(det.is_finite() && det.abs() > 1e-12 * scale.powi(3)) {
+        let mut inv = Homography(adj.map(|row| row.map(|v| v / det)));
+        if det == 0.0 || !inv.0.iter().flatten().all(|v| v.is_finite()) {
             return None;
         }
-        let mut inv = Homography(adj.map(|row| row.map(|v| v / det)));
         if m[2] == [0.0, 0.0, 1.0] {
             inv.0[2] = [0.0, 0.0, 1.0]; // exactly affine, so `apply` skips the division
         }

@@ -106,64 +106,80 @@ impl Keypoints {
 
     /// Moves the points through an elastic field over an `h × w` output, where output pixel
     /// `q` samples `q + d(q)`: each lands on the output pixel that shows it most (the
-    /// largest bilinear weight of the point in `q + d(q)`, else the nearest `q + d(q)`),
-    /// searched within the field's largest displacement because a strong draw folds the
-    /// field; then within half a pixel of it, on the `q` with `q + d(q)` nearest to it
-    /// (`d` interpolated bilinearly).
+    /// largest bilinear weight of the point in `q + d(q)`), searched within the field's
+    /// largest displacement because a strong draw folds the field; then within half a
+    /// pixel of it, on the `q` with `q + d(q)` nearest to it (`d` interpolated
+    /// bilinearly). A point no output pixel shows turns invisible; an invisible point moves
+    /// by the field at its place (clamped to the image), as the field's output shows fill
+    /// there anyway.
     pub(crate) fn follow_field(&mut self, field: &Displacement, [h, w]: [usize; 2]) {
         if h == 0 || w == 0 {
             return;
         }
         let reach = field.largest().ceil() + 1.0;
-        let miss = |q: [f64; 2], p: [f64; 2]| {
-            let d = field.at(q, [h, w]);
-            [q[0] + d[0] - p[0], q[1] + d[1] - p[1]]
-        };
-        let span = |v: f64, n: usize| {
-            let lo = (v - reach).floor().clamp(0.0, (n - 1) as f64) as usize;
-            let hi = (v + reach).ceil().clamp(0.0, (n - 1) as f64) as usize;
-            lo..=hi
-        };
-        for pt in &mut self.xy {
+        for (pt, visible) in self.xy.iter_mut().zip(self.visible.iter_mut()) {
             let p = [f64::from(pt[0]) - 0.5, f64::from(pt[1]) - 0.5];
-            let mut best = (f64::NEG_INFINITY, p);
-            for y in span(p[1], h) {
-                for x in span(p[0], w) {
-                    let q = [x as f64, y as f64];
-                    let shows = shown(miss(q, p));
-                    if shows > best.0 {
-                        best = (shows, q);
-                    }
-                }
-            }
-            let grid = best.1;
-            let mut near = (miss(grid, p)[0].hypot(miss(grid, p)[1]), grid);
-            for _ in 0..16 {
-                let d = field.at(near.1, [h, w]);
-                let q = [p[0] - d[0], p[1] - d[1]];
-                let m = miss(q, p);
-                let within = (q[0] - grid[0]).abs() <= 0.5 && (q[1] - grid[1]).abs() <= 0.5;
-                if !(m[0].hypot(m[1]) < near.0 && within) {
-                    break;
-                }
-                near = (m[0].hypot(m[1]), q);
-            }
-            *pt = [(near.1[0] + 0.5) as f32, (near.1[1] + 0.5) as f32];
+            let q = if *visible {
+                shown_at(field, p, [h, w], reach)
+            } else {
+                None
+            };
+            let q = q.unwrap_or_else(|| {
+                *visible = false;
+                let d = field.at(p, [h, w]);
+                [p[0] - d[0], p[1] - d[1]]
+            });
+            *pt = [(q[0] + 0.5) as f32, (q[1] + 0.5) as f32];
         }
     }
 }
 
-/// How much an output pixel whose sample lands `e` from a point shows it: the bilinear
-/// weight `(1 - |ex|)(1 - |ey|)` when positive, else minus the distance.
-fn shown(e: [f64; 2]) -> f64 {
-    let (ax, ay) = (e[0].abs(), e[1].abs());
-    if ax < 1.0 && ay < 1.0 {
-        (1.0 - ax) * (1.0 - ay)
-    } else {
-        -ax.hypot(ay)
+/// Where an elastic field shows point `p` (pixel centres) in its `h × w` output (see
+/// [`Keypoints::follow_field`]); `None` when no output pixel within `reach` samples within
+/// a pixel of it.
+fn shown_at(field: &Displacement, p: [f64; 2], [h, w]: [usize; 2], reach: f64) -> Option<[f64; 2]> {
+    let miss = |q: [f64; 2]| {
+        let d = field.at(q, [h, w]);
+        [q[0] + d[0] - p[0], q[1] + d[1] - p[1]]
+    };
+    let span = |v: f64, n: usize| {
+        let lo = (v - reach).floor().clamp(0.0, (n - 1) as f64) as usize;
+        let hi = (v + reach).ceil().clamp(0.0, (n - 1) as f64) as usize;
+        lo..=hi
+    };
+    let mut best = (0.0, None);
+    for y in span(p[1], h) {
+        for x in span(p[0], w) {
+            let q = [x as f64, y as f64];
+            let shows = shown(miss(q));
+            if shows > best.0 {
+                best = (shows, Some(q));
+            }
+        }
     }
+    let grid = best.1?;
+    let distance = |q: [f64; 2]| {
+        let m = miss(q);
+        m[0].hypot(m[1])
+    };
+    let mut near = (distance(grid), grid);
+    for _ in 0..16 {
+        let d = field.at(near.1, [h, w]);
+        let q = [p[0] - d[0], p[1] - d[1]];
+        let within = (q[0] - grid[0]).abs() <= 0.5 && (q[1] - grid[1]).abs() <= 0.5;
+        if !(within && distance(q) < near.0) {
+            break;
+        }
+        near = (distance(q), q);
+    }
+    Some(near.1)
 }
 
+/// How much an output pixel whose sample lands `e` from a point shows it: the bilinear
+/// weight `(1 - |ex|)(1 - |ey|)`, 0 beyond a pixel.
+fn shown(e: [f64; 2]) -> f64 {
+    (1.0 - e[0].abs()).max(0.0) * (1.0 - e[1].abs()).max(0.0)
+}
 #[cfg(test)]
 mod tests {
     use super::*;
