@@ -44,7 +44,14 @@ class _Augment:
         index: int,
         mask: Optional[np.ndarray] = None,
         boxes: Optional[tuple[np.ndarray, list[int], str]] = None,
-    ) -> tuple[np.ndarray, Optional[np.ndarray], Optional[np.ndarray], Optional[list[int]]]: ...
+        keypoints: Optional[np.ndarray] = None,
+    ) -> tuple[
+        np.ndarray,
+        Optional[np.ndarray],
+        Optional[np.ndarray],
+        Optional[list[int]],
+        Optional[tuple[np.ndarray, list[bool]]],
+    ]: ...
 
 class _Iterator:
     def __len__(self) -> int: ...

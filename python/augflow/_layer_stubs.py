@@ -45,6 +45,9 @@ class Pipeline:
         bboxes: Optional[np.ndarray] = None,
         bbox_labels: Optional[Sequence[int]] = None,
         bbox_format: str = "xyxy",
+        keypoints: Optional[np.ndarray] = None,
+        keypoint_labels: Optional[Sequence[int]] = None,
+        remove_invisible: bool = True,
     ) -> Any: ...
     def draw(self, images: np.ndarray, *, seed: int, epoch: int = 0, index: int = 0) -> list[Any]: ...
     def apply(
@@ -57,6 +60,9 @@ class Pipeline:
         bboxes: Optional[np.ndarray] = None,
         bbox_labels: Optional[Sequence[int]] = None,
         bbox_format: str = "xyxy",
+        keypoints: Optional[np.ndarray] = None,
+        keypoint_labels: Optional[Sequence[int]] = None,
+        remove_invisible: bool = True,
     ) -> Any: ...
 
 LAYERS: dict[str, type[Layer]]
