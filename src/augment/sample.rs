@@ -395,9 +395,8 @@ impl Augment {
             image,
             mask,
             boxes,
-            keypoints,
+            mut keypoints,
         } = sample;
-        let mut keypoints = keypoints;
         if let Some(k) = keypoints.as_mut() {
             k.check()?;
             let (h, w, _) = image.dim();
